@@ -1,0 +1,74 @@
+/* test_base.c — buffers, JSON string escaping, arena, RFC 3339 time. */
+#include "ladewerk/base.h"
+#include "test.h"
+
+#include <stdlib.h>
+
+LW_TEST(buf_cap_is_hard)
+{
+    lw_buf_t b;
+    lw_buf_init(&b, 8);
+    LW_CHECK_INT(lw_buf_append_c(&b, "12345678"), 0);
+    LW_CHECK_INT(lw_buf_putc(&b, 'x'), LW_ETOOBIG);
+    LW_CHECK_INT(b.len, 8);
+    lw_buf_consume(&b, 3);
+    LW_CHECK_MEM(b.data, b.len, "45678", 5);
+    lw_buf_free(&b);
+}
+
+LW_TEST(buf_json_escape)
+{
+    lw_buf_t b;
+    lw_buf_init(&b, 1024);
+    LW_CHECK_INT(lw_buf_append_json_str(&b, LW_STR("a\"b\\c\n\x01")), 0);
+    LW_CHECK_MEM(b.data, b.len, "\"a\\\"b\\\\c\\n\\u0001\"", 17);
+    lw_buf_free(&b);
+}
+
+LW_TEST(arena_many)
+{
+    lw_arena_t a;
+    lw_arena_init(&a, 1 << 20);
+    for (int i = 0; i < 1000; i++) {
+        char *p = lw_arena_strdup(&a, "hello", 5);
+        LW_CHECK(p && strcmp(p, "hello") == 0);
+    }
+    LW_CHECK(lw_arena_alloc(&a, 2 << 20) == NULL);
+    lw_arena_free(&a);
+}
+
+LW_TEST(time_roundtrip)
+{
+    int64_t t = 0;
+    LW_CHECK_INT(lw_time_parse(LW_STR("2026-11-24T10:00:00.250Z"), &t), 0);
+    char s[40];
+    lw_time_format(t, s, sizeof s);
+    LW_CHECK_STR(s, "2026-11-24T10:00:00.250Z");
+    LW_CHECK_INT(lw_time_parse(LW_STR("2026-11-24T12:00:00+02:00"), &t), 0);
+    lw_time_format(t, s, sizeof s);
+    LW_CHECK_STR(s, "2026-11-24T10:00:00.000Z");
+    LW_CHECK_INT(lw_time_parse(LW_STR("2026-11-24T10:00:00"), &t), LW_EPARSE); /* no zone */
+    LW_CHECK_INT(lw_time_parse(LW_STR("2025-02-29T10:00:00Z"), &t), LW_EPARSE);
+    LW_CHECK_INT(lw_time_parse(LW_STR("2024-02-29T10:00:00Z"), &t), 0);
+    LW_CHECK_INT(lw_time_parse(LW_STR("2024-13-01T10:00:00Z"), &t), LW_EPARSE);
+}
+
+LW_TEST(manual_clock)
+{
+    lw_manual_clock_t mc;
+    lw_manual_clock_init(&mc, 1000);
+    uint64_t m0 = lw_clock_mono(&mc.clock);
+    lw_manual_clock_advance(&mc, 5000);
+    LW_CHECK_INT(lw_clock_mono(&mc.clock) - m0, 5000);
+    LW_CHECK_INT(lw_clock_wall(&mc.clock), 6000);
+}
+
+int main(void)
+{
+    LW_RUN(buf_cap_is_hard);
+    LW_RUN(buf_json_escape);
+    LW_RUN(arena_many);
+    LW_RUN(time_roundtrip);
+    LW_RUN(manual_clock);
+    return lw_test_done();
+}
