@@ -198,6 +198,7 @@ typedef struct lw_store_write {
             bool must_not_exist; /* add: fail with LW_EEXISTS; else update: LW_ENOTFOUND */
             /* Filled by lw_store_submit from password (callers leave them zero); the
              * clear password never reaches the queue or the backend. */
+            bool pw_set; /* true: store pw_salt/pw_hash; false with set_password: clear */
             uint8_t pw_salt[16], pw_hash[32];
         } station_put;
         struct { /* LW_W_STATION_CONN */
@@ -424,7 +425,12 @@ typedef struct lw_store_backend {
     int (*schema_version)(void *be);
     /* writer thread */
     int (*begin)(void *be);
-    int (*apply)(void *be, const lw_store_write_t *w, lw_store_result_t *res);
+    /* Applies one write inside the open transaction, atomically (a failed write leaves no
+     * trace and does not spoil the batch). key/key_len: lw_store_dedupe_key() of w (0 = not
+     * deduplicated). Text returned in res (answer) is copied into scratch, which lives until
+     * the write's callback has returned. Returns res->status. */
+    int (*apply)(void *be, const lw_store_write_t *w, const uint8_t *key, size_t key_len,
+                 lw_store_result_t *res, lw_arena_t *scratch);
     int (*commit)(void *be);
     void (*rollback)(void *be);
     /* reads */
