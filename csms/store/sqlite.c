@@ -176,15 +176,21 @@ static int map_rc(int rc)
     switch (rc & 0xff) {
     case SQLITE_OK:
     case SQLITE_DONE:
-    case SQLITE_ROW: return 0;
-    case SQLITE_CONSTRAINT: return LW_EEXISTS;
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_CONSTRAINT:
+        return LW_EEXISTS;
     case SQLITE_BUSY:
-    case SQLITE_LOCKED: return LW_EBUSY;
-    case SQLITE_NOMEM: return LW_ENOMEM;
+    case SQLITE_LOCKED:
+        return LW_EBUSY;
+    case SQLITE_NOMEM:
+        return LW_ENOMEM;
     case SQLITE_IOERR:
     case SQLITE_FULL:
-    case SQLITE_CANTOPEN: return LW_EIO;
-    default: return LW_ESTORE;
+    case SQLITE_CANTOPEN:
+        return LW_EIO;
+    default:
+        return LW_ESTORE;
     }
 }
 
@@ -228,9 +234,8 @@ static lw_str_t col_str(sqlite3_stmt *st, int i)
 static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
 {
     memset(c, 0, sizeof *c);
-    int rc = sqlite3_open_v2(b->path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        b->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         if (err)
             snprintf(err, errsz, "%s: cannot open database: %s", b->path,
@@ -248,8 +253,7 @@ static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
     char *msg = NULL;
     if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
         if (err)
-            snprintf(err, errsz, "%s: not a usable SQLite database: %s", b->path,
-                     msg ? msg : "?");
+            snprintf(err, errsz, "%s: not a usable SQLite database: %s", b->path, msg ? msg : "?");
         sqlite3_free(msg);
         sqlite3_close(c->db);
         c->db = NULL;
@@ -260,7 +264,8 @@ static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
 
 static void conn_close(conn_t *c)
 {
-    for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(c->st[i]);
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(c->st[i]);
     sqlite3_close(c->db);
     c->db = NULL;
 }
@@ -291,17 +296,17 @@ static int migrate(sqlite_be_t *b, char *err, size_t errsz)
     int have = 0;
     if (!rc) {
         sqlite3_stmt *st;
-        sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1,
-                           &st, NULL);
+        sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
+                           NULL);
         if (st && sqlite3_step(st) == SQLITE_ROW) have = sqlite3_column_int(st, 0);
         sqlite3_finalize(st);
     }
     int newest = 0;
-    for (const lw_store_migration_t *m = lw_store_migrations; m->sql; m++) newest = m->version;
+    for (const lw_store_migration_t *m = lw_store_migrations; m->sql; m++)
+        newest = m->version;
     if (!rc && have > newest) {
         if (err)
-            snprintf(err, errsz,
-                     "%s: database schema version %d is newer than this program's (%d)",
+            snprintf(err, errsz, "%s: database schema version %d is newer than this program's (%d)",
                      b->path, have, newest);
         rc = LW_ENOTSUP;
     }
@@ -472,8 +477,10 @@ static bool register_wh(const lw_meter_value_t *v, int64_t *wh)
     char *end;
     double d = strtod(buf, &end);
     if (*end || d != d) return false;
-    if (v->unit.len && lw_str_eq_c(v->unit, "kWh")) d *= 1000.0;
-    else if (v->unit.len && !lw_str_eq_c(v->unit, "Wh")) return false;
+    if (v->unit.len && lw_str_eq_c(v->unit, "kWh"))
+        d *= 1000.0;
+    else if (v->unit.len && !lw_str_eq_c(v->unit, "Wh"))
+        return false;
     *wh = (int64_t)(d + (d >= 0 ? 0.5 : -0.5));
     return true;
 }
@@ -507,8 +514,10 @@ static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id,
         b_str(st, 1, station);
         sqlite3_bind_int(st, 2, evse);
         sqlite3_bind_int(st, 3, conn_id);
-        if (tx_id > 0) b_i64(st, 4, tx_id);
-        else sqlite3_bind_null(st, 4);
+        if (tx_id > 0)
+            b_i64(st, 4, tx_id);
+        else
+            sqlite3_bind_null(st, 4);
         b_i64(st, 5, v->timestamp_ms);
         b_str(st, 6, v->value);
         b_str(st, 7, v->measurand);
@@ -694,8 +703,8 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     return dedupe_put(b, w->station_id, "event", key, klen, id, p->answer);
 }
 
-static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key,
-                        size_t klen, lw_store_result_t *res, lw_arena_t *scratch)
+static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
+                        lw_store_result_t *res, lw_arena_t *scratch)
 {
     conn_t *c = &b->writer;
     const typeof(w->u.meter) *p = &w->u.meter;
@@ -733,7 +742,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
 #define Q(id)                                                                                      \
     if (!(st = q(c, id))) return LW_ESTORE
     switch (w->kind) {
-    case LW_W_STATION_PUT: return station_put(b, w);
+    case LW_W_STATION_PUT:
+        return station_put(b, w);
     case LW_W_STATION_DELETE:
         Q(Q_ST_DELETE_CS);
         b_str(st, 1, w->station_id);
@@ -784,10 +794,14 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
         }
         res->row_id = sqlite3_last_insert_rowid(c->db);
         return 0;
-    case LW_W_TX_START: return tx_start(b, w, key, klen, res, scratch);
-    case LW_W_TX_STOP: return tx_stop(b, w, key, klen, res, scratch);
-    case LW_W_TX_EVENT: return tx_event(b, w, key, klen, res, scratch);
-    case LW_W_METER_VALUES: return meter_values(b, w, key, klen, res, scratch);
+    case LW_W_TX_START:
+        return tx_start(b, w, key, klen, res, scratch);
+    case LW_W_TX_STOP:
+        return tx_stop(b, w, key, klen, res, scratch);
+    case LW_W_TX_EVENT:
+        return tx_event(b, w, key, klen, res, scratch);
+    case LW_W_METER_VALUES:
+        return meter_values(b, w, key, klen, res, scratch);
     case LW_W_JOURNAL: {
         const typeof(w->u.journal) *p = &w->u.journal;
         Q(Q_JR_INSERT);
@@ -881,7 +895,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
         if (rc != SQLITE_ROW) return LW_ENOTFOUND;
         res->duplicate = true; /* already revoked */
         return 0;
-    default: return LW_EINVAL;
+    default:
+        return LW_EINVAL;
     }
 #undef Q
 }
@@ -907,7 +922,8 @@ static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, siz
     return rc;
 }
 
-/* ---- reads ------------------------------------------------------------------------------------ */
+/* ---- reads ------------------------------------------------------------------------------------
+ */
 
 static void row_station(sqlite3_stmt *st, lw_station_rec_t *r, uint8_t *salt, uint8_t *hash)
 {

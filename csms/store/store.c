@@ -92,7 +92,8 @@ int lw_role_parse(const char *s, lw_role_t *out)
     return rc;
 }
 
-/* ---- the strings inside a write --------------------------------------------------------------- */
+/* ---- the strings inside a write ---------------------------------------------------------------
+ */
 
 /* Collects pointers to every lw_str_t field of w that its kind uses (so copy and hashing
  * treat all kinds alike). Returns the count; out holds at least 16. */
@@ -102,8 +103,12 @@ static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
     out[n++] = &w->station_id;
 #define S(f) out[n++] = &w->u.f
     switch (w->kind) {
-    case LW_W_STATION_PUT: S(station_put.password); break;
-    case LW_W_STATION_CONN: S(conn.ocpp_version); break;
+    case LW_W_STATION_PUT:
+        S(station_put.password);
+        break;
+    case LW_W_STATION_CONN:
+        S(conn.ocpp_version);
+        break;
     case LW_W_BOOT:
         S(boot.reason), S(boot.vendor), S(boot.model), S(boot.serial), S(boot.firmware);
         S(boot.iccid), S(boot.imsi), S(boot.meter_type), S(boot.meter_serial), S(boot.payload);
@@ -112,23 +117,40 @@ static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
         S(status.status), S(status.error_code), S(status.info), S(status.vendor_id);
         S(status.vendor_error_code);
         break;
-    case LW_W_TX_START: S(tx_start.id_tag), S(tx_start.answer); break;
-    case LW_W_TX_STOP: S(tx_stop.id_tag), S(tx_stop.reason), S(tx_stop.answer); break;
+    case LW_W_TX_START:
+        S(tx_start.id_tag), S(tx_start.answer);
+        break;
+    case LW_W_TX_STOP:
+        S(tx_stop.id_tag), S(tx_stop.reason), S(tx_stop.answer);
+        break;
     case LW_W_TX_EVENT:
         S(tx_event.tx_uid), S(tx_event.event_type), S(tx_event.trigger_reason);
         S(tx_event.id_token), S(tx_event.id_token_type), S(tx_event.charging_state);
         S(tx_event.stopped_reason), S(tx_event.answer);
         break;
-    case LW_W_METER_VALUES: S(meter.tx_uid); break;
-    case LW_W_JOURNAL: S(journal.msg_id), S(journal.action), S(journal.payload); break;
-    case LW_W_SECURITY_EVENT: S(security.type), S(security.tech_info); break;
-    case LW_W_FW_STATUS: S(fw_status.what), S(fw_status.status); break;
+    case LW_W_METER_VALUES:
+        S(meter.tx_uid);
+        break;
+    case LW_W_JOURNAL:
+        S(journal.msg_id), S(journal.action), S(journal.payload);
+        break;
+    case LW_W_SECURITY_EVENT:
+        S(security.type), S(security.tech_info);
+        break;
+    case LW_W_FW_STATUS:
+        S(fw_status.what), S(fw_status.status);
+        break;
     case LW_W_DATA_TRANSFER:
         S(data_transfer.vendor_id), S(data_transfer.message_id), S(data_transfer.data);
         break;
-    case LW_W_ID_TOKEN_PUT: S(id_token.id_token), S(id_token.type), S(id_token.group_id); break;
-    case LW_W_API_TOKEN_PUT: S(api_token.name); break;
-    default: break;
+    case LW_W_ID_TOKEN_PUT:
+        S(id_token.id_token), S(id_token.type), S(id_token.group_id);
+        break;
+    case LW_W_API_TOKEN_PUT:
+        S(api_token.name);
+        break;
+    default:
+        break;
     }
 #undef S
     return n;
@@ -138,10 +160,17 @@ static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
 static const lw_meter_value_t **write_values(lw_store_write_t *w, size_t **n)
 {
     switch (w->kind) {
-    case LW_W_TX_STOP: *n = &w->u.tx_stop.n_values; return &w->u.tx_stop.values;
-    case LW_W_TX_EVENT: *n = &w->u.tx_event.n_values; return &w->u.tx_event.values;
-    case LW_W_METER_VALUES: *n = &w->u.meter.n_values; return &w->u.meter.values;
-    default: return NULL;
+    case LW_W_TX_STOP:
+        *n = &w->u.tx_stop.n_values;
+        return &w->u.tx_stop.values;
+    case LW_W_TX_EVENT:
+        *n = &w->u.tx_event.n_values;
+        return &w->u.tx_event.values;
+    case LW_W_METER_VALUES:
+        *n = &w->u.meter.n_values;
+        return &w->u.meter.values;
+    default:
+        return NULL;
     }
 }
 
@@ -198,7 +227,8 @@ static int copy_write(op_t *op)
     return 0;
 }
 
-/* ---- dedupe keys ------------------------------------------------------------------------------ */
+/* ---- dedupe keys ------------------------------------------------------------------------------
+ */
 
 static void h_i64(EVP_MD_CTX *c, int64_t v)
 {
@@ -221,8 +251,10 @@ size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
         return n >= 64 ? 63 : (size_t)n;
     }
     case LW_W_TX_START:
-    case LW_W_METER_VALUES: break;
-    default: return 0;
+    case LW_W_METER_VALUES:
+        break;
+    default:
+        return 0;
     }
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c) return 0;
@@ -246,7 +278,8 @@ size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
             lw_str_t *vs[8];
             size_t m = value_strs(&v, vs);
             h_i64(c, v.timestamp_ms);
-            for (size_t i = 0; i < m; i++) h_str(c, *vs[i]);
+            for (size_t i = 0; i < m; i++)
+                h_str(c, *vs[i]);
         }
     }
     unsigned int len = 32;
@@ -280,8 +313,7 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
             res[i].status = rc;
             continue;
         }
-        s->be_vt->apply(s->be, &ops[i]->w, ops[i]->key, ops[i]->key_len, &res[i],
-                        &ops[i]->arena);
+        s->be_vt->apply(s->be, &ops[i]->w, ops[i]->key, ops[i]->key_len, &res[i], &ops[i]->arena);
     }
     if (!rc) rc = s->be_vt->commit(s->be);
     if (rc) {
@@ -290,8 +322,7 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
         for (size_t i = 0; i < n; i++) {
             res[i] = (lw_store_result_t){.status = rc < 0 ? rc : LW_ESTORE};
         }
-        lw_log(LW_LOG_ERROR, "store", "event=commit_failed writes=%zu err=%s", n,
-               lw_strerror(rc));
+        lw_log(LW_LOG_ERROR, "store", "event=commit_failed writes=%zu err=%s", n, lw_strerror(rc));
     }
     uint64_t dt = now_us() - t0;
 
@@ -301,7 +332,8 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
     } else {
         s->st.commits++;
         size_t b = 0;
-        while (b + 1 < LW_STORE_BATCH_BUCKETS && ((size_t)2 << b) <= n) b++;
+        while (b + 1 < LW_STORE_BATCH_BUCKETS && ((size_t)2 << b) <= n)
+            b++;
         s->st.batch_hist[b]++;
         s->st.commit_us_total += dt;
         if (dt > s->st.commit_us_max) s->st.commit_us_max = dt;
@@ -329,7 +361,8 @@ static void *writer_main(void *arg)
     if (!batch || !res) abort(); /* at open; a store without a writer must not pretend */
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (!s->count && !s->stopping) pthread_cond_wait(&s->nonempty, &s->mu);
+        while (!s->count && !s->stopping)
+            pthread_cond_wait(&s->nonempty, &s->mu);
         if (!s->count && s->stopping) {
             pthread_mutex_unlock(&s->mu);
             break;
@@ -349,7 +382,8 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* ---- open / close ----------------------------------------------------------------------------- */
+/* ---- open / close -----------------------------------------------------------------------------
+ */
 
 static void seterr(char *err, size_t errsz, const char *fmt, const char *a)
 {
@@ -368,8 +402,8 @@ int lw_store_open(const char *url, const lw_store_options_t *opts, lw_store_t **
     const lw_store_backend_t *vt = NULL;
     const char *target = url;
     if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
-        seterr(err, errsz,
-               "%s: PostgreSQL is not supported by this build yet; use sqlite:PATH", url);
+        seterr(err, errsz, "%s: PostgreSQL is not supported by this build yet; use sqlite:PATH",
+               url);
         return LW_ENOTSUP;
     }
     if (!strncmp(url, "sqlite:", 7)) {
@@ -527,7 +561,8 @@ int lw_store_submit_wait(lw_store_t *s, const lw_store_write_t *w, lw_store_resu
     }
     if (!rc) {
         pthread_mutex_lock(&wt.mu);
-        while (!wt.done) pthread_cond_wait(&wt.cv, &wt.mu);
+        while (!wt.done)
+            pthread_cond_wait(&wt.cv, &wt.mu);
         pthread_mutex_unlock(&wt.mu);
         if (res) *res = wt.res;
         rc = wt.res.status;
@@ -537,7 +572,8 @@ int lw_store_submit_wait(lw_store_t *s, const lw_store_write_t *w, lw_store_resu
     return rc;
 }
 
-/* ---- reads ------------------------------------------------------------------------------------ */
+/* ---- reads ------------------------------------------------------------------------------------
+ */
 
 int lw_store_station_get(lw_store_t *s, lw_str_t id, lw_station_rec_t *out)
 {

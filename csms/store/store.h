@@ -74,6 +74,19 @@ void lw_store_close(lw_store_t *s);
 /* Highest schema migration applied (for `ladewerk serve` to log, and tests). */
 int lw_store_schema_version(lw_store_t *s);
 
+/* Checks a station id (charging station identity): 1..LW_STATION_ID_MAX bytes of printable
+ * ASCII without space, '/' (it is the last path segment of the WebSocket URL) and ':' (the
+ * HTTP Basic user-id cannot hold a colon, RFC 7617 §2, which security profiles 1 and 2 use;
+ * OCPP 2.0.1 limits the identity to 48 characters and 1.6 says no more). Returns 0 or
+ * LW_EINVAL with a static reason in *why (if why is not NULL). Pure. */
+int lw_store_station_id_check(lw_str_t id, const char **why);
+
+/* Reads the `db` key from a config file of `key = value` lines ('#' starts a comment).
+ * Returns 0 and the value in url (NUL-terminated), LW_ENOTFOUND (no db key), LW_EIO (cannot
+ * read the file) or LW_EPARSE / LW_ETOOBIG (bad line or value); err then names the file and
+ * line. Borrows path. This tiny reader serves the CLI until the full config module exists. */
+int lw_store_config_db(const char *path, char *url, size_t urlsz, char *err, size_t errsz);
+
 /* ---- value types -------------------------------------------------------------------------- */
 
 /* Registration policy for a station (what BootNotification answers). */

@@ -117,14 +117,12 @@ LW_TEST(open_rejects_postgres_and_bad_urls)
 {
     lw_store_t *s = NULL;
     char err[256];
-    LW_CHECK_INT(lw_store_open("postgres://u@localhost/db", NULL, &s, err, sizeof err),
-                 LW_ENOTSUP);
+    LW_CHECK_INT(lw_store_open("postgres://u@localhost/db", NULL, &s, err, sizeof err), LW_ENOTSUP);
     LW_CHECK(strstr(err, "PostgreSQL") != NULL);
     LW_CHECK(s == NULL);
     LW_CHECK_INT(lw_store_open("mysql://x", NULL, &s, err, sizeof err), LW_EINVAL);
     LW_CHECK_INT(lw_store_open("sqlite:", NULL, &s, err, sizeof err), LW_EINVAL);
-    LW_CHECK_INT(lw_store_open("sqlite:/nonexistent-dir/x.db", NULL, &s, err, sizeof err),
-                 LW_EIO);
+    LW_CHECK_INT(lw_store_open("sqlite:/nonexistent-dir/x.db", NULL, &s, err, sizeof err), LW_EIO);
     LW_CHECK(strstr(err, "/nonexistent-dir/x.db") != NULL);
 }
 
@@ -212,8 +210,7 @@ LW_TEST(station_password_verify)
     LW_CHECK_INT(add_station(s, "A", 1, "passwordpassword-A"), 0);
     LW_CHECK_INT(add_station(s, "B", 2, "passwordpassword-B"), 0);
     LW_CHECK_INT(add_station(s, "Z", 0, NULL), 0);
-    LW_CHECK_INT(lw_store_station_check_password(s, LW_STR("A"), LW_STR("passwordpassword-A")),
-                 0);
+    LW_CHECK_INT(lw_store_station_check_password(s, LW_STR("A"), LW_STR("passwordpassword-A")), 0);
     LW_CHECK_INT(lw_store_station_check_password(s, LW_STR("A"), LW_STR("passwordpassword-B")),
                  LW_EAUTH);
     LW_CHECK_INT(lw_store_station_check_password(s, LW_STR("B"), LW_STR("passwordpassword-A")),
@@ -318,7 +315,8 @@ LW_TEST(group_commit_many_writes_few_commits)
     LW_CHECK(ret == NULL);
     lw_store_close(s); /* drains: every callback has fired */
     int once = 0;
-    for (int i = 0; i < N_WRITES; i++) once += fired[i] == 1;
+    for (int i = 0; i < N_WRITES; i++)
+        once += fired[i] == 1;
     LW_CHECK_INT(once, N_WRITES);
     LW_CHECK_INT(atomic_load(&fired_bad), 0);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), N_WRITES);
@@ -338,7 +336,8 @@ LW_TEST(group_commit_many_writes_few_commits)
     LW_CHECK_INT(st.writes, N_WRITES + 1);
     LW_CHECK_INT(st.write_errors, 0);
     uint64_t hist = 0;
-    for (int i = 0; i < LW_STORE_BATCH_BUCKETS; i++) hist += st.batch_hist[i];
+    for (int i = 0; i < LW_STORE_BATCH_BUCKETS; i++)
+        hist += st.batch_hist[i];
     LW_CHECK_INT(hist, st.commits);
     printf("  %llu writes in %llu commits\n", (unsigned long long)st.writes,
            (unsigned long long)st.commits);
@@ -357,7 +356,8 @@ static void gate_cb(void *ud, const lw_store_result_t *res)
     pthread_mutex_lock(&gate_mu);
     gate_entered = 1;
     pthread_cond_broadcast(&gate_cv);
-    while (!gate_open) pthread_cond_wait(&gate_cv, &gate_mu);
+    while (!gate_open)
+        pthread_cond_wait(&gate_cv, &gate_mu);
     pthread_mutex_unlock(&gate_mu);
 }
 
@@ -372,9 +372,11 @@ LW_TEST(queue_full_returns_busy)
     /* The first write's callback holds the writer thread, so the queue cannot drain. */
     LW_CHECK_INT(lw_store_submit(s, &w, gate_cb, NULL), 0);
     pthread_mutex_lock(&gate_mu);
-    while (!gate_entered) pthread_cond_wait(&gate_cv, &gate_mu);
+    while (!gate_entered)
+        pthread_cond_wait(&gate_cv, &gate_mu);
     pthread_mutex_unlock(&gate_mu);
-    for (int i = 0; i < 4; i++) LW_CHECK_INT(lw_store_submit(s, &w, NULL, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        LW_CHECK_INT(lw_store_submit(s, &w, NULL, NULL), 0);
     LW_CHECK_INT(lw_store_submit(s, &w, NULL, NULL), LW_EBUSY);
     lw_store_stats_t st;
     lw_store_stats(s, &st);
@@ -416,7 +418,8 @@ static lw_store_result_t run(lw_store_t *s, const lw_store_write_t *w, char *ans
     int rc = lw_store_submit(s, w, capture_cb, &c);
     if (rc) return (lw_store_result_t){.status = rc};
     pthread_mutex_lock(&c.mu);
-    while (!c.done) pthread_cond_wait(&c.cv, &c.mu);
+    while (!c.done)
+        pthread_cond_wait(&c.cv, &c.mu);
     pthread_mutex_unlock(&c.mu);
     if (answer) memcpy(answer, c.answer, sizeof c.answer);
     return c.res;
@@ -638,17 +641,16 @@ LW_TEST(meter_values_all_fields)
     lw_meter_value_t *got = mv_got;
     for (int i = 0; i < 2 && i < mv_n; i++) {
         LW_CHECK_INT(got[i].timestamp_ms, v[i].timestamp_ms);
-        LW_CHECK_MEM(got[i].value.p, got[i].value.len, v[i].value.p, v[i].value.len);
-        LW_CHECK_MEM(got[i].measurand.p, got[i].measurand.len, v[i].measurand.p,
-                     v[i].measurand.len);
-        LW_CHECK_MEM(got[i].phase.p, got[i].phase.len, v[i].phase.p, v[i].phase.len);
-        LW_CHECK_MEM(got[i].unit.p, got[i].unit.len, v[i].unit.p, v[i].unit.len);
-        LW_CHECK_MEM(got[i].context.p, got[i].context.len, v[i].context.p, v[i].context.len);
-        LW_CHECK_MEM(got[i].location.p, got[i].location.len, v[i].location.p,
-                     v[i].location.len);
-        LW_CHECK_MEM(got[i].format.p, got[i].format.len, v[i].format.p, v[i].format.len);
-        LW_CHECK_MEM(got[i].signed_data.p, got[i].signed_data.len, v[i].signed_data.p,
-                     v[i].signed_data.len);
+        lw_str_t *gf[8] = {&got[i].value,   &got[i].measurand, &got[i].phase,  &got[i].unit,
+                           &got[i].context, &got[i].location,  &got[i].format, &got[i].signed_data};
+        lw_str_t *wf[8] = {&v[i].value,   &v[i].measurand, &v[i].phase,  &v[i].unit,
+                           &v[i].context, &v[i].location,  &v[i].format, &v[i].signed_data};
+        for (int k = 0; k < 8; k++) {
+            char g[128], want[128]; /* absent fields (NULL views) come back as "" */
+            snprintf(g, sizeof g, "%.*s", (int)gf[k]->len, gf[k]->len ? gf[k]->p : "");
+            snprintf(want, sizeof want, "%.*s", (int)wf[k]->len, wf[k]->len ? wf[k]->p : "");
+            LW_CHECK_STR(g, want);
+        }
     }
     /* values without a transaction are kept, unlinked */
     w.u.meter.tx_id = 0;
@@ -724,7 +726,8 @@ static void child_writer(int fd)
         w.u.journal.msg_id = LW_STR("m");
         w.u.journal.payload = LW_STR("[2,\"m\",\"Heartbeat\",{}]");
         w.u.journal.at_ms = i;
-        while (lw_store_submit(s, &w, ack_cb, NULL) == LW_EBUSY) usleep(200);
+        while (lw_store_submit(s, &w, ack_cb, NULL) == LW_EBUSY)
+            usleep(200);
     }
     _exit(0);
 }
