@@ -546,13 +546,13 @@ static int string_value(walk_t *w, const lw_codec_field_t *f, const lw_jtok_t *t
         int64_t ms;
         if (lw_time_parse((lw_str_t){text, n}, &ms) != 0)
             rc = fail(w, LW_OCPP_ERR_PROPERTY_CONSTRAINT,
-                      "format: \"%.*s\" is not an RFC 3339 date-time with time zone",
+                      "format date-time: \"%.*s\" is not an RFC 3339 date-time with time zone",
                       (int)(n > 64 ? 64 : n), text);
     } else if (f->flags & LW_CF_URI) {
         if (!uri_ok(text, n))
             rc = fail(w, LW_OCPP_ERR_PROPERTY_CONSTRAINT,
-                      "format: \"%.*s\" is not an absolute URI (RFC 3986)", (int)(n > 64 ? 64 : n),
-                      text);
+                      "format uri: \"%.*s\" is not an absolute URI (RFC 3986)",
+                      (int)(n > 64 ? 64 : n), text);
     }
     if (heap)
         free(copy);
