@@ -186,6 +186,14 @@ LW_TEST(routing_errors)
     LW_CHECK(strstr(r.headers, "text/html") != NULL);
     resp_free(&r);
 
+    r = req("GET", "/app.js", NULL, "", NULL, NULL);
+    LW_CHECK_INT(r.status, 200);
+    LW_CHECK(strstr(r.headers, "text/javascript") != NULL);
+    resp_free(&r);
+    r = req("GET", "/openapi.json", NULL, "", NULL, NULL); /* only under /api/v1 */
+    LW_CHECK_INT(r.status, 404);
+    resp_free(&r);
+
     r = req("GET", "/api/v1/openapi.json", NULL, "", NULL, NULL);
     LW_CHECK_INT(r.status, 200);
     LW_CHECK_STR(jstr(r.json, "openapi"), "3.0.3");
