@@ -250,6 +250,11 @@ typedef struct lw_api_backend {
     void (*metrics)(void *ctx, lw_api_metrics_t *out);
 } lw_api_backend_t;
 
+/* The action_check `serve` should use: lw_codec_action_find + direction + lw_codec_validate
+ * (csms/api/api_codec.c). ctx is unused. */
+int lw_api_codec_check(void *ctx, lw_ocpp_version_t v, lw_str_t action, lw_str_t payload,
+                       lw_api_check_err_t *err);
+
 /* ---- life ---------------------------------------------------------------------------------- */
 
 /* Borrows backend (copied) and clock (must outlive the api; NULL = real clock).
