@@ -238,7 +238,8 @@ typedef struct lw_api_backend {
     /* Hands a CALL to the station's session. 0: accepted — the CSMS will call
      * lw_api_command_done(api, cmd_id, …) exactly once (possibly before send_call returns,
      * from any thread); LW_ECLOSED: the station is not connected here (the command stays
-     * queued); other codes fail the command. Borrows every view. */
+     * queued); other codes fail the command. Borrows every view; each is NUL-terminated
+     * (p[len] == 0), so it can be handed to lw_csms_call() as a C string. */
     int (*send_call)(void *ctx, lw_str_t station, lw_str_t action, lw_str_t payload,
                      uint64_t cmd_id);
     /* Optional durability of the command table: called after every state change of a

@@ -214,7 +214,9 @@ function realBackend() {
   };
 }
 
-const real = hasCommand('serve') && hasCommand('sim');
+// LADEWERK_DASHBOARD_BACKEND=fake|real forces one; by default real when the binary has both.
+const forced = process.env.LADEWERK_DASHBOARD_BACKEND;
+const real = forced ? forced === 'real' : hasCommand('serve') && hasCommand('sim');
 
 test(`dashboard in chromium (${real ? 'real server and simulator' : 'fake backend'})`, { timeout: 180000, skip: !fs.existsSync(CHROMIUM) && 'no /usr/bin/chromium (scripts/setup installs it)' }, async () => {
   fs.mkdirSync(ARTEFACTS, { recursive: true });
