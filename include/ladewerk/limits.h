@@ -103,5 +103,28 @@
 #define LW_STORE_WRITE_BYTES_MAX (2 * LW_FRAME_MAX_CEILING)
 /* Default wait for a lock held by another process (e.g. the CLI writing while serve runs). */
 #define LW_STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
+/* ---- api (csms/api) ------------------------------------------------------------------------ */
+/* Rows per page of REST lists: 100 by default (one screen of the dashboard), at most 1000
+ * (the store's page size, LW_STORE_PAGE_MAX), so one request's work and body stay bounded. */
+#define LW_API_PAGE_DEFAULT 100
+#define LW_API_PAGE_MAX     1000
+/* Largest REST response body (CSV export of a page of transactions, a journal page of
+ * 1000 messages of up to 64 KiB would not fit: journal pages are capped by this too). */
+#define LW_API_BODY_MAX (16 * 1024 * 1024)
+/* Commands kept in memory (queued, in flight and recently finished ones, for
+ * GET /api/v1/commands/{id}): finished ones beyond this are dropped oldest first. */
+#define LW_API_COMMANDS_MAX 10000
+/* A queued command for an offline station waits this long by default (?ttl= overrides, up to
+ * the ceiling): long enough for a reboot or a short outage, short enough that a stale
+ * RemoteStart does not fire hours later. */
+#define LW_API_COMMAND_TTL_MS_DEFAULT (15 * 60 * 1000)
+#define LW_API_COMMAND_TTL_MS_MAX     (7 * 24 * 3600 * 1000LL)
+/* Idempotency-Key header: a UUID is 36 characters; 128 leaves room for client schemes. */
+#define LW_API_IDEMPOTENCY_KEY_MAX 128
+/* Recent events kept for SSE clients (resume with Last-Event-ID, slow readers): at a few
+ * hundred events per second in a big network this is several seconds of slack. */
+#define LW_API_EVENTS_RING 4096
+/* One event's data (JSON): events carry ids, statuses and numbers, never payloads. */
+#define LW_API_EVENT_DATA_MAX 4096
 
 #endif
