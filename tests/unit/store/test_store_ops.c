@@ -116,9 +116,9 @@ static int r_rsv(void *ud, const lw_reservation_rec_t *r)
 
 static int r_pf(void *ud, const lw_profile_rec_t *r)
 {
-    return emit("%d e%d c%d %s L%d %s %s tx%lld %.*s;", r->profile_id, r->evse_id,
-                r->connector_id, r->purpose, r->stack_level, r->kind, r->status,
-                (long long)r->tx_id, SV(r->profile));
+    return emit("%d e%d c%d %s L%d %s %s tx%lld %.*s;", r->profile_id, r->evse_id, r->connector_id,
+                r->purpose, r->stack_level, r->kind, r->status, (long long)r->tx_id,
+                SV(r->profile));
 }
 
 static int r_cert(void *ud, const lw_cert_rec_t *r)
@@ -151,7 +151,8 @@ static int r_cs(void *ud, const lw_connector_status_rec_t *r)
 
 static int r_pair(void *ud, const lw_journal_rec_t *c, const lw_journal_rec_t *rp)
 {
-    if (!rp) return emit("%.*s %s %.*s -;", SV(c->msg_id), c->inbound ? "in" : "out", SV(c->action));
+    if (!rp)
+        return emit("%.*s %s %.*s -;", SV(c->msg_id), c->inbound ? "in" : "out", SV(c->action));
     return emit("%.*s %s %.*s %d:%.*s;", SV(c->msg_id), c->inbound ? "in" : "out", SV(c->action),
                 rp->msg_type, SV(rp->payload));
 }
@@ -187,9 +188,8 @@ LW_TEST(device_model_upsert_and_read)
     LW_CHECK_INT(lw_store_submit_wait(s, &w, &res), 0);
     LW_CHECK_INT(res.row_id, 3);
     reset_out();
-    LW_CHECK_INT(lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 0, 0, r_dm,
-                                            NULL),
-                 0);
+    LW_CHECK_INT(
+        lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 0, 0, r_dm, NULL), 0);
     LW_CHECK_STR(out, "EVSE//1/0/Power//Actual=22000 ReadOnly {\"unit\":\"W\",\"dataType\":"
                       "\"decimal\"} @5;"
                       "OCPPCommCtrlr//0/0/HeartbeatInterval//Actual=300 ReadWrite  @5;"
@@ -205,21 +205,20 @@ LW_TEST(device_model_upsert_and_read)
     w.u.device_model.at_ms = 9;
     LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
     reset_out();
-    LW_CHECK_INT(lw_store_device_model_list(s, LW_STR("CP"), LW_STR("EVSE"), LW_STR_NULL, 0, 0,
-                                            r_dm, NULL),
-                 0);
+    LW_CHECK_INT(
+        lw_store_device_model_list(s, LW_STR("CP"), LW_STR("EVSE"), LW_STR_NULL, 0, 0, r_dm, NULL),
+        0);
     LW_CHECK_STR(out, "EVSE//1/0/Power//Actual=11000 ReadOnly {\"unit\":\"W\",\"dataType\":"
                       "\"decimal\"} @9;");
     /* offset paging: the second row alone, then past the end */
     reset_out();
-    LW_CHECK_INT(lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 1, 1, r_dm,
-                                            NULL),
-                 0);
+    LW_CHECK_INT(
+        lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 1, 1, r_dm, NULL), 0);
     LW_CHECK_STR(out, "OCPPCommCtrlr//0/0/HeartbeatInterval//Actual=300 ReadWrite  @5;");
     reset_out();
-    LW_CHECK_INT(lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 3, 10, r_dm,
-                                            NULL),
-                 0);
+    LW_CHECK_INT(
+        lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 3, 10, r_dm, NULL),
+        0);
     LW_CHECK_STR(out, "");
     /* variable filter */
     reset_out();
@@ -232,9 +231,8 @@ LW_TEST(device_model_upsert_and_read)
     w.u.device_model.replace_all = true;
     LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
     reset_out();
-    LW_CHECK_INT(lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 0, 0, r_dm,
-                                            NULL),
-                 0);
+    LW_CHECK_INT(
+        lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 0, 0, r_dm, NULL), 0);
     LW_CHECK_STR(out, "EVSE//1/0/Power//Actual=11000   @9;");
     /* unknown station; missing variable name */
     w.station_id = LW_STR("nope");
@@ -876,13 +874,13 @@ LW_TEST(journal_pairs_join_by_message_id)
 {
     lw_store_t *s = fresh_store();
     if (!s) return;
-    jr(s, "CP", true, 2, "m1", "Heartbeat", "{}");                 /* 1 */
-    jr(s, "CP", false, 2, "m2", "Reset", "{\"type\":\"Soft\"}");   /* 2 */
-    jr(s, "CP", false, 3, "m1", "", "{\"currentTime\":\"t\"}");   /* 3 reply to 1 */
-    jr(s, "OTHER", true, 4, "m2", "", "[\"not this one\"]");      /* 4 other station */
-    jr(s, "CP", true, 4, "m2", "", "[\"NotSupported\"]");         /* 5 reply to 2 */
-    jr(s, "CP", true, 2, "m3", "StatusNotification", "{}");       /* 6 no reply yet */
-    jr(s, "CP", true, 3, "m2", "", "{\"wrong\":\"direction\"}");  /* 7 same dir: not a reply */
+    jr(s, "CP", true, 2, "m1", "Heartbeat", "{}");               /* 1 */
+    jr(s, "CP", false, 2, "m2", "Reset", "{\"type\":\"Soft\"}"); /* 2 */
+    jr(s, "CP", false, 3, "m1", "", "{\"currentTime\":\"t\"}");  /* 3 reply to 1 */
+    jr(s, "OTHER", true, 4, "m2", "", "[\"not this one\"]");     /* 4 other station */
+    jr(s, "CP", true, 4, "m2", "", "[\"NotSupported\"]");        /* 5 reply to 2 */
+    jr(s, "CP", true, 2, "m3", "StatusNotification", "{}");      /* 6 no reply yet */
+    jr(s, "CP", true, 3, "m2", "", "{\"wrong\":\"direction\"}"); /* 7 same dir: not a reply */
     reset_out();
     LW_CHECK_INT(lw_store_journal_pairs(s, LW_STR("CP"), 0, 0, r_pair, NULL), 0);
     LW_CHECK_STR(out, "m3 in StatusNotification -;m2 out Reset 4:[\"NotSupported\"];"
@@ -923,7 +921,7 @@ LW_TEST(maintenance_prunes_and_expires)
     LW_CHECK_INT(lw_store_submit_wait(s, &m, NULL), 0); /* dedupe at 1,000,000 */
     lw_manual_clock_advance(&mclock, 500000);
     mv.timestamp_ms = 2;
-    LW_CHECK_INT(lw_store_submit_wait(s, &m, NULL), 0); /* dedupe at 1,500,000 */
+    LW_CHECK_INT(lw_store_submit_wait(s, &m, NULL), 0);                 /* dedupe at 1,500,000 */
     LW_CHECK_INT(cmd_insert(s, "M1", "{}", "", 1000, 10, NULL) > 0, 1); /* expires 11000 */
 
     lw_store_write_t w = {.kind = LW_W_MAINTAIN};
@@ -978,9 +976,8 @@ LW_TEST(item_arrays_are_copied_and_bounded)
     LW_CHECK_INT(lw_store_submit_wait(s, &(lw_store_write_t){.kind = LW_W_STATIONS_OFFLINE}, &res),
                  0);
     reset_out();
-    LW_CHECK_INT(lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 0, 0, r_dm,
-                                            NULL),
-                 0);
+    LW_CHECK_INT(
+        lw_store_device_model_list(s, LW_STR("CP"), LW_STR_NULL, LW_STR_NULL, 0, 0, r_dm, NULL), 0);
     LW_CHECK(strncmp(out, "Comp//0/0/V//Actual=v1 ", 23) == 0);
     w.u.device_model.n_attrs = LW_STORE_ITEMS_MAX + 1;
     LW_CHECK_INT(lw_store_submit(s, &w, NULL, NULL), LW_ETOOBIG);
