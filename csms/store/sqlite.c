@@ -100,6 +100,71 @@
     X(API_INSERT, "INSERT INTO api_tokens (hash, role, name, created_at) VALUES (?1, ?2, ?3, ?4)") \
     X(API_REVOKE, "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0")        \
     X(API_EXISTS, "SELECT 1 FROM api_tokens WHERE id = ?1")                                        \
+    /* schema 002 writes */                                                                        \
+    X(ST_ALL_OFFLINE, "UPDATE stations SET online = 0 WHERE online <> 0")                          \
+    X(DM_CLEAR, "DELETE FROM device_model WHERE station_id = ?1")                                  \
+    X(DM_UPSERT, "INSERT INTO device_model (station_id, component, component_inst, evse_id, "      \
+                 "connector_id, variable, variable_inst, attr_type, value, mutability, "           \
+                 "characteristics, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "  \
+                 "?11, ?12) ON CONFLICT (station_id, component, component_inst, evse_id, "         \
+                 "connector_id, variable, variable_inst, attr_type) DO UPDATE SET "                \
+                 "value = excluded.value, mutability = CASE WHEN excluded.mutability <> '' "       \
+                 "THEN excluded.mutability ELSE mutability END, characteristics = CASE WHEN "      \
+                 "excluded.characteristics <> '' THEN excluded.characteristics ELSE "              \
+                 "characteristics END, updated_at = excluded.updated_at")                          \
+    X(DEV_INSERT, "INSERT INTO device_events (station_id, event_id, trigger, component, "          \
+                  "variable, actual, payload, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")        \
+    X(CK_CLEAR, "DELETE FROM config_keys WHERE station_id = ?1")                                   \
+    X(CK_UPSERT, "INSERT INTO config_keys (station_id, key, value, readonly, updated_at) "         \
+                 "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (station_id, key) DO UPDATE SET "        \
+                 "value = excluded.value, readonly = excluded.readonly, "                          \
+                 "updated_at = excluded.updated_at")                                               \
+    X(RSV_NEXT, "SELECT coalesce(max(id), 0) + 1 FROM reservations WHERE station_id = ?1")         \
+    X(RSV_UPSERT, "INSERT INTO reservations (id, station_id, evse_id, connector_id, id_token, "    \
+                  "group_id, expiry, status, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, " \
+                  "?9) ON CONFLICT (station_id, id) DO UPDATE SET evse_id = excluded.evse_id, "    \
+                  "connector_id = excluded.connector_id, id_token = excluded.id_token, "           \
+                  "group_id = excluded.group_id, expiry = excluded.expiry, "                       \
+                  "status = excluded.status")                                                      \
+    X(RSV_STATUS, "UPDATE reservations SET status = ?3 WHERE station_id = ?1 AND id = ?2")         \
+    X(RSV_EXPIRE, "UPDATE reservations SET status = 'Expired' WHERE rowid IN (SELECT rowid FROM "  \
+                  "reservations WHERE status IN ('Requested', 'Accepted') AND expiry <= ?1 "       \
+                  "LIMIT ?2)")                                                                     \
+    X(PF_UPSERT, "INSERT INTO charging_profiles (station_id, profile_id, evse_id, connector_id, "  \
+                 "stack_level, purpose, kind, tx_id, valid_from, valid_to, profile, status, "      \
+                 "updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "    \
+                 "ON CONFLICT (station_id, profile_id) DO UPDATE SET evse_id = excluded.evse_id, " \
+                 "connector_id = excluded.connector_id, stack_level = excluded.stack_level, "      \
+                 "purpose = excluded.purpose, kind = excluded.kind, tx_id = excluded.tx_id, "      \
+                 "valid_from = excluded.valid_from, valid_to = excluded.valid_to, "                \
+                 "profile = excluded.profile, status = excluded.status, "                          \
+                 "updated_at = excluded.updated_at")                                               \
+    X(PF_STATUS, "UPDATE charging_profiles SET status = ?3, updated_at = ?4 "                      \
+                 "WHERE station_id = ?1 AND profile_id = ?2")                                      \
+    X(CERT_INSERT,                                                                                 \
+      "INSERT INTO certificates (station_id, cert_type, serial, subject, not_before, "             \
+      "not_after, pem, csr, issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")               \
+    X(CMD_FIND_IDEM, "SELECT id FROM commands WHERE station_id = ?1 AND idempotency_key = ?2")     \
+    X(CMD_INSERT, "INSERT INTO commands (station_id, action, payload, idempotency_key, "           \
+                  "created_at, expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)")       \
+    X(CMD_STATE, "SELECT station_id, status FROM commands WHERE id = ?1")                          \
+    X(CMD_SET, "UPDATE commands SET status = ?2, "                                                 \
+               "msg_id = CASE WHEN ?3 <> '' THEN ?3 ELSE msg_id END, "                             \
+               "sent_at = CASE WHEN ?2 = 'sent' THEN ?4 ELSE sent_at END, "                        \
+               "response = CASE WHEN ?2 = 'answered' THEN ?5 ELSE response END, "                  \
+               "error = CASE WHEN ?2 = 'failed' THEN ?6 ELSE error END, "                          \
+               "error_desc = CASE WHEN ?2 = 'failed' THEN ?7 ELSE error_desc END, "                \
+               "updated_at = ?4 WHERE id = ?1")                                                    \
+    X(CMD_EXPIRE, "UPDATE commands SET status = 'expired', updated_at = ?1 WHERE id IN (SELECT "   \
+                  "id FROM commands WHERE status IN ('queued', 'sent') AND expires_at <= ?1 "      \
+                  "AND (?2 = '' OR station_id = ?2) LIMIT ?3)")                                    \
+    X(MT_JR_AGE, "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < ?1 "          \
+                 "ORDER BY at LIMIT ?2)")                                                          \
+    X(MT_STATIONS, "SELECT id FROM stations ORDER BY id")                                          \
+    X(MT_JR_COUNT, "DELETE FROM journal WHERE station_id = ?1 AND id <= (SELECT id FROM journal "  \
+                   "WHERE station_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)")                    \
+    X(MT_DD_AGE, "DELETE FROM dedupe WHERE (station_id, kind, key) IN (SELECT station_id, kind, "  \
+                 "key FROM dedupe WHERE at < ?1 LIMIT ?2)")                                        \
     /* reads */                                                                                    \
     X(R_STATION, "SELECT " STATION_COLS " FROM stations WHERE id = ?1")                            \
     X(R_STATIONS, "SELECT " STATION_COLS " FROM stations WHERE id > ?1 ORDER BY id LIMIT ?2")      \
@@ -107,19 +172,73 @@
                "WHERE id_token = ?1 ORDER BY type LIMIT 1")                                        \
     X(R_TX, "SELECT " TX_COLS " FROM transactions WHERE id = ?1")                                  \
     X(R_TX_UID, "SELECT " TX_COLS " FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")      \
-    X(R_TXS, "SELECT " TX_COLS " FROM transactions WHERE (?1 = '' OR station_id = ?1) "            \
-             "AND (?2 < 0 OR state = ?2) AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4")       \
     X(R_METER, "SELECT at, value, measurand, phase, unit, context, location, format, "             \
                "signed_data FROM meter_values WHERE tx_id = ?1 ORDER BY id LIMIT ?2")              \
     X(R_JOURNAL, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "         \
                  "WHERE station_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")        \
     X(R_API_FIND, "SELECT id, role, name, created_at, revoked_at FROM api_tokens WHERE hash = ?1") \
-    X(R_API_LIST, "SELECT id, role, name, created_at, revoked_at FROM api_tokens ORDER BY id")
+    X(R_API_LIST, "SELECT id, role, name, created_at, revoked_at FROM api_tokens ORDER BY id")     \
+    /* schema 002 reads */                                                                         \
+    X(R_TXS2, "SELECT " TX_COLS " FROM transactions WHERE (?1 = '' OR station_id = ?1) "           \
+              "AND (?2 < 0 OR state = ?2) AND (?3 = 0 OR id < ?3) AND (?5 = '' OR id_token = ?5) " \
+              "AND (?6 = 0 OR start_at >= ?6) AND (?7 = 0 OR start_at < ?7) "                      \
+              "ORDER BY id DESC LIMIT ?4")                                                         \
+    X(R_TXS_ASC, "SELECT " TX_COLS " FROM transactions WHERE (?1 = '' OR station_id = ?1) "        \
+                 "AND (?2 < 0 OR state = ?2) AND id > ?3 AND (?5 = '' OR id_token = ?5) "          \
+                 "AND (?6 = 0 OR start_at >= ?6) AND (?7 = 0 OR start_at < ?7) "                   \
+                 "ORDER BY id LIMIT ?4")                                                           \
+    X(R_STATIONS_F, "SELECT " STATION_COLS " FROM stations WHERE id > ?1 "                         \
+                    "AND (?2 = 0 OR online = (?2 = 1)) AND (?3 = '' OR reg_status = ?3) "          \
+                    "AND (?4 = '' OR instr(lower(id), lower(?4)) OR instr(lower(vendor), "         \
+                    "lower(?4)) OR instr(lower(model), lower(?4)) OR instr(lower(serial), "        \
+                    "lower(?4))) ORDER BY id LIMIT ?5")                                            \
+    X(R_CS, "SELECT 0, evse_id, connector_id, status, error_code, info, vendor_id, "               \
+            "vendor_error_code, at FROM connector_status WHERE station_id = ?1 "                   \
+            "ORDER BY evse_id, connector_id LIMIT ?3")                                             \
+    X(R_CS_HIST, "SELECT id, evse_id, connector_id, status, error_code, info, vendor_id, "         \
+                 "vendor_error_code, at FROM status_history WHERE station_id = ?1 "                \
+                 "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")                              \
+    X(R_JPAIRS, "SELECT c.id, c.inbound, c.msg_type, c.msg_id, c.action, c.payload, c.at, "        \
+                "r.id, r.inbound, r.msg_type, r.msg_id, r.action, r.payload, r.at "                \
+                "FROM journal c LEFT JOIN journal r ON r.id = (SELECT min(x.id) FROM journal x "   \
+                "WHERE x.station_id = c.station_id AND x.msg_id = c.msg_id "                       \
+                "AND x.inbound <> c.inbound AND x.msg_type IN (3, 4, 6) AND x.id > c.id) "         \
+                "WHERE c.station_id = ?1 AND c.msg_type IN (2, 5) AND (?2 = 0 OR c.id < ?2) "      \
+                "ORDER BY c.id DESC LIMIT ?3")                                                     \
+    X(R_DM,                                                                                        \
+      "SELECT component, component_inst, evse_id, connector_id, variable, variable_inst, "         \
+      "attr_type, value, mutability, characteristics, updated_at FROM device_model "               \
+      "WHERE station_id = ?1 AND (?2 = '' OR component = ?2) AND (?3 = '' OR variable = ?3) "      \
+      "ORDER BY component, component_inst, evse_id, connector_id, variable, variable_inst, "       \
+      "attr_type LIMIT ?5 OFFSET ?4")                                                              \
+    X(R_DEV, "SELECT id, event_id, at, trigger, component, variable, actual, payload "             \
+             "FROM device_events WHERE station_id = ?1 AND (?2 = 0 OR id < ?2) "                   \
+             "ORDER BY id DESC LIMIT ?3")                                                          \
+    X(R_CK, "SELECT key, value, readonly, updated_at FROM config_keys WHERE station_id = ?1 "      \
+            "ORDER BY key")                                                                        \
+    X(R_RSV, "SELECT id, station_id, evse_id, connector_id, id_token, group_id, expiry, status, "  \
+             "created_at FROM reservations WHERE station_id = ?1 AND (?2 = 0 OR id = ?2) "         \
+             "AND (?3 = 0 OR (status IN ('Requested', 'Accepted') AND expiry > ?4)) ORDER BY id")  \
+    X(R_PF, "SELECT station_id, profile_id, evse_id, connector_id, stack_level, purpose, kind, "   \
+            "status, coalesce(tx_id, 0), valid_from, valid_to, updated_at, profile "               \
+            "FROM charging_profiles WHERE station_id = ?1 AND (?2 < 0 OR evse_id = ?2) "           \
+            "ORDER BY evse_id, purpose, stack_level, profile_id")                                  \
+    X(R_CERT, "SELECT id, station_id, cert_type, serial, subject, csr, pem, not_before, "          \
+              "not_after, issued_at, revoked_at FROM certificates WHERE (?1 = '' OR "              \
+              "station_id = ?1) AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")                \
+    X(R_CMD_ID, "SELECT " CMD_COLS " FROM commands WHERE id = ?2 LIMIT ?4")                        \
+    X(R_CMD_PENDING, "SELECT " CMD_COLS " FROM commands WHERE station_id = ?1 AND "                \
+                     "status = 'queued' AND expires_at > ?3 ORDER BY id LIMIT ?4")                 \
+    X(R_CMD_LIST, "SELECT " CMD_COLS " FROM commands WHERE (?1 = '' OR station_id = ?1) "          \
+                  "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?4")
 
 #define STATION_COLS                                                                               \
     "id, security_profile, pw_salt, pw_hash, reg_status, ocpp_version, vendor, model, serial, "    \
     "firmware, iccid, imsi, meter_type, meter_serial, created_at, last_boot_at, last_seen_at, "    \
     "online"
+#define CMD_COLS                                                                                   \
+    "id, station_id, action, status, payload, response, error_desc, error, "                       \
+    "coalesce(idempotency_key, ''), msg_id, created_at, expires_at, sent_at, updated_at"
 #define TX_COLS                                                                                    \
     "id, tx_uid, station_id, evse_id, connector_id, id_token, state, start_at, stop_at, "          \
     "meter_start_wh, meter_stop_wh, energy_wh, stop_reason, last_seq_no, offline, "                \
@@ -733,6 +852,294 @@ static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t
     return dedupe_put(b, w->station_id, "meter", key, klen, tx, LW_STR_NULL);
 }
 
+/* ---- schema 002 writes ----------------------------------------------------------------------- */
+
+static int64_t now_or(sqlite_be_t *b, int64_t at_ms)
+{
+    return at_ms ? at_ms : lw_clock_wall(b->clock);
+}
+
+/* Foreign keys tie per-station state to a registered station. */
+static int fk_notfound(int rc)
+{
+    return rc == LW_EEXISTS ? LW_ENOTFOUND : rc;
+}
+
+static int device_model(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.device_model) *p = &w->u.device_model;
+    sqlite3_stmt *st;
+    int rc;
+    if (p->replace_all) {
+        if (!(st = q(c, Q_DM_CLEAR))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        if ((rc = step_done(c, st))) return rc;
+    }
+    int64_t at = now_or(b, p->at_ms);
+    for (size_t i = 0; i < p->n_attrs; i++) {
+        const lw_dm_attr_t *a = &p->attrs[i];
+        if (!a->component.len || !a->variable.len) return LW_EINVAL;
+        if (!(st = q(c, Q_DM_UPSERT))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, a->component), b_str(st, 3, a->component_inst);
+        sqlite3_bind_int(st, 4, a->evse_id);
+        sqlite3_bind_int(st, 5, a->connector_id);
+        b_str(st, 6, a->variable), b_str(st, 7, a->variable_inst);
+        b_str(st, 8, a->attr_type.len ? a->attr_type : LW_STR("Actual"));
+        b_str(st, 9, a->value), b_str(st, 10, a->mutability), b_str(st, 11, a->characteristics);
+        b_i64(st, 12, at);
+        if ((rc = step_done(c, st))) return fk_notfound(rc);
+    }
+    res->row_id = (int64_t)p->n_attrs;
+    return 0;
+}
+
+static int device_events(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.device_events) *p = &w->u.device_events;
+    for (size_t i = 0; i < p->n_events; i++) {
+        const lw_dm_event_t *e = &p->events[i];
+        sqlite3_stmt *st = q(c, Q_DEV_INSERT);
+        if (!st) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        sqlite3_bind_int(st, 2, e->event_id);
+        b_str(st, 3, e->trigger), b_str(st, 4, e->component), b_str(st, 5, e->variable);
+        b_str(st, 6, e->actual), b_str(st, 7, e->payload);
+        b_i64(st, 8, now_or(b, e->at_ms));
+        int rc = step_done(c, st);
+        if (rc) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+    }
+    return 0;
+}
+
+static int config_keys(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.config_keys) *p = &w->u.config_keys;
+    sqlite3_stmt *st;
+    int rc;
+    if (p->replace_all) {
+        if (!(st = q(c, Q_CK_CLEAR))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        if ((rc = step_done(c, st))) return rc;
+    }
+    int64_t at = now_or(b, p->at_ms);
+    for (size_t i = 0; i < p->n_keys; i++) {
+        const lw_config_key_t *k = &p->keys[i];
+        if (!k->key.len) return LW_EINVAL;
+        if (!(st = q(c, Q_CK_UPSERT))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, k->key);
+        if (k->no_value)
+            sqlite3_bind_null(st, 3);
+        else
+            b_str(st, 3, k->value);
+        sqlite3_bind_int(st, 4, k->readonly);
+        b_i64(st, 5, at);
+        if ((rc = step_done(c, st))) return fk_notfound(rc);
+    }
+    res->row_id = (int64_t)p->n_keys;
+    return 0;
+}
+
+static int reservation_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.reservation) *p = &w->u.reservation;
+    if (p->id < 0 || !p->id_token.len) return LW_EINVAL;
+    sqlite3_stmt *st;
+    int id = p->id;
+    if (!id) {
+        if (!(st = q(c, Q_RSV_NEXT))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        int rc = sqlite3_step(st);
+        int64_t next = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) return map_rc(rc) ? map_rc(rc) : LW_ESTORE;
+        if (next > INT32_MAX) return LW_ETOOBIG; /* reservationId is a 32-bit integer */
+        id = (int)next;
+    }
+    if (!(st = q(c, Q_RSV_UPSERT))) return LW_ESTORE;
+    sqlite3_bind_int(st, 1, id);
+    b_str(st, 2, w->station_id);
+    sqlite3_bind_int(st, 3, p->evse_id);
+    sqlite3_bind_int(st, 4, p->connector_id);
+    b_str(st, 5, p->id_token), b_str(st, 6, p->group_id);
+    b_i64(st, 7, p->expiry_ms);
+    b_str(st, 8, p->status.len ? p->status : LW_STR("Requested"));
+    b_i64(st, 9, now_or(b, p->at_ms));
+    int rc = step_done(c, st);
+    if (rc) return rc;
+    res->row_id = id;
+    return 0;
+}
+
+static int profile_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.profile) *p = &w->u.profile;
+    if (!p->profile.len || !p->purpose.len) return LW_EINVAL;
+    sqlite3_stmt *st = q(c, Q_PF_UPSERT);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    sqlite3_bind_int(st, 2, p->profile_id);
+    sqlite3_bind_int(st, 3, p->evse_id);
+    sqlite3_bind_int(st, 4, p->connector_id);
+    sqlite3_bind_int(st, 5, p->stack_level);
+    b_str(st, 6, p->purpose);
+    b_str(st, 7, p->kind.len ? p->kind : LW_STR("Absolute"));
+    if (p->tx_id > 0)
+        b_i64(st, 8, p->tx_id);
+    else
+        sqlite3_bind_null(st, 8);
+    b_i64(st, 9, p->valid_from_ms), b_i64(st, 10, p->valid_to_ms);
+    b_str(st, 11, p->profile);
+    b_str(st, 12, p->status.len ? p->status : LW_STR("Requested"));
+    b_i64(st, 13, now_or(b, p->at_ms));
+    int rc = step_done(c, st);
+    if (!rc) res->row_id = p->profile_id;
+    return rc;
+}
+
+static int cmd_insert(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.cmd) *p = &w->u.cmd;
+    /* ttl bounded to ten years so created + ttl cannot overflow */
+    if (!p->action.len || !p->payload.len || p->ttl_s <= 0 || p->ttl_s > 10LL * 366 * 86400)
+        return LW_EINVAL;
+    sqlite3_stmt *st;
+    if (p->idempotency_key.len) {
+        /* OCPP commands are not idempotent (two RemoteStarts start two sessions): a client
+         * retrying its POST with the same key gets the command it already created. */
+        if (!(st = q(c, Q_CMD_FIND_IDEM))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, p->idempotency_key);
+        int rc = sqlite3_step(st);
+        int64_t id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        if (id) {
+            res->row_id = id;
+            res->duplicate = true;
+            return 0;
+        }
+    }
+    int64_t at = now_or(b, p->at_ms);
+    if (!(st = q(c, Q_CMD_INSERT))) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    b_str(st, 2, p->action), b_str(st, 3, p->payload);
+    if (p->idempotency_key.len)
+        b_str(st, 4, p->idempotency_key);
+    else
+        sqlite3_bind_null(st, 4);
+    b_i64(st, 5, at);
+    b_i64(st, 6, at + p->ttl_s * 1000);
+    int rc = step_done(c, st);
+    if (!rc) res->row_id = sqlite3_last_insert_rowid(c->db);
+    return rc;
+}
+
+static int cmd_update(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.cmd_update) *p = &w->u.cmd_update;
+    if (p->status == LW_CMD_QUEUED || (unsigned)p->status > LW_CMD_EXPIRED) return LW_EINVAL;
+    sqlite3_stmt *st = q(c, Q_CMD_STATE);
+    if (!st) return LW_ESTORE;
+    b_i64(st, 1, p->id);
+    int rc = sqlite3_step(st);
+    bool mine = rc == SQLITE_ROW && lw_str_eq(col_str(st, 0), w->station_id);
+    lw_cmd_status_t now = LW_CMD_FAILED;
+    if (mine && lw_cmd_status_parse((const char *)sqlite3_column_text(st, 1), &now)) mine = false;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    if (!mine) return LW_ENOTFOUND; /* unknown, or another station's command */
+    bool ok;
+    switch (p->status) {
+    case LW_CMD_SENT:
+    case LW_CMD_EXPIRED:
+        ok = now == LW_CMD_QUEUED || now == LW_CMD_SENT;
+        break;
+    default: /* ANSWERED, FAILED */
+        ok = now == LW_CMD_QUEUED || now == LW_CMD_SENT || now == LW_CMD_EXPIRED;
+        break;
+    }
+    if (!ok) return LW_EEXISTS;
+    if (!(st = q(c, Q_CMD_SET))) return LW_ESTORE;
+    b_i64(st, 1, p->id);
+    sqlite3_bind_text(st, 2, lw_cmd_status_name(p->status), -1, SQLITE_STATIC);
+    b_str(st, 3, p->status == LW_CMD_SENT ? p->msg_id : LW_STR_NULL);
+    b_i64(st, 4, now_or(b, p->at_ms));
+    b_str(st, 5, p->response);
+    b_str(st, 6, p->error_code), b_str(st, 7, p->error_desc);
+    if ((rc = step_done(c, st))) return rc;
+    res->row_id = p->id;
+    return 0;
+}
+
+/* Periodic retention (LW_W_MAINTAIN). Each step deletes at most LW_STORE_MAINT_ROWS_MAX rows
+ * so one run never holds the writer for long; the counts tell the caller to run again. */
+static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const lw_store_maint_t *m = &w->u.maint;
+    sqlite3_stmt *st;
+    int rc;
+    int64_t cap = LW_STORE_MAINT_ROWS_MAX;
+    if (m->journal_max_age_ms > 0) {
+        if (!(st = q(c, Q_MT_JR_AGE))) return LW_ESTORE;
+        b_i64(st, 1, m->now_ms - m->journal_max_age_ms);
+        b_i64(st, 2, cap);
+        if ((rc = step_done(c, st))) return rc;
+        res->pruned_journal += sqlite3_changes(c->db);
+    }
+    if (m->journal_keep_per_station > 0) {
+        /* Per registered station through the (station_id, id) index: the cost follows the
+         * rows deleted, not the journal's size. Unregistered ids age out above. */
+        sqlite3_stmt *ids = q(c, Q_MT_STATIONS);
+        if (!ids) return LW_ESTORE;
+        while ((rc = sqlite3_step(ids)) == SQLITE_ROW && res->pruned_journal < 2 * cap) {
+            lw_str_t id = col_str(ids, 0);
+            if (!(st = q(c, Q_MT_JR_COUNT))) {
+                sqlite3_reset(ids);
+                return LW_ESTORE;
+            }
+            b_str(st, 1, id);
+            b_i64(st, 2, m->journal_keep_per_station);
+            if ((rc = step_done(c, st))) {
+                sqlite3_reset(ids);
+                return rc;
+            }
+            res->pruned_journal += sqlite3_changes(c->db);
+        }
+        sqlite3_reset(ids);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    }
+    if (m->dedupe_max_age_ms > 0) {
+        if (!(st = q(c, Q_MT_DD_AGE))) return LW_ESTORE;
+        b_i64(st, 1, m->now_ms - m->dedupe_max_age_ms);
+        b_i64(st, 2, cap);
+        if ((rc = step_done(c, st))) return rc;
+        res->pruned_dedupe = sqlite3_changes(c->db);
+    }
+    if (!(st = q(c, Q_CMD_EXPIRE))) return LW_ESTORE;
+    b_i64(st, 1, m->now_ms);
+    b_str(st, 2, LW_STR_NULL);
+    b_i64(st, 3, cap);
+    if ((rc = step_done(c, st))) return rc;
+    res->expired_commands = sqlite3_changes(c->db);
+    if (!(st = q(c, Q_RSV_EXPIRE))) return LW_ESTORE;
+    b_i64(st, 1, m->now_ms);
+    b_i64(st, 2, cap);
+    if ((rc = step_done(c, st))) return rc;
+    res->expired_reservations = sqlite3_changes(c->db);
+    return 0;
+}
+
 static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
                       lw_store_result_t *res, lw_arena_t *scratch)
 {
@@ -895,6 +1302,66 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
         if (rc != SQLITE_ROW) return LW_ENOTFOUND;
         res->duplicate = true; /* already revoked */
         return 0;
+    case LW_W_STATIONS_OFFLINE:
+        Q(Q_ST_ALL_OFFLINE);
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_changes(c->db);
+        return 0;
+    case LW_W_DEVICE_MODEL:
+        return device_model(b, w, res);
+    case LW_W_DEVICE_EVENTS:
+        return device_events(b, w, res);
+    case LW_W_CONFIG_KEYS:
+        return config_keys(b, w, res);
+    case LW_W_RESERVATION_PUT:
+        return reservation_put(b, w, res);
+    case LW_W_RESERVATION_STATUS:
+        if (!w->u.reservation_status.status.len) return LW_EINVAL;
+        Q(Q_RSV_STATUS);
+        b_str(st, 1, w->station_id);
+        sqlite3_bind_int(st, 2, w->u.reservation_status.id);
+        b_str(st, 3, w->u.reservation_status.status);
+        if ((rc = step_done(c, st))) return rc;
+        return sqlite3_changes(c->db) ? 0 : LW_ENOTFOUND;
+    case LW_W_PROFILE_PUT:
+        return profile_put(b, w, res);
+    case LW_W_PROFILE_STATUS:
+        if (!w->u.profile_status.status.len) return LW_EINVAL;
+        Q(Q_PF_STATUS);
+        b_str(st, 1, w->station_id);
+        sqlite3_bind_int(st, 2, w->u.profile_status.profile_id);
+        b_str(st, 3, w->u.profile_status.status);
+        b_i64(st, 4, now_or(b, w->u.profile_status.at_ms));
+        if ((rc = step_done(c, st))) return rc;
+        return sqlite3_changes(c->db) ? 0 : LW_ENOTFOUND;
+    case LW_W_CERT_ISSUED: {
+        const typeof(w->u.cert) *p = &w->u.cert;
+        if (!p->pem.len || !p->serial.len) return LW_EINVAL;
+        Q(Q_CERT_INSERT);
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, p->cert_type.len ? p->cert_type : LW_STR("ChargingStationCertificate"));
+        b_str(st, 3, p->serial), b_str(st, 4, p->subject);
+        b_i64(st, 5, p->not_before_ms), b_i64(st, 6, p->not_after_ms);
+        b_str(st, 7, p->pem), b_str(st, 8, p->csr);
+        b_i64(st, 9, now_or(b, p->at_ms));
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    }
+    case LW_W_CMD_INSERT:
+        return cmd_insert(b, w, res);
+    case LW_W_CMD_UPDATE:
+        return cmd_update(b, w, res);
+    case LW_W_CMD_EXPIRE:
+        Q(Q_CMD_EXPIRE);
+        b_i64(st, 1, w->u.cmd_expire.now_ms);
+        b_str(st, 2, w->station_id);
+        b_i64(st, 3, INT64_MAX);
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_changes(c->db);
+        return 0;
+    case LW_W_MAINTAIN:
+        return maintain(b, w, res);
     default:
         return LW_EINVAL;
     }
@@ -911,9 +1378,7 @@ static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, siz
         rc = apply_kind(b, w, key, key_len, res, scratch);
         if (rc) {
             step_done(c, q(c, Q_ROLLBACK_TO));
-            res->duplicate = false;
-            res->tx_id = res->row_id = 0;
-            res->answer = LW_STR_NULL;
+            *res = (lw_store_result_t){0};
         }
         int r2 = step_done(c, q(c, Q_RELEASE));
         if (!rc) rc = r2;
@@ -1064,12 +1529,15 @@ static int be_tx_list(void *be, const lw_tx_filter_t *f, int (*each)(void *, con
                       void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = q(c, Q_R_TXS);
+    sqlite3_stmt *st = q(c, f->oldest_first ? Q_R_TXS_ASC : Q_R_TXS2);
     if (!st) return LW_ESTORE;
     b_str(st, 1, f->station_id);
     sqlite3_bind_int(st, 2, f->state);
-    b_i64(st, 3, f->before_id);
+    b_i64(st, 3, f->oldest_first ? f->after_id : f->before_id);
     b_i64(st, 4, (int64_t)f->limit);
+    b_str(st, 5, f->id_token);
+    b_i64(st, 6, f->from_ms);
+    b_i64(st, 7, f->to_ms);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         lw_tx_rec_t r;
@@ -1162,6 +1630,266 @@ static int be_api_token_list(void *be, int (*each)(void *, const lw_api_token_re
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
+/* ---- schema 002 reads ------------------------------------------------------------------------ */
+
+/* Steps st running the block for each row (the block breaks when each() asks to stop),
+ * resets st and returns 0 or the step error. */
+#define EACH_ROW(st, ...)                                                                          \
+    do {                                                                                           \
+        int rc_;                                                                                   \
+        while ((rc_ = sqlite3_step(st)) == SQLITE_ROW) {                                           \
+            __VA_ARGS__                                                                            \
+        }                                                                                          \
+        sqlite3_reset(st);                                                                         \
+        return rc_ == SQLITE_ROW || rc_ == SQLITE_DONE ? 0 : map_rc(rc_);                          \
+    } while (0)
+
+static int be_station_find(void *be, const lw_station_filter_t *f,
+                           int (*each)(void *, const lw_station_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_STATIONS_F);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, f->after);
+    sqlite3_bind_int(st, 2, (int)f->online);
+    if (f->by_reg_status)
+        sqlite3_bind_text(st, 3, lw_reg_status_name(f->reg_status), -1, SQLITE_STATIC);
+    else
+        b_str(st, 3, LW_STR_NULL);
+    b_str(st, 4, f->search);
+    b_i64(st, 5, (int64_t)f->limit);
+    EACH_ROW(st, {
+        lw_station_rec_t r;
+        row_station(st, &r, NULL, NULL);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_connector_status_list(void *be, lw_str_t station, bool history, int64_t before,
+                                    size_t limit,
+                                    int (*each)(void *, const lw_connector_status_rec_t *),
+                                    void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, history ? Q_R_CS_HIST : Q_R_CS);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    EACH_ROW(st, {
+        lw_connector_status_rec_t r;
+        memset(&r, 0, sizeof r);
+        r.seq = sqlite3_column_int64(st, 0);
+        r.evse_id = sqlite3_column_int(st, 1);
+        r.connector_id = sqlite3_column_int(st, 2);
+        col_cpy(st, 3, r.status, sizeof r.status);
+        col_cpy(st, 4, r.error_code, sizeof r.error_code);
+        col_cpy(st, 5, r.info, sizeof r.info);
+        col_cpy(st, 6, r.vendor_id, sizeof r.vendor_id);
+        col_cpy(st, 7, r.vendor_error_code, sizeof r.vendor_error_code);
+        r.at_ms = sqlite3_column_int64(st, 8);
+        if (each(ud, &r)) break;
+    });
+}
+
+static void row_journal(sqlite3_stmt *st, int i, lw_journal_rec_t *r)
+{
+    r->seq = sqlite3_column_int64(st, i);
+    r->inbound = sqlite3_column_int(st, i + 1) != 0;
+    r->msg_type = sqlite3_column_int(st, i + 2);
+    r->msg_id = col_str(st, i + 3), r->action = col_str(st, i + 4);
+    r->payload = col_str(st, i + 5);
+    r->at_ms = sqlite3_column_int64(st, i + 6);
+}
+
+static int be_journal_pairs(void *be, lw_str_t station, int64_t before, size_t limit,
+                            int (*each)(void *, const lw_journal_rec_t *, const lw_journal_rec_t *),
+                            void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_JPAIRS);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    EACH_ROW(st, {
+        lw_journal_rec_t call, reply;
+        row_journal(st, 0, &call);
+        bool has = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        if (has) row_journal(st, 7, &reply);
+        if (each(ud, &call, has ? &reply : NULL)) break;
+    });
+}
+
+static int be_device_model_list(void *be, lw_str_t station, lw_str_t component, lw_str_t variable,
+                                size_t offset, size_t limit,
+                                int (*each)(void *, const lw_dm_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_DM);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_str(st, 2, component);
+    b_str(st, 3, variable);
+    b_i64(st, 4, (int64_t)offset);
+    b_i64(st, 5, (int64_t)limit);
+    EACH_ROW(st, {
+        lw_dm_rec_t r = {.updated_ms = sqlite3_column_int64(st, 10)};
+        r.a.component = col_str(st, 0), r.a.component_inst = col_str(st, 1);
+        r.a.evse_id = sqlite3_column_int(st, 2), r.a.connector_id = sqlite3_column_int(st, 3);
+        r.a.variable = col_str(st, 4), r.a.variable_inst = col_str(st, 5);
+        r.a.attr_type = col_str(st, 6), r.a.value = col_str(st, 7);
+        r.a.mutability = col_str(st, 8), r.a.characteristics = col_str(st, 9);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_device_event_list(void *be, lw_str_t station, int64_t before, size_t limit,
+                                int (*each)(void *, const lw_dm_event_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_DEV);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    EACH_ROW(st, {
+        lw_dm_event_rec_t r = {.seq = sqlite3_column_int64(st, 0)};
+        r.e.event_id = sqlite3_column_int(st, 1);
+        r.e.at_ms = sqlite3_column_int64(st, 2);
+        r.e.trigger = col_str(st, 3), r.e.component = col_str(st, 4);
+        r.e.variable = col_str(st, 5), r.e.actual = col_str(st, 6);
+        r.e.payload = col_str(st, 7);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_config_key_list(void *be, lw_str_t station,
+                              int (*each)(void *, const lw_config_key_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_CK);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    EACH_ROW(st, {
+        lw_config_key_rec_t r = {.updated_ms = sqlite3_column_int64(st, 3)};
+        r.k.key = col_str(st, 0);
+        r.k.no_value = sqlite3_column_type(st, 1) == SQLITE_NULL;
+        r.k.value = col_str(st, 1);
+        r.k.readonly = sqlite3_column_int(st, 2) != 0;
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_reservation_list(void *be, lw_str_t station, int id, bool active_only, int64_t now_ms,
+                               int (*each)(void *, const lw_reservation_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_RSV);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    sqlite3_bind_int(st, 2, id);
+    sqlite3_bind_int(st, 3, active_only);
+    b_i64(st, 4, now_ms);
+    EACH_ROW(st, {
+        lw_reservation_rec_t r;
+        memset(&r, 0, sizeof r);
+        r.id = sqlite3_column_int(st, 0);
+        col_cpy(st, 1, r.station_id, sizeof r.station_id);
+        r.evse_id = sqlite3_column_int(st, 2);
+        r.connector_id = sqlite3_column_int(st, 3);
+        col_cpy(st, 4, r.id_token, sizeof r.id_token);
+        col_cpy(st, 5, r.group_id, sizeof r.group_id);
+        r.expiry_ms = sqlite3_column_int64(st, 6);
+        col_cpy(st, 7, r.status, sizeof r.status);
+        r.created_ms = sqlite3_column_int64(st, 8);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_profile_list(void *be, lw_str_t station, int evse_id,
+                           int (*each)(void *, const lw_profile_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_PF);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    sqlite3_bind_int(st, 2, evse_id);
+    EACH_ROW(st, {
+        lw_profile_rec_t r;
+        memset(&r, 0, sizeof r);
+        col_cpy(st, 0, r.station_id, sizeof r.station_id);
+        r.profile_id = sqlite3_column_int(st, 1);
+        r.evse_id = sqlite3_column_int(st, 2);
+        r.connector_id = sqlite3_column_int(st, 3);
+        r.stack_level = sqlite3_column_int(st, 4);
+        col_cpy(st, 5, r.purpose, sizeof r.purpose);
+        col_cpy(st, 6, r.kind, sizeof r.kind);
+        col_cpy(st, 7, r.status, sizeof r.status);
+        r.tx_id = sqlite3_column_int64(st, 8);
+        r.valid_from_ms = sqlite3_column_int64(st, 9);
+        r.valid_to_ms = sqlite3_column_int64(st, 10);
+        r.updated_ms = sqlite3_column_int64(st, 11);
+        r.profile = col_str(st, 12);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_cert_list(void *be, lw_str_t station, int64_t before, size_t limit,
+                        int (*each)(void *, const lw_cert_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_CERT);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    EACH_ROW(st, {
+        lw_cert_rec_t r;
+        memset(&r, 0, sizeof r);
+        r.id = sqlite3_column_int64(st, 0);
+        col_cpy(st, 1, r.station_id, sizeof r.station_id);
+        col_cpy(st, 2, r.cert_type, sizeof r.cert_type);
+        col_cpy(st, 3, r.serial, sizeof r.serial);
+        r.subject = col_str(st, 4), r.csr = col_str(st, 5), r.pem = col_str(st, 6);
+        r.not_before_ms = sqlite3_column_int64(st, 7);
+        r.not_after_ms = sqlite3_column_int64(st, 8);
+        r.issued_ms = sqlite3_column_int64(st, 9);
+        r.revoked_ms = sqlite3_column_int64(st, 10);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_cmd_list(void *be, int mode, lw_str_t station, int64_t id, int64_t now_ms,
+                       size_t limit, int (*each)(void *, const lw_cmd_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, mode == 0 ? Q_R_CMD_ID : mode == 1 ? Q_R_CMD_PENDING : Q_R_CMD_LIST);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, id);
+    b_i64(st, 3, now_ms);
+    b_i64(st, 4, (int64_t)limit);
+    EACH_ROW(st, {
+        lw_cmd_rec_t r;
+        memset(&r, 0, sizeof r);
+        r.id = sqlite3_column_int64(st, 0);
+        col_cpy(st, 1, r.station_id, sizeof r.station_id);
+        col_cpy(st, 2, r.action, sizeof r.action);
+        if (lw_cmd_status_parse((const char *)sqlite3_column_text(st, 3), &r.status))
+            r.status = LW_CMD_FAILED;
+        r.payload = col_str(st, 4), r.response = col_str(st, 5), r.error_desc = col_str(st, 6);
+        col_cpy(st, 7, r.error_code, sizeof r.error_code);
+        col_cpy(st, 8, r.idempotency_key, sizeof r.idempotency_key);
+        col_cpy(st, 9, r.msg_id, sizeof r.msg_id);
+        r.created_ms = sqlite3_column_int64(st, 10);
+        r.expires_ms = sqlite3_column_int64(st, 11);
+        r.sent_ms = sqlite3_column_int64(st, 12);
+        r.updated_ms = sqlite3_column_int64(st, 13);
+        if (each(ud, &r)) break;
+    });
+}
+
 const lw_store_backend_t lw_store_sqlite_backend = {
     .scheme = "sqlite",
     .open = be_open,
@@ -1180,4 +1908,14 @@ const lw_store_backend_t lw_store_sqlite_backend = {
     .journal_list = be_journal_list,
     .api_token_find = be_api_token_find,
     .api_token_list = be_api_token_list,
+    .station_find = be_station_find,
+    .connector_status_list = be_connector_status_list,
+    .journal_pairs = be_journal_pairs,
+    .device_model_list = be_device_model_list,
+    .device_event_list = be_device_event_list,
+    .config_key_list = be_config_key_list,
+    .reservation_list = be_reservation_list,
+    .profile_list = be_profile_list,
+    .cert_list = be_cert_list,
+    .cmd_list = be_cmd_list,
 };

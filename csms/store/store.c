@@ -50,6 +50,7 @@ static const char *const reg_names[] = {"Accepted", "Pending", "Rejected"};
 static const char *const tok_names[] = {"Accepted", "Blocked", "Expired", "Invalid",
                                         "ConcurrentTx"};
 static const char *const role_names[] = {"viewer", "operator", "admin"};
+static const char *const cmd_names[] = {"queued", "sent", "answered", "failed", "expired"};
 
 static int parse_name(const char *const *names, int n, const char *s, int *out)
 {
@@ -90,6 +91,25 @@ int lw_role_parse(const char *s, lw_role_t *out)
     int v, rc = parse_name(role_names, 3, s, &v);
     if (!rc) *out = (lw_role_t)v;
     return rc;
+}
+const char *lw_cmd_status_name(lw_cmd_status_t st)
+{
+    return (unsigned)st < 5 ? cmd_names[st] : "failed";
+}
+int lw_cmd_status_parse(const char *s, lw_cmd_status_t *out)
+{
+    int v, rc = parse_name(cmd_names, 5, s, &v);
+    if (!rc) *out = (lw_cmd_status_t)v;
+    return rc;
+}
+
+void lw_store_maint_defaults(lw_store_maint_t *m)
+{
+    *m = (lw_store_maint_t){
+        .journal_max_age_ms = LW_STORE_JOURNAL_MAX_AGE_MS_DEFAULT,
+        .journal_keep_per_station = LW_STORE_JOURNAL_KEEP_PER_STATION_DEFAULT,
+        .dedupe_max_age_ms = LW_STORE_DEDUPE_MAX_AGE_MS_DEFAULT,
+    };
 }
 
 /* ---- the strings inside a write ---------------------------------------------------------------
@@ -149,6 +169,28 @@ static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
     case LW_W_API_TOKEN_PUT:
         S(api_token.name);
         break;
+    case LW_W_RESERVATION_PUT:
+        S(reservation.id_token), S(reservation.group_id), S(reservation.status);
+        break;
+    case LW_W_RESERVATION_STATUS:
+        S(reservation_status.status);
+        break;
+    case LW_W_PROFILE_PUT:
+        S(profile.purpose), S(profile.kind), S(profile.profile), S(profile.status);
+        break;
+    case LW_W_PROFILE_STATUS:
+        S(profile_status.status);
+        break;
+    case LW_W_CERT_ISSUED:
+        S(cert.cert_type), S(cert.csr), S(cert.pem), S(cert.serial), S(cert.subject);
+        break;
+    case LW_W_CMD_INSERT:
+        S(cmd.action), S(cmd.payload), S(cmd.idempotency_key);
+        break;
+    case LW_W_CMD_UPDATE:
+        S(cmd_update.msg_id), S(cmd_update.response), S(cmd_update.error_code);
+        S(cmd_update.error_desc);
+        break;
     default:
         break;
     }
@@ -198,6 +240,55 @@ static int copy_str(lw_arena_t *a, lw_str_t *s, size_t *total)
     return 0;
 }
 
+static size_t attr_strs(void *el, lw_str_t **out)
+{
+    lw_dm_attr_t *a = el;
+    size_t n = 0;
+    out[n++] = &a->component, out[n++] = &a->component_inst, out[n++] = &a->variable;
+    out[n++] = &a->variable_inst, out[n++] = &a->attr_type, out[n++] = &a->value;
+    out[n++] = &a->mutability, out[n++] = &a->characteristics;
+    return n;
+}
+static size_t event_strs(void *el, lw_str_t **out)
+{
+    lw_dm_event_t *e = el;
+    size_t n = 0;
+    out[n++] = &e->trigger, out[n++] = &e->component, out[n++] = &e->variable;
+    out[n++] = &e->actual, out[n++] = &e->payload;
+    return n;
+}
+static size_t key_strs(void *el, lw_str_t **out)
+{
+    lw_config_key_t *k = el;
+    out[0] = &k->key, out[1] = &k->value;
+    return 2;
+}
+
+/* Copies an array of items of size elsz whose lw_str_t fields strs() names into a. */
+static int copy_items(lw_arena_t *a, const void **arr, size_t n, size_t elsz,
+                      size_t (*strs)(void *, lw_str_t **), size_t *total)
+{
+    if (!n) {
+        *arr = NULL;
+        return 0;
+    }
+    if (n > LW_STORE_ITEMS_MAX) return LW_ETOOBIG;
+    if (!*arr) return LW_EINVAL;
+    char *copy = lw_arena_alloc(a, n * elsz);
+    if (!copy) return LW_ENOMEM;
+    memcpy(copy, *arr, n * elsz);
+    for (size_t k = 0; k < n; k++) {
+        lw_str_t *vs[16];
+        size_t m = strs(copy + k * elsz, vs);
+        for (size_t i = 0; i < m; i++) {
+            int rc = copy_str(a, vs[i], total);
+            if (rc) return rc;
+        }
+    }
+    *arr = copy;
+    return 0;
+}
+
 /* Deep-copies op->w's strings and values into op->arena. */
 static int copy_write(op_t *op)
 {
@@ -224,7 +315,20 @@ static int copy_write(op_t *op)
     } else if (vals) {
         *vals = NULL;
     }
-    return 0;
+    lw_store_write_t *w = &op->w;
+    switch (w->kind) {
+    case LW_W_DEVICE_MODEL:
+        return copy_items(&op->arena, (const void **)&w->u.device_model.attrs,
+                          w->u.device_model.n_attrs, sizeof(lw_dm_attr_t), attr_strs, &total);
+    case LW_W_DEVICE_EVENTS:
+        return copy_items(&op->arena, (const void **)&w->u.device_events.events,
+                          w->u.device_events.n_events, sizeof(lw_dm_event_t), event_strs, &total);
+    case LW_W_CONFIG_KEYS:
+        return copy_items(&op->arena, (const void **)&w->u.config_keys.keys,
+                          w->u.config_keys.n_keys, sizeof(lw_config_key_t), key_strs, &total);
+    default:
+        return 0;
+    }
 }
 
 /* ---- dedupe keys ------------------------------------------------------------------------------
@@ -245,10 +349,13 @@ size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
     switch (w->kind) {
     case LW_W_TX_STOP: /* a transaction stops once: any retry is the same stop */
         return (size_t)snprintf((char *)out, 64, "%lld", (long long)w->u.tx_stop.tx_id);
-    case LW_W_TX_EVENT: { /* OCPP 2.0.1 E01: (transactionId, seqNo) identifies the event */
+    case LW_W_TX_EVENT: {
+        /* (transactionId, seqNo) identifies an event. A long transactionId (2.1 allows more
+         * than 2.0.1's 36) is hashed below instead of truncated, so seqNo is never cut off. */
         int n = snprintf((char *)out, 64, "%.*s:%d", LW_STR_FMT(w->u.tx_event.tx_uid),
                          w->u.tx_event.seq_no);
-        return n >= 64 ? 63 : (size_t)n;
+        if (n > 0 && n < 64) return (size_t)n;
+        break;
     }
     case LW_W_TX_START:
     case LW_W_METER_VALUES:
@@ -268,6 +375,9 @@ size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
         h_i64(c, w->u.tx_start.meter_start_wh);
         h_i64(c, w->u.tx_start.at_ms);
         h_i64(c, w->u.tx_start.reservation_id);
+    } else if (w->kind == LW_W_TX_EVENT) {
+        h_str(c, w->u.tx_event.tx_uid);
+        h_i64(c, w->u.tx_event.seq_no);
     } else {
         h_i64(c, w->u.meter.evse_id);
         h_i64(c, w->u.meter.connector_id);
@@ -477,14 +587,15 @@ int lw_store_schema_version(lw_store_t *s)
 static bool needs_station(lw_store_write_kind_t k)
 {
     return k != LW_W_API_TOKEN_PUT && k != LW_W_API_TOKEN_REVOKE && k != LW_W_ID_TOKEN_PUT &&
-           k != LW_W_JOURNAL_PRUNE;
+           k != LW_W_JOURNAL_PRUNE && k != LW_W_STATIONS_OFFLINE && k != LW_W_CMD_EXPIRE &&
+           k != LW_W_MAINTAIN;
 }
 
 int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb cb, void *ud)
 {
     if (!s || !w || (unsigned)w->kind >= LW_W_KIND_COUNT) return LW_EINVAL;
-    if (needs_station(w->kind) && (!w->station_id.len || w->station_id.len > LW_STATION_ID_MAX))
-        return LW_EINVAL;
+    if (needs_station(w->kind) && !w->station_id.len) return LW_EINVAL;
+    if (w->station_id.len > LW_STATION_ID_MAX) return LW_EINVAL;
     op_t *op = malloc(sizeof *op);
     if (!op) return LW_ENOMEM;
     op->w = *w;
@@ -660,4 +771,149 @@ void lw_store_stats(lw_store_t *s, lw_store_stats_t *out)
     *out = s->st;
     out->queue_depth = s->count;
     pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- reads added with schema 002 ------------------------------------------------------------ */
+
+static size_t clamp(size_t limit)
+{
+    return !limit || limit > LW_STORE_PAGE_MAX ? LW_STORE_PAGE_MAX : limit;
+}
+
+int lw_store_station_find(lw_store_t *s, const lw_station_filter_t *f,
+                          int (*each)(void *ud, const lw_station_rec_t *rec), void *ud)
+{
+    lw_station_filter_t ff = *f;
+    ff.limit = clamp(ff.limit);
+    return s->be_vt->station_find(s->be, &ff, each, ud);
+}
+
+int lw_store_stations_mark_all_offline(lw_store_t *s, int64_t *n_out)
+{
+    lw_store_write_t w = {.kind = LW_W_STATIONS_OFFLINE};
+    lw_store_result_t res;
+    int rc = lw_store_submit_wait(s, &w, &res);
+    if (n_out) *n_out = rc ? 0 : res.row_id;
+    return rc;
+}
+
+int lw_store_connector_status_list(lw_store_t *s, lw_str_t station_id,
+                                   int (*each)(void *ud, const lw_connector_status_rec_t *r),
+                                   void *ud)
+{
+    return s->be_vt->connector_status_list(s->be, station_id, false, 0, LW_STORE_PAGE_MAX, each,
+                                           ud);
+}
+
+int lw_store_status_history_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq,
+                                 size_t limit,
+                                 int (*each)(void *ud, const lw_connector_status_rec_t *r),
+                                 void *ud)
+{
+    return s->be_vt->connector_status_list(s->be, station_id, true, before_seq, clamp(limit), each,
+                                           ud);
+}
+
+int lw_store_journal_pairs(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
+                           int (*each)(void *ud, const lw_journal_rec_t *call,
+                                       const lw_journal_rec_t *reply),
+                           void *ud)
+{
+    return s->be_vt->journal_pairs(s->be, station_id, before_seq, clamp(limit), each, ud);
+}
+
+int lw_store_device_model_list(lw_store_t *s, lw_str_t station_id, lw_str_t component,
+                               lw_str_t variable, size_t offset, size_t limit,
+                               int (*each)(void *ud, const lw_dm_rec_t *r), void *ud)
+{
+    return s->be_vt->device_model_list(s->be, station_id, component, variable, offset, clamp(limit),
+                                       each, ud);
+}
+
+int lw_store_device_event_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
+                               int (*each)(void *ud, const lw_dm_event_rec_t *r), void *ud)
+{
+    return s->be_vt->device_event_list(s->be, station_id, before_seq, clamp(limit), each, ud);
+}
+
+int lw_store_config_key_list(lw_store_t *s, lw_str_t station_id,
+                             int (*each)(void *ud, const lw_config_key_rec_t *r), void *ud)
+{
+    return s->be_vt->config_key_list(s->be, station_id, each, ud);
+}
+
+static int keep_reservation(void *ud, const lw_reservation_rec_t *r)
+{
+    *(lw_reservation_rec_t *)ud = *r;
+    return 1;
+}
+
+int lw_store_reservation_get(lw_store_t *s, lw_str_t station_id, int id, lw_reservation_rec_t *out)
+{
+    if (id <= 0) return LW_ENOTFOUND;
+    out->id = 0;
+    int rc = s->be_vt->reservation_list(s->be, station_id, id, false, 0, keep_reservation, out);
+    if (!rc && out->id != id) rc = LW_ENOTFOUND;
+    return rc;
+}
+
+int lw_store_reservation_list(lw_store_t *s, lw_str_t station_id, bool active_only, int64_t now_ms,
+                              int (*each)(void *ud, const lw_reservation_rec_t *r), void *ud)
+{
+    return s->be_vt->reservation_list(s->be, station_id, 0, active_only, now_ms, each, ud);
+}
+
+int lw_store_profile_list(lw_store_t *s, lw_str_t station_id, int evse_id,
+                          int (*each)(void *ud, const lw_profile_rec_t *r), void *ud)
+{
+    return s->be_vt->profile_list(s->be, station_id, evse_id, each, ud);
+}
+
+int lw_store_cert_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, size_t limit,
+                       int (*each)(void *ud, const lw_cert_rec_t *r), void *ud)
+{
+    return s->be_vt->cert_list(s->be, station_id, before_id, clamp(limit), each, ud);
+}
+
+typedef struct {
+    lw_cmd_rec_t *out;
+    lw_arena_t *a;
+    int rc;
+} cmd_get_t;
+
+static int keep_cmd(void *ud, const lw_cmd_rec_t *r)
+{
+    cmd_get_t *g = ud;
+    *g->out = *r;
+    lw_str_t *v[3] = {&g->out->payload, &g->out->response, &g->out->error_desc};
+    for (int i = 0; i < 3; i++) {
+        char *c = lw_arena_strdup(g->a, v[i]->p ? v[i]->p : "", v[i]->len);
+        if (!c) {
+            g->rc = LW_ENOMEM;
+            return 1;
+        }
+        v[i]->p = c;
+    }
+    g->rc = 0;
+    return 1;
+}
+
+int lw_store_cmd_get(lw_store_t *s, int64_t id, lw_cmd_rec_t *out, lw_arena_t *a)
+{
+    cmd_get_t g = {out, a, LW_ENOTFOUND};
+    int rc = s->be_vt->cmd_list(s->be, 0, LW_STR_NULL, id, 0, 1, keep_cmd, &g);
+    return rc ? rc : g.rc;
+}
+
+int lw_store_cmd_pending(lw_store_t *s, lw_str_t station_id, int64_t now_ms, size_t limit,
+                         int (*each)(void *ud, const lw_cmd_rec_t *r), void *ud)
+{
+    if (!station_id.len) return LW_EINVAL;
+    return s->be_vt->cmd_list(s->be, 1, station_id, 0, now_ms, clamp(limit), each, ud);
+}
+
+int lw_store_cmd_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, size_t limit,
+                      int (*each)(void *ud, const lw_cmd_rec_t *r), void *ud)
+{
+    return s->be_vt->cmd_list(s->be, 2, station_id, before_id, 0, clamp(limit), each, ud);
 }

@@ -26,16 +26,32 @@
  *
  * Reads are synchronous and may be called from ANY thread except inside a completion
  * callback; each calling thread gets its own read connection (WAL readers never block the
- * writer nor each other). Reads see every write whose completion has fired. Do not call reads
- * from the event loop in a hot path: they touch the disk (the CSMS caches what it needs,
- * e.g. station credentials, at connect time, which is one indexed lookup).
+ * writer nor each other). Reads see every write whose completion has fired. Do not call list
+ * reads from the event loop: they touch the disk and may scan (the CSMS caches what it needs,
+ * e.g. station credentials, at connect time).
+ *
+ * Point lookups are the exception: lw_store_id_token_get (Authorize, the idToken of a
+ * TransactionEvent) and lw_store_station_get / lw_store_station_check_password (connect) are
+ * ONE primary-key lookup on the calling thread's read connection with a statement prepared
+ * once: about 5 µs (token) and 7 µs (station) with the page cached (measured here, 20k tokens).
+ * They never wait for the writer (WAL) and take no store-wide lock, so an event loop may call
+ * them once per message; on a cold cache they cost one disk read. Everything that lists rows
+ * (lw_store_*_list, _find, _pairs, _pending) belongs on a worker thread.
  *
  * Thread rules, in short:
  *   lw_store_open / lw_store_close ........ one owner thread, no other call in flight at close
  *   lw_store_submit ....................... any thread, never blocks
- *   lw_store_submit_wait, lw_store_* reads  any thread but NOT the event loop (they block),
- *                                           and not inside a completion callback
+ *   lw_store_id_token_get, station_get,     any thread, the event loop included (one indexed
+ *   station_check_password ................ lookup each); not inside a completion callback
+ *   lw_store_submit_wait, other reads ..... any thread but NOT the event loop (they block or
+ *                                           scan), and not inside a completion callback
+ *   lw_store_stations_mark_all_offline .... blocking (submit_wait): at startup, before the loop
  *   lw_store_stats ........................ any thread
+ *
+ * Operator commands (LW_W_CMD_*) are durable: queued rows survive a restart, are listed by
+ * lw_store_cmd_pending when the station reconnects, and expire at created + ttl. Periodic
+ * retention is one write, LW_W_MAINTAIN, that the server submits on a timer with its config
+ * (lw_store_maint_defaults gives the limits.h defaults); it takes an explicit now_ms.
  */
 #ifndef LW_STORE_H
 #define LW_STORE_H
@@ -174,6 +190,63 @@ typedef struct lw_meter_value {
     lw_str_t signed_data; /* 2.x signedMeterValue as JSON text, or 1.6 SignedData value */
 } lw_meter_value_t;
 
+/* ---- value types added for the CSMS and the operator API (schema 002) -------------------- */
+
+/* Tri-state filter field: zero-initialised filters match everything. */
+typedef enum { LW_FILTER_ANY = 0, LW_FILTER_YES = 1, LW_FILTER_NO = 2 } lw_filter_bool_t;
+
+/* One variable attribute of the 2.x device model (NotifyReport reportData, flattened: one
+ * entry per variableAttribute; GetVariables results too). Every view as sent, "" = absent.
+ * Used in writes (borrowed, copied by lw_store_submit) and in reads (valid during each()). */
+typedef struct lw_dm_attr {
+    lw_str_t component, component_inst;
+    int evse_id, connector_id; /* component.evse; 0 = absent (2.x EVSE ids are > 0) */
+    lw_str_t variable, variable_inst;
+    lw_str_t attr_type;       /* AttributeEnumType; "" = "Actual" */
+    lw_str_t value;           /* variableAttribute.value */
+    lw_str_t mutability;      /* "ReadOnly" | "WriteOnly" | "ReadWrite"; "" = keep stored */
+    lw_str_t characteristics; /* variableCharacteristics as JSON text; "" = keep stored */
+} lw_dm_attr_t;
+
+/* One 2.x NotifyEvent eventData entry. */
+typedef struct lw_dm_event {
+    int event_id;
+    int64_t at_ms;    /* eventData.timestamp */
+    lw_str_t trigger; /* EventTriggerEnumType */
+    lw_str_t component, variable;
+    lw_str_t actual;  /* actualValue */
+    lw_str_t payload; /* the whole eventData object as JSON text */
+} lw_dm_event_t;
+
+/* One 1.6 configuration key from GetConfiguration.conf configurationKey. */
+typedef struct lw_config_key {
+    lw_str_t key;
+    lw_str_t value; /* "" with no_value = the station sent no value */
+    bool no_value;
+    bool readonly;
+} lw_config_key_t;
+
+/* Operator command states, in the order they happen. */
+typedef enum {
+    LW_CMD_QUEUED = 0,   /* stored, not yet sent (station offline or busy) */
+    LW_CMD_SENT = 1,     /* CALL sent, waiting for the answer */
+    LW_CMD_ANSWERED = 2, /* CALLRESULT stored in response */
+    LW_CMD_FAILED = 3,   /* CALLERROR, timeout, or refused; error code + description */
+    LW_CMD_EXPIRED = 4,  /* its ttl passed before it was answered */
+} lw_cmd_status_t;
+const char *lw_cmd_status_name(lw_cmd_status_t st); /* "queued", …, "expired" (static) */
+int lw_cmd_status_parse(const char *s, lw_cmd_status_t *out);
+
+/* Retention and expiry done by LW_W_MAINTAIN (server config fills it; 0 = no bound). */
+typedef struct lw_store_maint {
+    int64_t now_ms;                   /* explicit "now": tests pass a fixed clock */
+    int64_t journal_max_age_ms;       /* journal rows older than now - this are deleted */
+    int64_t journal_keep_per_station; /* newest N journal rows kept per station */
+    int64_t dedupe_max_age_ms;        /* retry-dedupe rows older than this are deleted */
+} lw_store_maint_t;
+/* Fills m with the defaults of limits.h (LW_STORE_JOURNAL_MAX_AGE_MS_DEFAULT, …); now_ms 0. */
+void lw_store_maint_defaults(lw_store_maint_t *m);
+
 /* ---- writes ------------------------------------------------------------------------------ */
 
 typedef enum {
@@ -194,6 +267,21 @@ typedef enum {
     LW_W_ID_TOKEN_PUT,     /* insert or update an id token */
     LW_W_API_TOKEN_PUT,    /* new API token (hash only) */
     LW_W_API_TOKEN_REVOKE, /* revoke an API token */
+    /* added with schema 002 (values after this point may grow; never persisted) */
+    LW_W_STATIONS_OFFLINE,   /* every station offline (serve startup); no fields; row_id =
+                              * stations changed; last_seen stays the last real sighting */
+    LW_W_DEVICE_MODEL,       /* 2.x device model attributes: upsert per station */
+    LW_W_DEVICE_EVENTS,      /* 2.x NotifyEvent eventData entries */
+    LW_W_CONFIG_KEYS,        /* 1.6 GetConfiguration keys: upsert per station */
+    LW_W_RESERVATION_PUT,    /* insert or update a reservation (id 0 = allocate) */
+    LW_W_RESERVATION_STATUS, /* set a reservation's status */
+    LW_W_PROFILE_PUT,        /* insert or update a charging profile sent to a station */
+    LW_W_PROFILE_STATUS,     /* set a charging profile's status */
+    LW_W_CERT_ISSUED,        /* a certificate signed for a station (SignCertificate) */
+    LW_W_CMD_INSERT,         /* queue an operator command (idempotency key per station) */
+    LW_W_CMD_UPDATE,         /* command sent / answered / failed / expired */
+    LW_W_CMD_EXPIRE,         /* expire queued and sent commands past their ttl */
+    LW_W_MAINTAIN,           /* periodic retention: journal, dedupe, commands, reservations */
     LW_W_KIND_COUNT
 } lw_store_write_kind_t;
 
@@ -315,6 +403,86 @@ typedef struct lw_store_write {
             int64_t id;
             int64_t at_ms;
         } api_revoke;
+        struct {                       /* LW_W_DEVICE_MODEL; result.row_id = attributes stored */
+            const lw_dm_attr_t *attrs; /* borrowed, copied */
+            size_t n_attrs;
+            bool replace_all; /* delete the station's stored model first (seqNo 0 of a
+                               * full report) */
+            int64_t at_ms;
+        } device_model;
+        struct { /* LW_W_DEVICE_EVENTS */
+            const lw_dm_event_t *events;
+            size_t n_events;
+        } device_events;
+        struct { /* LW_W_CONFIG_KEYS */
+            const lw_config_key_t *keys;
+            size_t n_keys;
+            bool replace_all; /* answer to GetConfiguration without keys: the full list */
+            int64_t at_ms;
+        } config_keys;
+        struct {              /* LW_W_RESERVATION_PUT; result.row_id = the reservation id */
+            int id;           /* reservationId; 0 = the store picks max(id)+1 per station */
+            int evse_id;      /* 2.x evseId, 0 = any */
+            int connector_id; /* 1.6 connectorId (0 = any) / 2.x connector type not kept */
+            lw_str_t id_token, group_id;
+            int64_t expiry_ms;
+            lw_str_t status; /* "" = "Requested"; then Accepted / Rejected / Occupied / … */
+            int64_t at_ms;
+        } reservation;
+        struct { /* LW_W_RESERVATION_STATUS: LW_ENOTFOUND for an unknown id */
+            int id;
+            lw_str_t status; /* "Accepted", "Used", "Cancelled", "Expired", "Removed", … */
+        } reservation_status;
+        struct {              /* LW_W_PROFILE_PUT (key: station + profile_id) */
+            int profile_id;   /* chargingProfileId (1.6) / id (2.x) */
+            int evse_id;      /* 2.x evseId; 0 = the whole station */
+            int connector_id; /* 1.6 connectorId; 0 = the whole charge point */
+            int stack_level;
+            lw_str_t purpose; /* ChargingProfilePurposeType */
+            lw_str_t kind;    /* ChargingProfileKindType ("" = "Absolute") */
+            int64_t tx_id;    /* internal transaction id of a TxProfile, 0 = none */
+            int64_t valid_from_ms, valid_to_ms; /* 0 = absent */
+            lw_str_t profile;                   /* the profile JSON as sent; required */
+            lw_str_t status;                    /* "" = "Requested"; Accepted/Rejected/… */
+            int64_t at_ms;
+        } profile;
+        struct { /* LW_W_PROFILE_STATUS: LW_ENOTFOUND for an unknown id */
+            int profile_id;
+            lw_str_t status; /* "Accepted", "Rejected", "Cleared", … */
+            int64_t at_ms;
+        } profile_status;
+        struct {                /* LW_W_CERT_ISSUED; result.row_id = certificate row id */
+            lw_str_t cert_type; /* "ChargingStationCertificate" | "V2GCertificate" | … */
+            lw_str_t csr, pem;  /* PEM text; pem required */
+            lw_str_t serial;    /* hex serial number; required */
+            lw_str_t subject;
+            int64_t not_before_ms, not_after_ms;
+            int64_t at_ms;
+        } cert;
+        struct {                      /* LW_W_CMD_INSERT; result.row_id = command id */
+            lw_str_t action;          /* OCPP action, e.g. "RemoteStartTransaction"; required */
+            lw_str_t payload;         /* request JSON; required */
+            int64_t ttl_s;            /* > 0: expires_at = at_ms + ttl_s * 1000 */
+            lw_str_t idempotency_key; /* "" = none. A repeat of (station, key) writes
+                                       * nothing: result.duplicate, row_id = the EXISTING
+                                       * command's id (whatever its payload or state) */
+            int64_t at_ms;            /* creation time; 0 = the store's clock */
+        } cmd;
+        struct { /* LW_W_CMD_UPDATE (station_id must be the command's) */
+            int64_t id;
+            lw_cmd_status_t status;          /* SENT, ANSWERED, FAILED or EXPIRED */
+            lw_str_t msg_id;                 /* SENT: the CALL's message id (joins the journal) */
+            lw_str_t response;               /* ANSWERED: the CALLRESULT payload */
+            lw_str_t error_code, error_desc; /* FAILED */
+            int64_t at_ms;
+            /* Allowed: SENT from queued/sent; ANSWERED/FAILED from queued/sent/expired (a
+             * late real answer beats our expiry); EXPIRED from queued/sent. Otherwise the
+             * command already has a final outcome: LW_EEXISTS, nothing changed. */
+        } cmd_update;
+        struct {            /* LW_W_CMD_EXPIRE (station_id "" = all); row_id = expired */
+            int64_t now_ms; /* queued/sent commands with expires_at <= now_ms expire */
+        } cmd_expire;
+        lw_store_maint_t maint; /* LW_W_MAINTAIN (station_id ""); counts in the result */
     } u;
 } lw_store_write_t;
 
@@ -325,6 +493,8 @@ typedef struct lw_store_result {
     int64_t tx_id;   /* TX_START/TX_STOP/TX_EVENT: the transaction's internal id */
     int64_t row_id;  /* JOURNAL, API_TOKEN_PUT, …: id of the new row; PRUNE: rows deleted */
     lw_str_t answer; /* on a duplicate, the answer stored with the first write */
+    /* LW_W_MAINTAIN only: what it removed or expired. */
+    int64_t pruned_journal, pruned_dedupe, expired_commands, expired_reservations;
 } lw_store_result_t;
 
 /* Runs ON THE WRITER THREAD after the commit (or failure) of the batch holding the write.
@@ -372,8 +542,15 @@ typedef struct lw_tx_filter {
     int state;           /* -1 any, LW_TX_ACTIVE, LW_TX_ENDED */
     int64_t before_id;   /* page cursor: ids < before_id (0 = newest first page) */
     size_t limit;        /* 0 = LW_STORE_PAGE_MAX */
+    /* added with schema 002; zero = no filter */
+    lw_str_t id_token; /* "" = any */
+    int64_t from_ms;   /* start time >= from_ms (0 = unbounded) */
+    int64_t to_ms;     /* start time < to_ms (0 = unbounded) */
+    bool oldest_first; /* ascending ids; then the cursor is after_id, before_id ignored */
+    int64_t after_id;  /* oldest_first page cursor: ids > after_id (0 = first page) */
 } lw_tx_filter_t;
-/* Newest first. rec valid during each(). */
+/* Newest first (or oldest first, see the filter). rec valid during each(). For the next
+ * page pass the last id seen as before_id (after_id when oldest_first). */
 int lw_store_tx_list(lw_store_t *s, const lw_tx_filter_t *f,
                      int (*each)(void *ud, const lw_tx_rec_t *rec), void *ud);
 
@@ -404,6 +581,146 @@ int lw_store_api_token_check(lw_store_t *s, lw_str_t presented, lw_api_token_rec
 /* All tokens, revoked ones included, in id order. */
 int lw_store_api_token_list(lw_store_t *s, int (*each)(void *ud, const lw_api_token_rec_t *r),
                             void *ud);
+
+/* ---- reads added with schema 002 ----------------------------------------------------------- */
+
+/* Stations by filter, in id order. Zero-initialised = every station (like station_list). */
+typedef struct lw_station_filter {
+    lw_str_t after;          /* page cursor: ids > after ("" = first page) */
+    size_t limit;            /* 0 = LW_STORE_PAGE_MAX */
+    lw_filter_bool_t online; /* YES: online only, NO: offline only */
+    bool by_reg_status;      /* only stations whose reg_status is reg_status */
+    lw_reg_status_t reg_status;
+    lw_str_t search; /* case-insensitive substring of id, vendor, model or serial; "" any */
+} lw_station_filter_t;
+int lw_store_station_find(lw_store_t *s, const lw_station_filter_t *f,
+                          int (*each)(void *ud, const lw_station_rec_t *rec), void *ud);
+
+/* Marks every station offline (at serve startup: no station is connected yet). Blocking
+ * (submit_wait): not from the event loop. *n_out (may be NULL) = stations changed. */
+int lw_store_stations_mark_all_offline(lw_store_t *s, int64_t *n_out);
+
+/* Current status of each connector of a station (last StatusNotification per
+ * (evse, connector); 1.6 connector 0 = the charge point), ordered by evse, connector. */
+typedef struct lw_connector_status_rec {
+    int64_t seq; /* status_history row id (history reads); 0 in the current-status read */
+    int evse_id, connector_id;
+    char status[LW_STORE_SHORT];
+    char error_code[LW_STORE_SHORT];
+    char info[LW_STORE_SHORT];
+    char vendor_id[256];
+    char vendor_error_code[LW_STORE_SHORT];
+    int64_t at_ms;
+} lw_connector_status_rec_t;
+int lw_store_connector_status_list(lw_store_t *s, lw_str_t station_id,
+                                   int (*each)(void *ud, const lw_connector_status_rec_t *r),
+                                   void *ud);
+/* Status history of a station, newest first, rows with seq < before_seq (0 = newest). */
+int lw_store_status_history_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq,
+                                 size_t limit,
+                                 int (*each)(void *ud, const lw_connector_status_rec_t *r),
+                                 void *ud);
+
+/* A station's journal as exchanges: each CALL (or 2.1 SEND) with the reply that carries the
+ * same message id in the other direction (CALLRESULT / CALLERROR / CALLRESULTERROR), NULL
+ * when none is stored (pending, lost, or pruned). Newest CALL first; call->seq < before_seq
+ * (0 = newest page); the next page's cursor is the last call->seq. Replies whose CALL was
+ * pruned are not listed (lw_store_journal_list shows every row). Views valid during each. */
+int lw_store_journal_pairs(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
+                           int (*each)(void *ud, const lw_journal_rec_t *call,
+                                       const lw_journal_rec_t *reply),
+                           void *ud);
+
+/* Device model of a station, in key order (component, instance, evse, connector, variable,
+ * instance, attribute type). component / variable: exact match, "" = any. Paged by offset
+ * (a station's model is a few thousand rows at most). Views valid during each(). */
+typedef struct lw_dm_rec {
+    lw_dm_attr_t a;
+    int64_t updated_ms;
+} lw_dm_rec_t;
+int lw_store_device_model_list(lw_store_t *s, lw_str_t station_id, lw_str_t component,
+                               lw_str_t variable, size_t offset, size_t limit,
+                               int (*each)(void *ud, const lw_dm_rec_t *r), void *ud);
+/* NotifyEvent entries of a station, newest first; seq < before_seq (0 = newest). */
+typedef struct lw_dm_event_rec {
+    int64_t seq;
+    lw_dm_event_t e;
+} lw_dm_event_rec_t;
+int lw_store_device_event_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
+                               int (*each)(void *ud, const lw_dm_event_rec_t *r), void *ud);
+
+/* 1.6 configuration keys of a station in key order. Views valid during each(). */
+typedef struct lw_config_key_rec {
+    lw_config_key_t k;
+    int64_t updated_ms;
+} lw_config_key_rec_t;
+int lw_store_config_key_list(lw_store_t *s, lw_str_t station_id,
+                             int (*each)(void *ud, const lw_config_key_rec_t *r), void *ud);
+
+typedef struct lw_reservation_rec {
+    int id;
+    char station_id[LW_STATION_ID_MAX + 1];
+    int evse_id, connector_id;
+    char id_token[LW_STORE_IDTOK], group_id[LW_STORE_IDTOK];
+    int64_t expiry_ms;
+    char status[LW_STORE_SHORT];
+    int64_t created_ms;
+} lw_reservation_rec_t;
+/* Returns 0 and *out, or LW_ENOTFOUND. */
+int lw_store_reservation_get(lw_store_t *s, lw_str_t station_id, int id, lw_reservation_rec_t *out);
+/* A station's reservations by id; active_only: status Requested or Accepted and not yet
+ * expired at now_ms. */
+int lw_store_reservation_list(lw_store_t *s, lw_str_t station_id, bool active_only, int64_t now_ms,
+                              int (*each)(void *ud, const lw_reservation_rec_t *r), void *ud);
+
+typedef struct lw_profile_rec {
+    char station_id[LW_STATION_ID_MAX + 1];
+    int profile_id, evse_id, connector_id, stack_level;
+    char purpose[LW_STORE_SHORT], kind[LW_STORE_SHORT], status[LW_STORE_SHORT];
+    int64_t tx_id, valid_from_ms, valid_to_ms, updated_ms;
+    lw_str_t profile; /* JSON; valid during each() */
+} lw_profile_rec_t;
+/* A station's charging profiles ordered by evse, purpose, stack level, id; evse_id < 0 =
+ * every EVSE, else only that one. */
+int lw_store_profile_list(lw_store_t *s, lw_str_t station_id, int evse_id,
+                          int (*each)(void *ud, const lw_profile_rec_t *r), void *ud);
+
+typedef struct lw_cert_rec {
+    int64_t id;
+    char station_id[LW_STATION_ID_MAX + 1];
+    char cert_type[LW_STORE_SHORT];
+    char serial[LW_STORE_SHORT * 2]; /* hex of up to 20 bytes (RFC 5280 §4.1.2.2) + room */
+    lw_str_t subject, csr, pem;      /* valid during each() */
+    int64_t not_before_ms, not_after_ms, issued_ms, revoked_ms;
+} lw_cert_rec_t;
+/* Certificates issued to a station (station_id "" = every station), newest first,
+ * id < before_id (0 = newest). */
+int lw_store_cert_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, size_t limit,
+                       int (*each)(void *ud, const lw_cert_rec_t *r), void *ud);
+
+typedef struct lw_cmd_rec {
+    int64_t id;
+    char station_id[LW_STATION_ID_MAX + 1];
+    char action[LW_STORE_SHORT];
+    lw_cmd_status_t status;
+    lw_str_t payload, response, error_desc; /* see the read's ownership rule */
+    char error_code[LW_STORE_SHORT];
+    char idempotency_key[LW_STORE_SHORT * 2]; /* "" = none */
+    char msg_id[LW_STORE_SHORT];              /* message id of the CALL, "" before sent */
+    int64_t created_ms, expires_ms, sent_ms, updated_ms;
+} lw_cmd_rec_t;
+/* One command by id. Its views (payload, response, error_desc) are copied into arena a
+ * (caller-owned; they live until lw_arena_reset/free of a). Returns 0, LW_ENOTFOUND,
+ * LW_ENOMEM (arena full) or LW_ESTORE. */
+int lw_store_cmd_get(lw_store_t *s, int64_t id, lw_cmd_rec_t *out, lw_arena_t *a);
+/* Commands to deliver to a station, oldest first: status queued and expires_at > now_ms.
+ * Sent-but-unanswered commands are not listed (the CSMS decides what an interrupted CALL
+ * means and marks it). Views valid during each(). */
+int lw_store_cmd_pending(lw_store_t *s, lw_str_t station_id, int64_t now_ms, size_t limit,
+                         int (*each)(void *ud, const lw_cmd_rec_t *r), void *ud);
+/* Every command of a station (station_id "" = all), newest first, id < before_id. */
+int lw_store_cmd_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, size_t limit,
+                      int (*each)(void *ud, const lw_cmd_rec_t *r), void *ud);
 
 /* ---- metrics ----------------------------------------------------------------------------- */
 
@@ -461,6 +778,32 @@ typedef struct lw_store_backend {
                         int (*each)(void *, const lw_journal_rec_t *), void *ud);
     int (*api_token_find)(void *be, const uint8_t hash[32], lw_api_token_rec_t *out);
     int (*api_token_list)(void *be, int (*each)(void *, const lw_api_token_rec_t *), void *ud);
+    /* added with schema 002; limits are already clamped by store.c */
+    int (*station_find)(void *be, const lw_station_filter_t *f,
+                        int (*each)(void *, const lw_station_rec_t *), void *ud);
+    int (*connector_status_list)(void *be, lw_str_t station, bool history, int64_t before,
+                                 size_t limit,
+                                 int (*each)(void *, const lw_connector_status_rec_t *), void *ud);
+    int (*journal_pairs)(void *be, lw_str_t station, int64_t before, size_t limit,
+                         int (*each)(void *, const lw_journal_rec_t *, const lw_journal_rec_t *),
+                         void *ud);
+    int (*device_model_list)(void *be, lw_str_t station, lw_str_t component, lw_str_t variable,
+                             size_t offset, size_t limit, int (*each)(void *, const lw_dm_rec_t *),
+                             void *ud);
+    int (*device_event_list)(void *be, lw_str_t station, int64_t before, size_t limit,
+                             int (*each)(void *, const lw_dm_event_rec_t *), void *ud);
+    int (*config_key_list)(void *be, lw_str_t station,
+                           int (*each)(void *, const lw_config_key_rec_t *), void *ud);
+    /* id > 0: that reservation only */
+    int (*reservation_list)(void *be, lw_str_t station, int id, bool active_only, int64_t now_ms,
+                            int (*each)(void *, const lw_reservation_rec_t *), void *ud);
+    int (*profile_list)(void *be, lw_str_t station, int evse_id,
+                        int (*each)(void *, const lw_profile_rec_t *), void *ud);
+    int (*cert_list)(void *be, lw_str_t station, int64_t before, size_t limit,
+                     int (*each)(void *, const lw_cert_rec_t *), void *ud);
+    /* mode 0: by id (id), 1: pending (station, now_ms), 2: list (station, before = id) */
+    int (*cmd_list)(void *be, int mode, lw_str_t station, int64_t id, int64_t now_ms, size_t limit,
+                    int (*each)(void *, const lw_cmd_rec_t *), void *ud);
 } lw_store_backend_t;
 
 extern const lw_store_backend_t lw_store_sqlite_backend;

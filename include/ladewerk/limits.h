@@ -127,4 +127,21 @@
 /* One event's data (JSON): events carry ids, statuses and numbers, never payloads. */
 #define LW_API_EVENT_DATA_MAX 4096
 
+/* Retention defaults of the periodic maintenance (LW_W_MAINTAIN; config overrides them).
+ * The journal is for debugging a station's recent behaviour: a week and 5000 messages per
+ * station (~2 days of a busy 2.x station at one message per 30 s) bound it at roughly
+ * 5000 x ~600 bytes = 3 MB per station. Dedupe rows only need to outlive a retry: stations
+ * resend unacknowledged messages within minutes of reconnecting, so two days is generous,
+ * while one MeterValues row a minute per station makes the table grow fast if kept long. */
+#define LW_STORE_JOURNAL_MAX_AGE_MS_DEFAULT       (7LL * 24 * 3600 * 1000)
+#define LW_STORE_JOURNAL_KEEP_PER_STATION_DEFAULT 5000
+#define LW_STORE_DEDUPE_MAX_AGE_MS_DEFAULT        (2LL * 24 * 3600 * 1000)
+/* Entries of one device-model / NotifyEvent / configuration-key write: a full NotifyReport
+ * frame of LW_FRAME_MAX_CEILING bytes holds a few thousand attributes at most. */
+#define LW_STORE_ITEMS_MAX 8192
+/* Rows one maintenance run deletes per table: it runs on the writer thread inside a group
+ * commit, so a large backlog (first run after weeks) is drained over several runs instead of
+ * stalling every write for seconds; 20k index-driven deletes take tens of milliseconds. */
+#define LW_STORE_MAINT_ROWS_MAX 20000
+
 #endif

@@ -91,17 +91,22 @@ LW_TEST(embedded_migrations_match_files)
 LW_TEST(migrations_apply_and_are_idempotent)
 {
     fresh();
+    int newest = 0;
+    for (const lw_store_migration_t *m = lw_store_migrations; m->sql; m++)
+        newest = m->version;
+    LW_CHECK(newest >= 2);
     lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
-    LW_CHECK_INT(lw_store_schema_version(s), 1);
+    LW_CHECK_INT(lw_store_schema_version(s), newest);
     lw_store_close(s);
-    LW_CHECK_INT(sql_int("SELECT count(*) FROM schema_version"), 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM schema_version"), newest);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'transactions'"), 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'config_keys'"), 1);
     s = open_or_fail(NULL);
     if (!s) return;
-    LW_CHECK_INT(lw_store_schema_version(s), 1);
+    LW_CHECK_INT(lw_store_schema_version(s), newest);
     lw_store_close(s);
-    LW_CHECK_INT(sql_int("SELECT count(*) FROM schema_version"), 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM schema_version"), newest);
     /* WAL is set in the file. */
     sqlite3 *db;
     sqlite3_open(dbpath, &db);
@@ -111,6 +116,42 @@ LW_TEST(migrations_apply_and_are_idempotent)
     LW_CHECK_STR((const char *)sqlite3_column_text(st, 0), "wal");
     sqlite3_finalize(st);
     sqlite3_close(db);
+}
+
+LW_TEST(upgrade_from_schema_1_keeps_data)
+{
+    /* A file made by the first release (only 001 applied, with a queued command) opens
+     * under this build: 002 applies on top and the command keeps its data. */
+    fresh();
+    sqlite3 *db;
+    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, lw_store_migrations[0].sql, NULL, NULL, &msg);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db,
+                          "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT "
+                          "NOT NULL, applied_at INTEGER NOT NULL);"
+                          "INSERT INTO schema_version VALUES (1, '001_initial', 0);"
+                          "INSERT INTO commands (station_id, action, payload, idempotency_key, "
+                          "created_at, expires_at, updated_at) VALUES ('OLD', 'Reset', '{}', "
+                          "'k1', 10, 20, 10);",
+                          NULL, NULL, &msg);
+    if (rc != SQLITE_OK) LW_FAILF("setting up schema 1: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    LW_CHECK(lw_store_schema_version(s) >= 2);
+    lw_arena_t a;
+    lw_arena_init(&a, 4096);
+    lw_cmd_rec_t r;
+    LW_CHECK_INT(lw_store_cmd_get(s, 1, &r, &a), 0);
+    LW_CHECK_STR(r.action, "Reset");
+    LW_CHECK_STR(r.idempotency_key, "k1");
+    LW_CHECK_INT(r.status, LW_CMD_QUEUED);
+    LW_CHECK_INT(r.expires_ms, 20);
+    lw_arena_free(&a);
+    lw_store_close(s);
 }
 
 LW_TEST(open_rejects_postgres_and_bad_urls)
@@ -797,6 +838,7 @@ int main(void)
     lw_log_set_level(LW_LOG_WARN);
     LW_RUN(embedded_migrations_match_files);
     LW_RUN(migrations_apply_and_are_idempotent);
+    LW_RUN(upgrade_from_schema_1_keeps_data);
     LW_RUN(open_rejects_postgres_and_bad_urls);
     LW_RUN(station_crud);
     LW_RUN(station_password_verify);
