@@ -74,6 +74,19 @@ void lw_store_close(lw_store_t *s);
 /* Highest schema migration applied (for `ladewerk serve` to log, and tests). */
 int lw_store_schema_version(lw_store_t *s);
 
+/* Checks a station id (charging station identity): 1..LW_STATION_ID_MAX bytes of printable
+ * ASCII without space, '/' (it is the last path segment of the WebSocket URL) and ':' (the
+ * HTTP Basic user-id cannot hold a colon, RFC 7617 §2, which security profiles 1 and 2 use;
+ * OCPP 2.0.1 limits the identity to 48 characters and 1.6 says no more). Returns 0 or
+ * LW_EINVAL with a static reason in *why (if why is not NULL). Pure. */
+int lw_store_station_id_check(lw_str_t id, const char **why);
+
+/* Reads the `db` key from a config file of `key = value` lines ('#' starts a comment).
+ * Returns 0 and the value in url (NUL-terminated), LW_ENOTFOUND (no db key), LW_EIO (cannot
+ * read the file) or LW_EPARSE / LW_ETOOBIG (bad line or value); err then names the file and
+ * line. Borrows path. This tiny reader serves the CLI until the full config module exists. */
+int lw_store_config_db(const char *path, char *url, size_t urlsz, char *err, size_t errsz);
+
 /* ---- value types -------------------------------------------------------------------------- */
 
 /* Registration policy for a station (what BootNotification answers). */
@@ -198,6 +211,7 @@ typedef struct lw_store_write {
             bool must_not_exist; /* add: fail with LW_EEXISTS; else update: LW_ENOTFOUND */
             /* Filled by lw_store_submit from password (callers leave them zero); the
              * clear password never reaches the queue or the backend. */
+            bool pw_set; /* true: store pw_salt/pw_hash; false with set_password: clear */
             uint8_t pw_salt[16], pw_hash[32];
         } station_put;
         struct { /* LW_W_STATION_CONN */
@@ -424,7 +438,12 @@ typedef struct lw_store_backend {
     int (*schema_version)(void *be);
     /* writer thread */
     int (*begin)(void *be);
-    int (*apply)(void *be, const lw_store_write_t *w, lw_store_result_t *res);
+    /* Applies one write inside the open transaction, atomically (a failed write leaves no
+     * trace and does not spoil the batch). key/key_len: lw_store_dedupe_key() of w (0 = not
+     * deduplicated). Text returned in res (answer) is copied into scratch, which lives until
+     * the write's callback has returned. Returns res->status. */
+    int (*apply)(void *be, const lw_store_write_t *w, const uint8_t *key, size_t key_len,
+                 lw_store_result_t *res, lw_arena_t *scratch);
     int (*commit)(void *be);
     void (*rollback)(void *be);
     /* reads */

@@ -69,7 +69,12 @@
  *   minLength/maxLength count Unicode code points, not bytes.
  *   format date-time: RFC 3339 §5.6 date-time with the time zone required (lw_time_parse).
  *   format uri: RFC 3986 absolute URI: scheme ":" hier-part, only characters RFC 3986
- *   allows, well-formed %-escapes.
+ *   allows, well-formed %-escapes, numeric port.
+ *   Strings containing U+0000 (\u0000) are rejected (PropertyConstraint): a C string
+ *   cannot hold them. This, and the strict RFC 3339 / RFC 3986 readings, are the known
+ *   differences from ajv + ajv-formats, which also accept "2026-01-02 03:04:05+0100" and
+ *   "http://h:80x/"; ajv's float multipleOf also rejects valid values such as 0.3 unless
+ *   its multipleOfPrecision option is set.
  *
  * ---- Errors: lw_codec_error_t.code, the CALLERROR errorCode to answer with -------------
  * OCPP-J 1.6 §4.2.3 and OCPP 2.0.1 Part 4 §4.3 name the codes; the mapping follows them:
@@ -132,8 +137,9 @@ typedef struct lw_codec_error {
  * filled: reset the arena and do not use it. */
 int lw_codec_decode(const lw_codec_msg_t *m, const char *json, size_t len, void *out,
                     lw_arena_t *arena, lw_codec_error_t *err);
-/* Validates json[0..len) against m without building a struct (no allocation). Returns 0 or
- * LW_ESCHEMA with err filled (err may be NULL). */
+/* Validates json[0..len) against m without building a struct. Allocates only for payloads
+ * beyond 512 JSON tokens, escaped strings with a format, and "any" values. Returns 0,
+ * LW_ESCHEMA with err filled (err may be NULL), or LW_ENOMEM. Same verdict as decode. */
 int lw_codec_validate(const lw_codec_msg_t *m, const char *json, size_t len, lw_codec_error_t *err);
 /* Appends the JSON text of the struct in (borrowed) to out. Checks that required fields are
  * present and enum values are in range (LW_EINVAL otherwise, with out unchanged), and that

@@ -71,8 +71,10 @@ void lw_net_threads_stop(lw_net_threads_t *t);
 typedef enum {
     LW_TLS_VERIFY_NONE = 0,     /* server: no client certificate asked */
     LW_TLS_VERIFY_OPTIONAL = 1, /* server: asked; if sent it must verify */
-    LW_TLS_VERIFY_REQUIRED = 2, /* server: mutual TLS; client: verify the server (default) */
+    LW_TLS_VERIFY_REQUIRED = 2, /* server: mutual TLS; client: verify the server */
 } lw_tls_verify_t;
+/* A client verifies the server (chain and host name) when verify != NONE or a ca_file is
+ * given; only NONE without ca_file skips verification (tests, never production). */
 
 typedef struct lw_tls_config {
     const char *cert_file; /* PEM chain; server: required; client: optional (client cert) */

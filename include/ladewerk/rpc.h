@@ -69,7 +69,7 @@ typedef struct lw_rpc_parse_error {
     lw_rpc_reply_t reply;
     lw_ocpp_err_t code; /* errorCode to answer with (spell with lw_ocpp_err_name) */
     lw_str_t reply_id;  /* the frame's id (view into buf) or "-1" (static) when unreadable */
-    int type;           /* message type number if one was read, else 0 */
+    int type; /* message type number if one was read, 0 if none, -1 for a non-integer number */
     const char *reason; /* static English text, fit for errorDescription */
     size_t offset;      /* byte offset in buf where the problem was found */
 } lw_rpc_parse_error_t;
@@ -159,7 +159,8 @@ typedef struct lw_rpc_peer {
     bool out_active;
     char out_id[LW_MSGID_MAX + 1];
     char out_action[LW_ACTION_MAX + 1];
-    uint64_t out_deadline; /* mono ms */
+    uint64_t out_deadline;          /* mono ms */
+    char last_id[LW_MSGID_MAX + 1]; /* last completed CALL, to tell "late" from "unknown" */
     lw_rpc_done_cb out_cb;
     void *out_ud;
     /* incoming CALL being processed */
@@ -208,7 +209,9 @@ void lw_rpc_peer_close(lw_rpc_peer_t *p);
  * sender): a second CALL while one is unanswered is not a protocol error; it is counted
  * (stats.overlapping_calls) and reported with LW_EBUSY so the session can queue it and answer
  * in order (what common CSMSs do) or reject it. Borrows f. Returns 0 (now tracked), LW_EBUSY
- * (one is already tracked; nothing changed), LW_EINVAL (not a CALL). */
+ * (another one is already tracked; nothing changed), LW_EEXISTS (the tracked CALL's id again:
+ * a duplicate, which 2.0.1 Part 4 §4.2.3 lists as a CALLERROR case), LW_EINVAL (not a
+ * CALL). */
 int lw_rpc_peer_incoming(lw_rpc_peer_t *p, const lw_rpc_frame_t *f);
 /* The tracked incoming CALL has been answered: clears it. id must match (raw bytes).
  * Returns 0 or LW_ENOTFOUND. */

@@ -1,0 +1,25 @@
+/*
+ * store/cli.h — helpers shared by the store's subcommands (`ladewerk station …`,
+ * `ladewerk token …`): option matching and opening the store named by --db / --config.
+ */
+#ifndef LW_STORE_CLI_H
+#define LW_STORE_CLI_H
+
+#include "store/store.h"
+
+#define LW_STORE_DEFAULT_URL "sqlite:./ladewerk.db"
+
+/* Matches argv[*i] against "--name VALUE" or "--name=VALUE". Returns 1 and *val (borrowed
+ * from argv) when matched, advancing *i past a separate value; 0 when argv[*i] is another
+ * option; -1 when the value is missing (a message naming the option is printed). */
+int lw_cli_opt(int *i, int argc, char **argv, const char *name, const char **val);
+
+/* Opens the store: --db URL if given, else the `db` key of --config FILE if given, else
+ * LW_STORE_DEFAULT_URL. Prints the reason to stderr on failure. Returns 0 and *out (close
+ * with lw_store_close) or 1 (the exit status for a failure). Borrows db and config. */
+int lw_cli_store_open(const char *prog, const char *db, const char *config, lw_store_t **out);
+
+/* Formats ms since epoch as "2026-01-02T03:04:05Z", or "-" for 0, into out (32 bytes). */
+const char *lw_cli_time(int64_t ms, char out[32]);
+
+#endif

@@ -1,0 +1,1183 @@
+/*
+ * store/sqlite.c — the SQLite backend of the store (lw_store_sqlite_backend, see store.h).
+ *
+ * One file in WAL mode. The writer connection is used only by store.c's writer thread; every
+ * other thread that reads gets its own connection on first use (WAL readers see the last
+ * commit and never block the writer). synchronous=FULL: WAL is fsynced at every commit, so a
+ * commit that returned survives power loss, which is what "acknowledged means durable" needs
+ * (NORMAL would only survive a process crash). Statements are prepared once per connection
+ * and cached. All SQLite-dialect SQL lives in this file and the .sql files in migrations/.
+ */
+#include "store/store_int.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- statements ------------------------------------------------------------------------------ */
+
+#define STMTS(X)                                                                                   \
+    X(SAVEPOINT, "SAVEPOINT w")                                                                    \
+    X(RELEASE, "RELEASE w")                                                                        \
+    X(ROLLBACK_TO, "ROLLBACK TO w")                                                                \
+    X(BEGIN, "BEGIN IMMEDIATE")                                                                    \
+    X(COMMIT, "COMMIT")                                                                            \
+    X(ST_INSERT, "INSERT INTO stations (id, security_profile, pw_salt, pw_hash, reg_status, "      \
+                 "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                    \
+    X(ST_UPDATE, "UPDATE stations SET "                                                            \
+                 "security_profile = CASE WHEN ?2 THEN ?3 ELSE security_profile END, "             \
+                 "pw_salt = CASE WHEN ?4 THEN ?5 ELSE pw_salt END, "                               \
+                 "pw_hash = CASE WHEN ?4 THEN ?6 ELSE pw_hash END, "                               \
+                 "reg_status = CASE WHEN ?7 THEN ?8 ELSE reg_status END WHERE id = ?1")            \
+    X(ST_DELETE, "DELETE FROM stations WHERE id = ?1")                                             \
+    X(ST_DELETE_CS, "DELETE FROM connector_status WHERE station_id = ?1")                          \
+    X(ST_CONN, "UPDATE stations SET online = ?2, last_seen_at = ?3, "                              \
+               "ocpp_version = CASE WHEN ?4 = '' THEN ocpp_version ELSE ?4 END WHERE id = ?1")     \
+    X(ST_BOOT, "UPDATE stations SET vendor = ?2, model = ?3, serial = ?4, firmware = ?5, "         \
+               "iccid = ?6, imsi = ?7, meter_type = ?8, meter_serial = ?9, last_boot_at = ?10, "   \
+               "last_seen_at = ?10 WHERE id = ?1")                                                 \
+    X(BOOT_INSERT, "INSERT INTO boot_notifications (station_id, reason, payload, answered, at) "   \
+                   "VALUES (?1, ?2, ?3, ?4, ?5)")                                                  \
+    X(CS_UPSERT, "INSERT OR REPLACE INTO connector_status (station_id, evse_id, connector_id, "    \
+                 "status, error_code, info, vendor_id, vendor_error_code, at) "                    \
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                    \
+    X(CS_HIST, "INSERT INTO status_history (station_id, evse_id, connector_id, status, "           \
+               "error_code, info, vendor_id, vendor_error_code, at) "                              \
+               "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                      \
+    X(DD_GET, "SELECT tx_id, answer FROM dedupe WHERE station_id = ?1 AND kind = ?2 AND key = ?3") \
+    X(DD_PUT, "INSERT INTO dedupe (station_id, kind, key, tx_id, answer, at) "                     \
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                                   \
+    X(TX_INSERT, "INSERT INTO transactions (tx_uid, station_id, evse_id, connector_id, id_token, " \
+                 "id_token_type, start_at, meter_start_wh, last_register_wh, reservation_id, "     \
+                 "remote_start_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)")          \
+    X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state "     \
+                "FROM transactions WHERE id = ?1")                                                 \
+    X(TX_FIND_UID, "SELECT id FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")            \
+    X(TX_STOP, "UPDATE transactions SET state = 1, stop_at = ?2, meter_stop_wh = ?3, "             \
+               "stop_reason = ?4 WHERE id = ?1")                                                   \
+    X(TX_REGISTER, "UPDATE transactions SET meter_start_wh = ?2, last_register_wh = ?3, "          \
+                   "meter_backwards = ?4, energy_wh = CASE WHEN ?2 >= 0 AND ?3 >= ?2 "             \
+                   "THEN ?3 - ?2 ELSE energy_wh END WHERE id = ?1")                                \
+    X(TX_EVENT_UPD,                                                                                \
+      "UPDATE transactions SET "                                                                   \
+      "evse_id = CASE WHEN ?2 > 0 THEN ?2 ELSE evse_id END, "                                      \
+      "connector_id = CASE WHEN ?3 > 0 THEN ?3 ELSE connector_id END, "                            \
+      "id_token = CASE WHEN ?4 <> '' THEN ?4 ELSE id_token END, "                                  \
+      "id_token_type = CASE WHEN ?4 <> '' THEN ?5 ELSE id_token_type END, "                        \
+      "last_seq_no = max(last_seq_no, ?6), offline = offline | ?7, "                               \
+      "last_trigger = ?8, triggers = CASE WHEN triggers = '' THEN ?8 ELSE triggers || ',' || ?8 "  \
+      "END, charging_state = CASE WHEN ?9 <> '' THEN ?9 ELSE charging_state END, "                 \
+      "reservation_id = CASE WHEN ?10 >= 0 THEN ?10 ELSE reservation_id END, "                     \
+      "remote_start_id = CASE WHEN ?11 >= 0 THEN ?11 ELSE remote_start_id END, "                   \
+      "state = CASE WHEN ?12 THEN 1 ELSE state END, "                                              \
+      "stop_at = CASE WHEN ?12 THEN ?13 ELSE stop_at END, "                                        \
+      "stop_reason = CASE WHEN ?12 THEN ?14 ELSE stop_reason END, "                                \
+      "meter_stop_wh = CASE WHEN ?12 THEN last_register_wh ELSE meter_stop_wh END WHERE id = ?1")  \
+    X(TXEV_INSERT, "INSERT INTO transaction_events (tx_id, seq_no, event_type, trigger_reason, "   \
+                   "offline, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                 \
+    X(MV_INSERT, "INSERT INTO meter_values (station_id, evse_id, connector_id, tx_id, at, value, " \
+                 "measurand, phase, unit, context, location, format, signed_data) "                \
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")                \
+    X(JR_INSERT, "INSERT INTO journal (station_id, inbound, msg_type, msg_id, action, payload, "   \
+                 "at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                        \
+    X(JR_PRUNE_AGE, "DELETE FROM journal WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")          \
+    X(JR_PRUNE_COUNT, "DELETE FROM journal WHERE id IN (SELECT id FROM (SELECT id, row_number() "  \
+                      "OVER (PARTITION BY station_id ORDER BY id DESC) AS rn FROM journal "        \
+                      "WHERE ?2 = '' OR station_id = ?2) WHERE rn > ?1)")                          \
+    X(DD_PRUNE, "DELETE FROM dedupe WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")               \
+    X(SEC_INSERT, "INSERT INTO security_events (station_id, type, tech_info, at) "                 \
+                  "VALUES (?1, ?2, ?3, ?4)")                                                       \
+    X(FW_INSERT, "INSERT INTO fw_status_history (station_id, what, status, request_id, at) "       \
+                 "VALUES (?1, ?2, ?3, ?4, ?5)")                                                    \
+    X(DT_INSERT, "INSERT INTO data_transfers (station_id, inbound, vendor_id, message_id, data, "  \
+                 "at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                            \
+    X(TOK_UPSERT, "INSERT INTO id_tokens (id_token, type, status, expiry, group_id, updated_at) "  \
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (id_token, type) DO UPDATE SET "    \
+                  "status = excluded.status, expiry = excluded.expiry, "                           \
+                  "group_id = excluded.group_id, updated_at = excluded.updated_at")                \
+    X(API_INSERT, "INSERT INTO api_tokens (hash, role, name, created_at) VALUES (?1, ?2, ?3, ?4)") \
+    X(API_REVOKE, "UPDATE api_tokens SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0")        \
+    X(API_EXISTS, "SELECT 1 FROM api_tokens WHERE id = ?1")                                        \
+    /* reads */                                                                                    \
+    X(R_STATION, "SELECT " STATION_COLS " FROM stations WHERE id = ?1")                            \
+    X(R_STATIONS, "SELECT " STATION_COLS " FROM stations WHERE id > ?1 ORDER BY id LIMIT ?2")      \
+    X(R_TOKEN, "SELECT id_token, type, status, expiry, group_id FROM id_tokens "                   \
+               "WHERE id_token = ?1 ORDER BY type LIMIT 1")                                        \
+    X(R_TX, "SELECT " TX_COLS " FROM transactions WHERE id = ?1")                                  \
+    X(R_TX_UID, "SELECT " TX_COLS " FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")      \
+    X(R_TXS, "SELECT " TX_COLS " FROM transactions WHERE (?1 = '' OR station_id = ?1) "            \
+             "AND (?2 < 0 OR state = ?2) AND (?3 = 0 OR id < ?3) ORDER BY id DESC LIMIT ?4")       \
+    X(R_METER, "SELECT at, value, measurand, phase, unit, context, location, format, "             \
+               "signed_data FROM meter_values WHERE tx_id = ?1 ORDER BY id LIMIT ?2")              \
+    X(R_JOURNAL, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "         \
+                 "WHERE station_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")        \
+    X(R_API_FIND, "SELECT id, role, name, created_at, revoked_at FROM api_tokens WHERE hash = ?1") \
+    X(R_API_LIST, "SELECT id, role, name, created_at, revoked_at FROM api_tokens ORDER BY id")
+
+#define STATION_COLS                                                                               \
+    "id, security_profile, pw_salt, pw_hash, reg_status, ocpp_version, vendor, model, serial, "    \
+    "firmware, iccid, imsi, meter_type, meter_serial, created_at, last_boot_at, last_seen_at, "    \
+    "online"
+#define TX_COLS                                                                                    \
+    "id, tx_uid, station_id, evse_id, connector_id, id_token, state, start_at, stop_at, "          \
+    "meter_start_wh, meter_stop_wh, energy_wh, stop_reason, last_seq_no, offline, "                \
+    "meter_backwards, reservation_id, remote_start_id, last_trigger"
+
+enum {
+#define X(name, sql) Q_##name,
+    STMTS(X)
+#undef X
+        Q_COUNT
+};
+static const char *const stmt_sql[] = {
+#define X(name, sql) sql,
+    STMTS(X)
+#undef X
+};
+
+typedef struct conn {
+    sqlite3 *db;
+    sqlite3_stmt *st[Q_COUNT];
+    struct conn *next;
+} conn_t;
+
+typedef struct sqlite_be {
+    char *path;
+    int busy_ms;
+    const lw_clock_t *clock;
+    conn_t writer;
+    int version;
+    pthread_key_t key; /* this thread's read conn_t */
+    pthread_mutex_t mu;
+    conn_t *readers; /* every read connection, closed at close */
+} sqlite_be_t;
+
+static sqlite3_stmt *q(conn_t *c, int id)
+{
+    sqlite3_stmt *st = c->st[id];
+    if (!st) {
+        if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT, &c->st[id],
+                               NULL) != SQLITE_OK) {
+            lw_log(LW_LOG_ERROR, "store", "event=prepare_failed sql=\"%.40s\" err=\"%s\"",
+                   stmt_sql[id], sqlite3_errmsg(c->db));
+            return NULL;
+        }
+        st = c->st[id];
+    }
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+static int map_rc(int rc)
+{
+    switch (rc & 0xff) {
+    case SQLITE_OK:
+    case SQLITE_DONE:
+    case SQLITE_ROW:
+        return 0;
+    case SQLITE_CONSTRAINT:
+        return LW_EEXISTS;
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return LW_EBUSY;
+    case SQLITE_NOMEM:
+        return LW_ENOMEM;
+    case SQLITE_IOERR:
+    case SQLITE_FULL:
+    case SQLITE_CANTOPEN:
+        return LW_EIO;
+    default:
+        return LW_ESTORE;
+    }
+}
+
+/* Runs a statement that returns no rows; returns 0 or an LW_E code. */
+static int step_done(conn_t *c, sqlite3_stmt *st)
+{
+    if (!st) return LW_ESTORE;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) return 0;
+    if ((rc & 0xff) != SQLITE_CONSTRAINT)
+        lw_log(LW_LOG_ERROR, "store", "event=step_failed err=\"%s\"", sqlite3_errmsg(c->db));
+    return map_rc(rc);
+}
+
+static void b_str(sqlite3_stmt *st, int i, lw_str_t s)
+{
+    sqlite3_bind_text(st, i, s.p ? s.p : "", (int)s.len, SQLITE_STATIC);
+}
+static void b_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+    sqlite3_bind_int64(st, i, v);
+}
+
+static void col_cpy(sqlite3_stmt *st, int i, char *out, size_t sz)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    size_t n = t ? (size_t)sqlite3_column_bytes(st, i) : 0;
+    if (n >= sz) n = sz - 1;
+    if (n) memcpy(out, t, n);
+    out[n] = 0;
+}
+static lw_str_t col_str(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? (lw_str_t){t, (size_t)sqlite3_column_bytes(st, i)} : (lw_str_t){"", 0};
+}
+
+/* ---- open, migrations ---------------------------------------------------------------------- */
+
+static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
+{
+    memset(c, 0, sizeof *c);
+    int rc = sqlite3_open_v2(
+        b->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        if (err)
+            snprintf(err, errsz, "%s: cannot open database: %s", b->path,
+                     c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return LW_EIO;
+    }
+    sqlite3_busy_timeout(c->db, b->busy_ms);
+    sqlite3_extended_result_codes(c->db, 1);
+    /* journal_mode=WAL is persistent in the file; foreign keys and synchronous are per
+     * connection. */
+    const char *pragmas = "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                          "PRAGMA foreign_keys=ON;";
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        if (err)
+            snprintf(err, errsz, "%s: not a usable SQLite database: %s", b->path, msg ? msg : "?");
+        sqlite3_free(msg);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return LW_EIO;
+    }
+    return 0;
+}
+
+static void conn_close(conn_t *c)
+{
+    for (int i = 0; i < Q_COUNT; i++)
+        sqlite3_finalize(c->st[i]);
+    sqlite3_close(c->db);
+    c->db = NULL;
+}
+
+static int exec(conn_t *c, const char *sql, char *err, size_t errsz, const char *what)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        if (err) snprintf(err, errsz, "%s: %s", what, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return map_rc(rc) ? map_rc(rc) : LW_ESTORE;
+    }
+    return 0;
+}
+
+/* Applies every embedded migration newer than the file's schema_version, all in one
+ * IMMEDIATE transaction, so two processes opening a fresh file at once cannot both apply. */
+static int migrate(sqlite_be_t *b, char *err, size_t errsz)
+{
+    conn_t *c = &b->writer;
+    int rc = exec(c, "BEGIN IMMEDIATE", err, errsz, b->path);
+    if (rc) return rc;
+    rc = exec(c,
+              "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+              "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+              err, errsz, b->path);
+    int have = 0;
+    if (!rc) {
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(c->db, "SELECT coalesce(max(version), 0) FROM schema_version", -1, &st,
+                           NULL);
+        if (st && sqlite3_step(st) == SQLITE_ROW) have = sqlite3_column_int(st, 0);
+        sqlite3_finalize(st);
+    }
+    int newest = 0;
+    for (const lw_store_migration_t *m = lw_store_migrations; m->sql; m++)
+        newest = m->version;
+    if (!rc && have > newest) {
+        if (err)
+            snprintf(err, errsz, "%s: database schema version %d is newer than this program's (%d)",
+                     b->path, have, newest);
+        rc = LW_ENOTSUP;
+    }
+    for (const lw_store_migration_t *m = lw_store_migrations; !rc && m->sql; m++) {
+        if (m->version <= have) continue;
+        char what[256];
+        snprintf(what, sizeof what, "%s: migration %s", b->path, m->name);
+        rc = exec(c, m->sql, err, errsz, what);
+        if (rc) break;
+        sqlite3_stmt *st;
+        sqlite3_prepare_v2(c->db,
+                           "INSERT INTO schema_version (version, name, applied_at) "
+                           "VALUES (?1, ?2, ?3)",
+                           -1, &st, NULL);
+        sqlite3_bind_int(st, 1, m->version);
+        sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, lw_clock_wall(b->clock));
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : LW_ESTORE;
+        sqlite3_finalize(st);
+        have = m->version;
+        lw_log(LW_LOG_INFO, "store", "event=migrated version=%d name=%s", m->version, m->name);
+    }
+    if (rc) {
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        return rc;
+    }
+    rc = exec(c, "COMMIT", err, errsz, b->path);
+    b->version = have;
+    return rc;
+}
+
+static void be_close(void *be);
+
+static int be_open(const char *target, const lw_store_options_t *opts, void **out, char *err,
+                   size_t errsz)
+{
+    sqlite_be_t *b = calloc(1, sizeof *b);
+    if (!b) return LW_ENOMEM;
+    b->path = strdup(target);
+    b->busy_ms = opts->busy_timeout_ms;
+    b->clock = opts->clock;
+    pthread_mutex_init(&b->mu, NULL);
+    if (pthread_key_create(&b->key, NULL)) {
+        free(b->path);
+        free(b);
+        return LW_ENOMEM;
+    }
+    int rc = b->path ? conn_open(b, &b->writer, err, errsz) : LW_ENOMEM;
+    if (!rc) rc = migrate(b, err, errsz);
+    if (rc) {
+        be_close(b);
+        return rc;
+    }
+    *out = b;
+    return 0;
+}
+
+static void be_close(void *be)
+{
+    sqlite_be_t *b = be;
+    conn_t *r = b->readers;
+    while (r) {
+        conn_t *next = r->next;
+        conn_close(r);
+        free(r);
+        r = next;
+    }
+    if (b->writer.db) conn_close(&b->writer);
+    pthread_key_delete(b->key);
+    pthread_mutex_destroy(&b->mu);
+    free(b->path);
+    free(b);
+}
+
+static int be_schema_version(void *be)
+{
+    return ((sqlite_be_t *)be)->version;
+}
+
+/* This thread's read connection, opened on first use. */
+static conn_t *reader(sqlite_be_t *b)
+{
+    conn_t *c = pthread_getspecific(b->key);
+    if (c) return c;
+    c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    if (conn_open(b, c, NULL, 0)) {
+        free(c);
+        return NULL;
+    }
+    pthread_setspecific(b->key, c);
+    pthread_mutex_lock(&b->mu);
+    c->next = b->readers;
+    b->readers = c;
+    pthread_mutex_unlock(&b->mu);
+    return c;
+}
+
+/* ---- writer side ----------------------------------------------------------------------------- */
+
+static int be_begin(void *be)
+{
+    conn_t *c = &((sqlite_be_t *)be)->writer;
+    return step_done(c, q(c, Q_BEGIN));
+}
+static int be_commit(void *be)
+{
+    conn_t *c = &((sqlite_be_t *)be)->writer;
+    return step_done(c, q(c, Q_COMMIT));
+}
+static void be_rollback(void *be)
+{
+    conn_t *c = &((sqlite_be_t *)be)->writer;
+    if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Looks up a dedupe row; returns 1 if found (fills res), 0 if not, < 0 on error. */
+static int dedupe_get(conn_t *c, lw_str_t station, const char *kind, const uint8_t *key,
+                      size_t klen, lw_store_result_t *res, lw_arena_t *scratch)
+{
+    sqlite3_stmt *st = q(c, Q_DD_GET);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, key, (int)klen, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        res->duplicate = true;
+        res->tx_id = sqlite3_column_int64(st, 0);
+        lw_str_t a = col_str(st, 1);
+        char *copy = lw_arena_strdup(scratch, a.p, a.len);
+        res->answer = copy ? (lw_str_t){copy, a.len} : LW_STR_NULL;
+        sqlite3_reset(st);
+        return 1;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int dedupe_put(sqlite_be_t *b, lw_str_t station, const char *kind, const uint8_t *key,
+                      size_t klen, int64_t tx_id, lw_str_t answer)
+{
+    conn_t *c = &b->writer;
+    sqlite3_stmt *st = q(c, Q_DD_PUT);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 3, key, (int)klen, SQLITE_STATIC);
+    b_i64(st, 4, tx_id);
+    b_str(st, 5, answer);
+    b_i64(st, 6, lw_clock_wall(b->clock));
+    return step_done(c, st);
+}
+
+/* Is v a reading of the cumulative energy register? Its default measurand is
+ * Energy.Active.Import.Register (1.6 §7.31, 2.0.1 MeasurandEnumType); per-phase values are
+ * left out so the total is compared with the total. Returns Wh in *wh. */
+static bool register_wh(const lw_meter_value_t *v, int64_t *wh)
+{
+    if (v->measurand.len && !lw_str_eq_c(v->measurand, "Energy.Active.Import.Register"))
+        return false;
+    if (v->phase.len) return false;
+    if (v->format.len && lw_str_eq_c(v->format, "SignedData")) return false;
+    char buf[64];
+    if (!v->value.len || v->value.len >= sizeof buf) return false;
+    memcpy(buf, v->value.p, v->value.len);
+    buf[v->value.len] = 0;
+    char *end;
+    double d = strtod(buf, &end);
+    if (*end || d != d) return false;
+    if (v->unit.len && lw_str_eq_c(v->unit, "kWh"))
+        d *= 1000.0;
+    else if (v->unit.len && !lw_str_eq_c(v->unit, "Wh"))
+        return false;
+    *wh = (int64_t)(d + (d >= 0 ? 0.5 : -0.5));
+    return true;
+}
+
+/* Stores values (linked to tx_id when > 0) and advances the transaction's register:
+ * meter start (if unknown), latest reading, energy, and the backwards flag. */
+static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id, int64_t tx_id,
+                        const lw_meter_value_t *vals, size_t n)
+{
+    conn_t *c = &b->writer;
+    int rc = 0;
+    int64_t start = -1, last = -1;
+    bool backwards = false, have_tx = false;
+    if (tx_id > 0) {
+        sqlite3_stmt *st = q(c, Q_TX_STATE);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, tx_id);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            have_tx = true;
+            start = sqlite3_column_int64(st, 1);
+            last = sqlite3_column_int64(st, 2);
+            backwards = sqlite3_column_int(st, 3) != 0;
+        }
+        sqlite3_reset(st);
+    }
+    bool moved = false;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const lw_meter_value_t *v = &vals[i];
+        sqlite3_stmt *st = q(c, Q_MV_INSERT);
+        if (!st) return LW_ESTORE;
+        b_str(st, 1, station);
+        sqlite3_bind_int(st, 2, evse);
+        sqlite3_bind_int(st, 3, conn_id);
+        if (tx_id > 0)
+            b_i64(st, 4, tx_id);
+        else
+            sqlite3_bind_null(st, 4);
+        b_i64(st, 5, v->timestamp_ms);
+        b_str(st, 6, v->value);
+        b_str(st, 7, v->measurand);
+        b_str(st, 8, v->phase);
+        b_str(st, 9, v->unit);
+        b_str(st, 10, v->context);
+        b_str(st, 11, v->location);
+        b_str(st, 12, v->format);
+        b_str(st, 13, v->signed_data);
+        rc = step_done(c, st);
+        int64_t wh;
+        if (!rc && have_tx && register_wh(v, &wh)) {
+            if (start < 0) start = wh;
+            if (last >= 0 && wh < last) backwards = true;
+            last = wh;
+            moved = true;
+        }
+    }
+    if (!rc && moved) {
+        sqlite3_stmt *st = q(c, Q_TX_REGISTER);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, tx_id);
+        b_i64(st, 2, start);
+        b_i64(st, 3, last);
+        sqlite3_bind_int(st, 4, backwards);
+        rc = step_done(c, st);
+    }
+    return rc;
+}
+
+static int station_put(sqlite_be_t *b, const lw_store_write_t *w)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.station_put) *p = &w->u.station_put;
+    sqlite3_stmt *st;
+    if (p->must_not_exist) {
+        if (!(st = q(c, Q_ST_INSERT))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        sqlite3_bind_int(st, 2, p->set_profile ? p->security_profile : 1);
+        if (p->pw_set) {
+            sqlite3_bind_blob(st, 3, p->pw_salt, 16, SQLITE_STATIC);
+            sqlite3_bind_blob(st, 4, p->pw_hash, 32, SQLITE_STATIC);
+        }
+        sqlite3_bind_text(st, 5, lw_reg_status_name(p->set_reg_status ? p->reg_status : 0), -1,
+                          SQLITE_STATIC);
+        b_i64(st, 6, lw_clock_wall(b->clock));
+        return step_done(c, st);
+    }
+    if (!(st = q(c, Q_ST_UPDATE))) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    sqlite3_bind_int(st, 2, p->set_profile);
+    sqlite3_bind_int(st, 3, p->security_profile);
+    sqlite3_bind_int(st, 4, p->set_password);
+    if (p->pw_set) {
+        sqlite3_bind_blob(st, 5, p->pw_salt, 16, SQLITE_STATIC);
+        sqlite3_bind_blob(st, 6, p->pw_hash, 32, SQLITE_STATIC);
+    }
+    sqlite3_bind_int(st, 7, p->set_reg_status);
+    sqlite3_bind_text(st, 8, lw_reg_status_name(p->reg_status), -1, SQLITE_STATIC);
+    int rc = step_done(c, st);
+    if (!rc && sqlite3_changes(c->db) == 0) rc = LW_ENOTFOUND;
+    return rc;
+}
+
+static int tx_start(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
+                    lw_store_result_t *res, lw_arena_t *scratch)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.tx_start) *p = &w->u.tx_start;
+    int rc = dedupe_get(c, w->station_id, "start", key, klen, res, scratch);
+    if (rc) return rc < 0 ? rc : 0;
+    sqlite3_stmt *st = q(c, Q_TX_INSERT);
+    if (!st) return LW_ESTORE;
+    sqlite3_bind_null(st, 1);
+    b_str(st, 2, w->station_id);
+    sqlite3_bind_int(st, 3, 0);
+    sqlite3_bind_int(st, 4, p->connector_id);
+    b_str(st, 5, p->id_tag);
+    b_str(st, 6, LW_STR(""));
+    b_i64(st, 7, p->at_ms);
+    b_i64(st, 8, p->meter_start_wh);
+    sqlite3_bind_int(st, 9, p->reservation_id);
+    sqlite3_bind_int(st, 10, -1);
+    if ((rc = step_done(c, st))) return rc;
+    res->tx_id = sqlite3_last_insert_rowid(c->db);
+    return dedupe_put(b, w->station_id, "start", key, klen, res->tx_id, p->answer);
+}
+
+static int tx_stop(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
+                   lw_store_result_t *res, lw_arena_t *scratch)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.tx_stop) *p = &w->u.tx_stop;
+    int rc = dedupe_get(c, w->station_id, "stop", key, klen, res, scratch);
+    if (rc) return rc < 0 ? rc : 0;
+    sqlite3_stmt *st = q(c, Q_TX_STATE);
+    if (!st) return LW_ESTORE;
+    b_i64(st, 1, p->tx_id);
+    bool found = false;
+    if (sqlite3_step(st) == SQLITE_ROW) found = lw_str_eq(col_str(st, 0), w->station_id);
+    sqlite3_reset(st);
+    if (!found) return LW_ENOTFOUND; /* unknown, or another station's transaction */
+    res->tx_id = p->tx_id;
+    /* transactionData first, then the stop reading itself, so the register check sees it. */
+    lw_meter_value_t stop = {.timestamp_ms = p->at_ms, .context = LW_STR("Transaction.End")};
+    char num[32];
+    int nl = snprintf(num, sizeof num, "%lld", (long long)p->meter_stop_wh);
+    stop.value = (lw_str_t){num, (size_t)nl};
+    stop.measurand = LW_STR("Energy.Active.Import.Register");
+    stop.unit = LW_STR("Wh");
+    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, p->values, p->n_values))) return rc;
+    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, &stop, 1))) return rc;
+    if (!(st = q(c, Q_TX_STOP))) return LW_ESTORE;
+    b_i64(st, 1, p->tx_id);
+    b_i64(st, 2, p->at_ms);
+    b_i64(st, 3, p->meter_stop_wh);
+    b_str(st, 4, p->reason.len ? p->reason : LW_STR("Local")); /* 1.6: absent means Local */
+    if ((rc = step_done(c, st))) return rc;
+    return dedupe_put(b, w->station_id, "stop", key, klen, p->tx_id, p->answer);
+}
+
+static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
+                    lw_store_result_t *res, lw_arena_t *scratch)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.tx_event) *p = &w->u.tx_event;
+    if (!p->tx_uid.len || !p->event_type.len) return LW_EINVAL;
+    int rc = dedupe_get(c, w->station_id, "event", key, klen, res, scratch);
+    if (rc) return rc < 0 ? rc : 0;
+    sqlite3_stmt *st = q(c, Q_TX_FIND_UID);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    b_str(st, 2, p->tx_uid);
+    int64_t id = 0;
+    if (sqlite3_step(st) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (!id) {
+        /* The first event we see opens the transaction, whatever its type: after an outage
+         * "Updated" or even "Ended" may arrive for a transaction whose "Started" was lost. */
+        if (!(st = q(c, Q_TX_INSERT))) return LW_ESTORE;
+        b_str(st, 1, p->tx_uid);
+        b_str(st, 2, w->station_id);
+        sqlite3_bind_int(st, 3, p->evse_id);
+        sqlite3_bind_int(st, 4, p->connector_id);
+        b_str(st, 5, p->id_token);
+        b_str(st, 6, p->id_token_type);
+        b_i64(st, 7, p->at_ms);
+        b_i64(st, 8, -1);
+        sqlite3_bind_int(st, 9, p->reservation_id);
+        sqlite3_bind_int(st, 10, p->remote_start_id);
+        if ((rc = step_done(c, st))) return rc;
+        id = sqlite3_last_insert_rowid(c->db);
+    }
+    res->tx_id = id;
+    if (!(st = q(c, Q_TXEV_INSERT))) return LW_ESTORE;
+    b_i64(st, 1, id);
+    sqlite3_bind_int(st, 2, p->seq_no);
+    b_str(st, 3, p->event_type);
+    b_str(st, 4, p->trigger_reason);
+    sqlite3_bind_int(st, 5, p->offline);
+    b_i64(st, 6, p->at_ms);
+    if ((rc = step_done(c, st))) return rc;
+    rc = store_values(b, w->station_id, p->evse_id, p->connector_id, id, p->values, p->n_values);
+    if (rc) return rc;
+    if (!(st = q(c, Q_TX_EVENT_UPD))) return LW_ESTORE;
+    bool ended = lw_str_eq_c(p->event_type, "Ended");
+    b_i64(st, 1, id);
+    sqlite3_bind_int(st, 2, p->evse_id);
+    sqlite3_bind_int(st, 3, p->connector_id);
+    b_str(st, 4, p->id_token);
+    b_str(st, 5, p->id_token_type);
+    sqlite3_bind_int(st, 6, p->seq_no);
+    sqlite3_bind_int(st, 7, p->offline);
+    b_str(st, 8, p->trigger_reason);
+    b_str(st, 9, p->charging_state);
+    sqlite3_bind_int(st, 10, p->reservation_id);
+    sqlite3_bind_int(st, 11, p->remote_start_id);
+    sqlite3_bind_int(st, 12, ended);
+    b_i64(st, 13, p->at_ms);
+    /* OCPP 2.0.1 E06: stoppedReason absent on Ended means Local. */
+    b_str(st, 14, p->stopped_reason.len ? p->stopped_reason : LW_STR("Local"));
+    if ((rc = step_done(c, st))) return rc;
+    return dedupe_put(b, w->station_id, "event", key, klen, id, p->answer);
+}
+
+static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
+                        lw_store_result_t *res, lw_arena_t *scratch)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.meter) *p = &w->u.meter;
+    int rc = dedupe_get(c, w->station_id, "meter", key, klen, res, scratch);
+    if (rc) return rc < 0 ? rc : 0;
+    int64_t tx = 0;
+    sqlite3_stmt *st;
+    if (p->tx_uid.len) {
+        if (!(st = q(c, Q_TX_FIND_UID))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, p->tx_uid);
+        if (sqlite3_step(st) == SQLITE_ROW) tx = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+    } else if (p->tx_id > 0) {
+        if (!(st = q(c, Q_TX_STATE))) return LW_ESTORE;
+        b_i64(st, 1, p->tx_id);
+        if (sqlite3_step(st) == SQLITE_ROW && lw_str_eq(col_str(st, 0), w->station_id))
+            tx = p->tx_id;
+        sqlite3_reset(st);
+    }
+    /* A transactionId we do not know is kept unlinked rather than refused: the values are
+     * the station's measurements either way. */
+    res->tx_id = tx;
+    rc = store_values(b, w->station_id, p->evse_id, p->connector_id, tx, p->values, p->n_values);
+    if (rc) return rc;
+    return dedupe_put(b, w->station_id, "meter", key, klen, tx, LW_STR_NULL);
+}
+
+static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
+                      lw_store_result_t *res, lw_arena_t *scratch)
+{
+    conn_t *c = &b->writer;
+    sqlite3_stmt *st;
+    int rc;
+#define Q(id)                                                                                      \
+    if (!(st = q(c, id))) return LW_ESTORE
+    switch (w->kind) {
+    case LW_W_STATION_PUT:
+        return station_put(b, w);
+    case LW_W_STATION_DELETE:
+        Q(Q_ST_DELETE_CS);
+        b_str(st, 1, w->station_id);
+        if ((rc = step_done(c, st))) return rc;
+        Q(Q_ST_DELETE);
+        b_str(st, 1, w->station_id);
+        if ((rc = step_done(c, st))) return rc;
+        return sqlite3_changes(c->db) ? 0 : LW_ENOTFOUND;
+    case LW_W_STATION_CONN:
+        Q(Q_ST_CONN);
+        b_str(st, 1, w->station_id);
+        sqlite3_bind_int(st, 2, w->u.conn.online);
+        b_i64(st, 3, w->u.conn.at_ms);
+        b_str(st, 4, w->u.conn.ocpp_version);
+        if ((rc = step_done(c, st))) return rc;
+        return sqlite3_changes(c->db) ? 0 : LW_ENOTFOUND;
+    case LW_W_BOOT: {
+        const typeof(w->u.boot) *p = &w->u.boot;
+        Q(Q_ST_BOOT);
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, p->vendor), b_str(st, 3, p->model), b_str(st, 4, p->serial);
+        b_str(st, 5, p->firmware), b_str(st, 6, p->iccid), b_str(st, 7, p->imsi);
+        b_str(st, 8, p->meter_type), b_str(st, 9, p->meter_serial);
+        b_i64(st, 10, p->at_ms);
+        if ((rc = step_done(c, st))) return rc;
+        if (!sqlite3_changes(c->db)) return LW_ENOTFOUND;
+        Q(Q_BOOT_INSERT);
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, p->reason);
+        b_str(st, 3, p->payload);
+        sqlite3_bind_text(st, 4, lw_reg_status_name(p->answered), -1, SQLITE_STATIC);
+        b_i64(st, 5, p->at_ms);
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    }
+    case LW_W_STATUS:
+        for (int k = 0; k < 2; k++) {
+            const typeof(w->u.status) *p = &w->u.status;
+            Q(k ? Q_CS_HIST : Q_CS_UPSERT);
+            b_str(st, 1, w->station_id);
+            sqlite3_bind_int(st, 2, p->evse_id);
+            sqlite3_bind_int(st, 3, p->connector_id);
+            b_str(st, 4, p->status), b_str(st, 5, p->error_code), b_str(st, 6, p->info);
+            b_str(st, 7, p->vendor_id), b_str(st, 8, p->vendor_error_code);
+            b_i64(st, 9, p->at_ms);
+            if ((rc = step_done(c, st))) return rc == LW_EEXISTS ? LW_ENOTFOUND : rc;
+        }
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    case LW_W_TX_START:
+        return tx_start(b, w, key, klen, res, scratch);
+    case LW_W_TX_STOP:
+        return tx_stop(b, w, key, klen, res, scratch);
+    case LW_W_TX_EVENT:
+        return tx_event(b, w, key, klen, res, scratch);
+    case LW_W_METER_VALUES:
+        return meter_values(b, w, key, klen, res, scratch);
+    case LW_W_JOURNAL: {
+        const typeof(w->u.journal) *p = &w->u.journal;
+        Q(Q_JR_INSERT);
+        b_str(st, 1, w->station_id);
+        sqlite3_bind_int(st, 2, p->inbound);
+        sqlite3_bind_int(st, 3, p->msg_type);
+        b_str(st, 4, p->msg_id), b_str(st, 5, p->action), b_str(st, 6, p->payload);
+        b_i64(st, 7, p->at_ms);
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    }
+    case LW_W_JOURNAL_PRUNE: {
+        const typeof(w->u.prune) *p = &w->u.prune;
+        int64_t deleted = 0;
+        if (p->older_than_ms > 0) {
+            for (int k = 0; k < 2; k++) {
+                /* Dedupe rows age out with the journal: a retry comes within minutes. */
+                Q(k ? Q_DD_PRUNE : Q_JR_PRUNE_AGE);
+                b_i64(st, 1, p->older_than_ms);
+                b_str(st, 2, w->station_id);
+                if ((rc = step_done(c, st))) return rc;
+                if (!k) deleted += sqlite3_changes(c->db);
+            }
+        }
+        if (p->keep_per_station > 0) {
+            Q(Q_JR_PRUNE_COUNT);
+            b_i64(st, 1, p->keep_per_station);
+            b_str(st, 2, w->station_id);
+            if ((rc = step_done(c, st))) return rc;
+            deleted += sqlite3_changes(c->db);
+        }
+        res->row_id = deleted;
+        return 0;
+    }
+    case LW_W_SECURITY_EVENT:
+        Q(Q_SEC_INSERT);
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, w->u.security.type), b_str(st, 3, w->u.security.tech_info);
+        b_i64(st, 4, w->u.security.at_ms);
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    case LW_W_FW_STATUS:
+        Q(Q_FW_INSERT);
+        b_str(st, 1, w->station_id);
+        b_str(st, 2, w->u.fw_status.what), b_str(st, 3, w->u.fw_status.status);
+        sqlite3_bind_int(st, 4, w->u.fw_status.request_id);
+        b_i64(st, 5, w->u.fw_status.at_ms);
+        if ((rc = step_done(c, st))) return rc == LW_EEXISTS ? LW_EINVAL : rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    case LW_W_DATA_TRANSFER:
+        Q(Q_DT_INSERT);
+        b_str(st, 1, w->station_id);
+        sqlite3_bind_int(st, 2, w->u.data_transfer.inbound);
+        b_str(st, 3, w->u.data_transfer.vendor_id), b_str(st, 4, w->u.data_transfer.message_id);
+        b_str(st, 5, w->u.data_transfer.data);
+        b_i64(st, 6, w->u.data_transfer.at_ms);
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    case LW_W_ID_TOKEN_PUT:
+        if (!w->u.id_token.id_token.len) return LW_EINVAL;
+        Q(Q_TOK_UPSERT);
+        b_str(st, 1, w->u.id_token.id_token), b_str(st, 2, w->u.id_token.type);
+        sqlite3_bind_text(st, 3, lw_token_status_name(w->u.id_token.status), -1, SQLITE_STATIC);
+        b_i64(st, 4, w->u.id_token.expiry_ms);
+        b_str(st, 5, w->u.id_token.group_id);
+        b_i64(st, 6, lw_clock_wall(b->clock));
+        return step_done(c, st);
+    case LW_W_API_TOKEN_PUT:
+        Q(Q_API_INSERT);
+        sqlite3_bind_blob(st, 1, w->u.api_token.hash, 32, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, lw_role_name(w->u.api_token.role), -1, SQLITE_STATIC);
+        b_str(st, 3, w->u.api_token.name);
+        b_i64(st, 4, w->u.api_token.at_ms);
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        return 0;
+    case LW_W_API_TOKEN_REVOKE:
+        Q(Q_API_REVOKE);
+        b_i64(st, 1, w->u.api_revoke.id);
+        b_i64(st, 2, w->u.api_revoke.at_ms);
+        if ((rc = step_done(c, st))) return rc;
+        if (sqlite3_changes(c->db)) return 0;
+        Q(Q_API_EXISTS);
+        b_i64(st, 1, w->u.api_revoke.id);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW) return LW_ENOTFOUND;
+        res->duplicate = true; /* already revoked */
+        return 0;
+    default:
+        return LW_EINVAL;
+    }
+#undef Q
+}
+
+static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, size_t key_len,
+                    lw_store_result_t *res, lw_arena_t *scratch)
+{
+    sqlite_be_t *b = be;
+    conn_t *c = &b->writer;
+    int rc = step_done(c, q(c, Q_SAVEPOINT));
+    if (!rc) {
+        rc = apply_kind(b, w, key, key_len, res, scratch);
+        if (rc) {
+            step_done(c, q(c, Q_ROLLBACK_TO));
+            res->duplicate = false;
+            res->tx_id = res->row_id = 0;
+            res->answer = LW_STR_NULL;
+        }
+        int r2 = step_done(c, q(c, Q_RELEASE));
+        if (!rc) rc = r2;
+    }
+    res->status = rc;
+    return rc;
+}
+
+/* ---- reads ------------------------------------------------------------------------------------
+ */
+
+static void row_station(sqlite3_stmt *st, lw_station_rec_t *r, uint8_t *salt, uint8_t *hash)
+{
+    memset(r, 0, sizeof *r);
+    col_cpy(st, 0, r->id, sizeof r->id);
+    r->security_profile = sqlite3_column_int(st, 1);
+    r->has_password = sqlite3_column_bytes(st, 2) == 16 && sqlite3_column_bytes(st, 3) == 32;
+    if (r->has_password && salt && hash) {
+        memcpy(salt, sqlite3_column_blob(st, 2), 16);
+        memcpy(hash, sqlite3_column_blob(st, 3), 32);
+    }
+    char reg[16];
+    col_cpy(st, 4, reg, sizeof reg);
+    if (lw_reg_status_parse(reg, &r->reg_status)) r->reg_status = LW_REG_REJECTED;
+    col_cpy(st, 5, r->ocpp_version, sizeof r->ocpp_version);
+    col_cpy(st, 6, r->vendor, sizeof r->vendor);
+    col_cpy(st, 7, r->model, sizeof r->model);
+    col_cpy(st, 8, r->serial, sizeof r->serial);
+    col_cpy(st, 9, r->firmware, sizeof r->firmware);
+    col_cpy(st, 10, r->iccid, sizeof r->iccid);
+    col_cpy(st, 11, r->imsi, sizeof r->imsi);
+    col_cpy(st, 12, r->meter_type, sizeof r->meter_type);
+    col_cpy(st, 13, r->meter_serial, sizeof r->meter_serial);
+    r->created_ms = sqlite3_column_int64(st, 14);
+    r->last_boot_ms = sqlite3_column_int64(st, 15);
+    r->last_seen_ms = sqlite3_column_int64(st, 16);
+    r->online = sqlite3_column_int(st, 17) != 0;
+}
+
+static void row_tx(sqlite3_stmt *st, lw_tx_rec_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    col_cpy(st, 1, r->tx_uid, sizeof r->tx_uid);
+    col_cpy(st, 2, r->station_id, sizeof r->station_id);
+    r->evse_id = sqlite3_column_int(st, 3);
+    r->connector_id = sqlite3_column_int(st, 4);
+    col_cpy(st, 5, r->id_token, sizeof r->id_token);
+    r->state = sqlite3_column_int(st, 6) ? LW_TX_ENDED : LW_TX_ACTIVE;
+    r->start_ms = sqlite3_column_int64(st, 7);
+    r->stop_ms = sqlite3_column_int64(st, 8);
+    r->meter_start_wh = sqlite3_column_int64(st, 9);
+    r->meter_stop_wh = sqlite3_column_int64(st, 10);
+    r->energy_wh = sqlite3_column_int64(st, 11);
+    col_cpy(st, 12, r->stop_reason, sizeof r->stop_reason);
+    r->last_seq_no = sqlite3_column_int(st, 13);
+    r->offline = sqlite3_column_int(st, 14) != 0;
+    r->meter_backwards = sqlite3_column_int(st, 15) != 0;
+    r->reservation_id = sqlite3_column_int(st, 16);
+    r->remote_start_id = sqlite3_column_int(st, 17);
+    col_cpy(st, 18, r->last_trigger, sizeof r->last_trigger);
+}
+
+/* Steps a one-row query: 0 (row ready), LW_ENOTFOUND, or an error. */
+static int one_row(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) return 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? LW_ENOTFOUND : map_rc(rc);
+}
+
+#define READER(b, c)                                                                               \
+    conn_t *c = reader(b);                                                                         \
+    if (!c) return LW_ESTORE
+
+static int be_station_get(void *be, lw_str_t id, lw_station_rec_t *out, uint8_t salt[16],
+                          uint8_t hash[32])
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_STATION);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, id);
+    int rc = one_row(st);
+    if (rc) return rc;
+    row_station(st, out, salt, hash);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int be_station_list(void *be, lw_str_t after, size_t limit,
+                           int (*each)(void *, const lw_station_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_STATIONS);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, after);
+    b_i64(st, 2, (int64_t)limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lw_station_rec_t r;
+        row_station(st, &r, NULL, NULL);
+        if (each(ud, &r)) break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int be_id_token_get(void *be, lw_str_t id_token, lw_id_token_rec_t *out)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_TOKEN);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, id_token);
+    int rc = one_row(st);
+    if (rc) return rc;
+    memset(out, 0, sizeof *out);
+    col_cpy(st, 0, out->id_token, sizeof out->id_token);
+    col_cpy(st, 1, out->type, sizeof out->type);
+    char s[16];
+    col_cpy(st, 2, s, sizeof s);
+    if (lw_token_status_parse(s, &out->status)) out->status = LW_TOKEN_INVALID;
+    out->expiry_ms = sqlite3_column_int64(st, 3);
+    col_cpy(st, 4, out->group_id, sizeof out->group_id);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int be_tx_get(void *be, int64_t id, lw_str_t station, lw_str_t uid, lw_tx_rec_t *out)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, uid.len ? Q_R_TX_UID : Q_R_TX);
+    if (!st) return LW_ESTORE;
+    if (uid.len) {
+        b_str(st, 1, station);
+        b_str(st, 2, uid);
+    } else {
+        b_i64(st, 1, id);
+    }
+    int rc = one_row(st);
+    if (rc) return rc;
+    row_tx(st, out);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int be_tx_list(void *be, const lw_tx_filter_t *f, int (*each)(void *, const lw_tx_rec_t *),
+                      void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_TXS);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, f->station_id);
+    sqlite3_bind_int(st, 2, f->state);
+    b_i64(st, 3, f->before_id);
+    b_i64(st, 4, (int64_t)f->limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lw_tx_rec_t r;
+        row_tx(st, &r);
+        if (each(ud, &r)) break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int be_meter_list(void *be, int64_t tx_id, size_t limit,
+                         int (*each)(void *, const lw_meter_value_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_METER);
+    if (!st) return LW_ESTORE;
+    b_i64(st, 1, tx_id);
+    b_i64(st, 2, (int64_t)limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lw_meter_value_t v = {.timestamp_ms = sqlite3_column_int64(st, 0)};
+        v.value = col_str(st, 1), v.measurand = col_str(st, 2), v.phase = col_str(st, 3);
+        v.unit = col_str(st, 4), v.context = col_str(st, 5), v.location = col_str(st, 6);
+        v.format = col_str(st, 7), v.signed_data = col_str(st, 8);
+        if (each(ud, &v)) break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static int be_journal_list(void *be, lw_str_t station, int64_t before, size_t limit,
+                           int (*each)(void *, const lw_journal_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_JOURNAL);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lw_journal_rec_t r = {.seq = sqlite3_column_int64(st, 0)};
+        r.inbound = sqlite3_column_int(st, 1) != 0;
+        r.msg_type = sqlite3_column_int(st, 2);
+        r.msg_id = col_str(st, 3), r.action = col_str(st, 4), r.payload = col_str(st, 5);
+        r.at_ms = sqlite3_column_int64(st, 6);
+        if (each(ud, &r)) break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+static void row_api(sqlite3_stmt *st, lw_api_token_rec_t *r)
+{
+    memset(r, 0, sizeof *r);
+    r->id = sqlite3_column_int64(st, 0);
+    char role[16];
+    col_cpy(st, 1, role, sizeof role);
+    if (lw_role_parse(role, &r->role)) r->role = LW_ROLE_VIEWER;
+    col_cpy(st, 2, r->name, sizeof r->name);
+    r->created_ms = sqlite3_column_int64(st, 3);
+    r->revoked_ms = sqlite3_column_int64(st, 4);
+}
+
+static int be_api_token_find(void *be, const uint8_t hash[32], lw_api_token_rec_t *out)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_API_FIND);
+    if (!st) return LW_ESTORE;
+    sqlite3_bind_blob(st, 1, hash, 32, SQLITE_STATIC);
+    int rc = one_row(st);
+    if (rc) return rc;
+    row_api(st, out);
+    sqlite3_reset(st);
+    return 0;
+}
+
+static int be_api_token_list(void *be, int (*each)(void *, const lw_api_token_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = q(c, Q_R_API_LIST);
+    if (!st) return LW_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        lw_api_token_rec_t r;
+        row_api(st, &r);
+        if (each(ud, &r)) break;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+const lw_store_backend_t lw_store_sqlite_backend = {
+    .scheme = "sqlite",
+    .open = be_open,
+    .close = be_close,
+    .schema_version = be_schema_version,
+    .begin = be_begin,
+    .apply = be_apply,
+    .commit = be_commit,
+    .rollback = be_rollback,
+    .station_get = be_station_get,
+    .station_list = be_station_list,
+    .id_token_get = be_id_token_get,
+    .tx_get = be_tx_get,
+    .tx_list = be_tx_list,
+    .meter_list = be_meter_list,
+    .journal_list = be_journal_list,
+    .api_token_find = be_api_token_find,
+    .api_token_list = be_api_token_list,
+};

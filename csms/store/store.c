@@ -1,0 +1,669 @@
+/*
+ * store/store.c — the backend-neutral half of the store (store.h): URL dispatch, deep copy of
+ * submitted writes, the bounded write queue, the writer thread with group commit, completion
+ * callbacks, counters, and the thin read wrappers. Backends (store/sqlite.c) only run SQL.
+ *
+ * Group commit: the writer sleeps until the queue is non-empty, takes everything queued (up
+ * to batch_max), applies it in ONE transaction, commits, and only then fires the callbacks.
+ * Under load the queue fills while a commit's fsync runs, so the next batch is large and the
+ * fsync cost per write falls; when idle a single write commits at once (no added latency).
+ */
+#include "store/store_int.h"
+
+#include "auth/auth.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct op {
+    lw_store_write_t w; /* strings point into arena */
+    lw_store_done_cb cb;
+    void *ud;
+    uint8_t key[64];
+    size_t key_len;
+    lw_arena_t arena; /* the write's copied strings, and the backend's result text */
+} op_t;
+
+struct lw_store {
+    const lw_store_backend_t *be_vt;
+    void *be;
+    lw_store_options_t opts;
+
+    pthread_mutex_t mu;
+    pthread_cond_t nonempty;
+    op_t **ring; /* queue_max slots */
+    size_t head, count;
+    bool stopping;
+    pthread_t writer;
+    bool writer_started;
+
+    lw_store_stats_t st; /* under mu */
+};
+
+/* ---- names ---------------------------------------------------------------------------------- */
+
+static const char *const reg_names[] = {"Accepted", "Pending", "Rejected"};
+static const char *const tok_names[] = {"Accepted", "Blocked", "Expired", "Invalid",
+                                        "ConcurrentTx"};
+static const char *const role_names[] = {"viewer", "operator", "admin"};
+
+static int parse_name(const char *const *names, int n, const char *s, int *out)
+{
+    for (int i = 0; s && i < n; i++)
+        if (!strcmp(s, names[i])) {
+            *out = i;
+            return 0;
+        }
+    return LW_EINVAL;
+}
+
+const char *lw_reg_status_name(lw_reg_status_t r)
+{
+    return (unsigned)r < 3 ? reg_names[r] : "Rejected";
+}
+int lw_reg_status_parse(const char *s, lw_reg_status_t *out)
+{
+    int v, rc = parse_name(reg_names, 3, s, &v);
+    if (!rc) *out = (lw_reg_status_t)v;
+    return rc;
+}
+const char *lw_token_status_name(lw_token_status_t t)
+{
+    return (unsigned)t < 5 ? tok_names[t] : "Invalid";
+}
+int lw_token_status_parse(const char *s, lw_token_status_t *out)
+{
+    int v, rc = parse_name(tok_names, 5, s, &v);
+    if (!rc) *out = (lw_token_status_t)v;
+    return rc;
+}
+const char *lw_role_name(lw_role_t r)
+{
+    return (unsigned)r < 3 ? role_names[r] : "viewer";
+}
+int lw_role_parse(const char *s, lw_role_t *out)
+{
+    int v, rc = parse_name(role_names, 3, s, &v);
+    if (!rc) *out = (lw_role_t)v;
+    return rc;
+}
+
+/* ---- the strings inside a write ---------------------------------------------------------------
+ */
+
+/* Collects pointers to every lw_str_t field of w that its kind uses (so copy and hashing
+ * treat all kinds alike). Returns the count; out holds at least 16. */
+static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
+{
+    size_t n = 0;
+    out[n++] = &w->station_id;
+#define S(f) out[n++] = &w->u.f
+    switch (w->kind) {
+    case LW_W_STATION_PUT:
+        S(station_put.password);
+        break;
+    case LW_W_STATION_CONN:
+        S(conn.ocpp_version);
+        break;
+    case LW_W_BOOT:
+        S(boot.reason), S(boot.vendor), S(boot.model), S(boot.serial), S(boot.firmware);
+        S(boot.iccid), S(boot.imsi), S(boot.meter_type), S(boot.meter_serial), S(boot.payload);
+        break;
+    case LW_W_STATUS:
+        S(status.status), S(status.error_code), S(status.info), S(status.vendor_id);
+        S(status.vendor_error_code);
+        break;
+    case LW_W_TX_START:
+        S(tx_start.id_tag), S(tx_start.answer);
+        break;
+    case LW_W_TX_STOP:
+        S(tx_stop.id_tag), S(tx_stop.reason), S(tx_stop.answer);
+        break;
+    case LW_W_TX_EVENT:
+        S(tx_event.tx_uid), S(tx_event.event_type), S(tx_event.trigger_reason);
+        S(tx_event.id_token), S(tx_event.id_token_type), S(tx_event.charging_state);
+        S(tx_event.stopped_reason), S(tx_event.answer);
+        break;
+    case LW_W_METER_VALUES:
+        S(meter.tx_uid);
+        break;
+    case LW_W_JOURNAL:
+        S(journal.msg_id), S(journal.action), S(journal.payload);
+        break;
+    case LW_W_SECURITY_EVENT:
+        S(security.type), S(security.tech_info);
+        break;
+    case LW_W_FW_STATUS:
+        S(fw_status.what), S(fw_status.status);
+        break;
+    case LW_W_DATA_TRANSFER:
+        S(data_transfer.vendor_id), S(data_transfer.message_id), S(data_transfer.data);
+        break;
+    case LW_W_ID_TOKEN_PUT:
+        S(id_token.id_token), S(id_token.type), S(id_token.group_id);
+        break;
+    case LW_W_API_TOKEN_PUT:
+        S(api_token.name);
+        break;
+    default:
+        break;
+    }
+#undef S
+    return n;
+}
+
+/* The sampled values of w, if its kind has any. */
+static const lw_meter_value_t **write_values(lw_store_write_t *w, size_t **n)
+{
+    switch (w->kind) {
+    case LW_W_TX_STOP:
+        *n = &w->u.tx_stop.n_values;
+        return &w->u.tx_stop.values;
+    case LW_W_TX_EVENT:
+        *n = &w->u.tx_event.n_values;
+        return &w->u.tx_event.values;
+    case LW_W_METER_VALUES:
+        *n = &w->u.meter.n_values;
+        return &w->u.meter.values;
+    default:
+        return NULL;
+    }
+}
+
+static size_t value_strs(lw_meter_value_t *v, lw_str_t **out)
+{
+    size_t n = 0;
+    out[n++] = &v->value, out[n++] = &v->measurand, out[n++] = &v->phase;
+    out[n++] = &v->unit, out[n++] = &v->context, out[n++] = &v->location;
+    out[n++] = &v->format, out[n++] = &v->signed_data;
+    return n;
+}
+
+static int copy_str(lw_arena_t *a, lw_str_t *s, size_t *total)
+{
+    if (!s->len) {
+        *s = (lw_str_t){"", 0};
+        return 0;
+    }
+    if (!s->p) return LW_EINVAL;
+    *total += s->len;
+    if (*total > LW_STORE_WRITE_BYTES_MAX) return LW_ETOOBIG;
+    char *c = lw_arena_strdup(a, s->p, s->len);
+    if (!c) return LW_ENOMEM;
+    s->p = c;
+    return 0;
+}
+
+/* Deep-copies op->w's strings and values into op->arena. */
+static int copy_write(op_t *op)
+{
+    lw_str_t *strs[16];
+    size_t n = write_strs(&op->w, strs), total = 0;
+    int rc;
+    for (size_t i = 0; i < n; i++)
+        if ((rc = copy_str(&op->arena, strs[i], &total))) return rc;
+    size_t *nv;
+    const lw_meter_value_t **vals = write_values(&op->w, &nv);
+    if (vals && *nv) {
+        if (*nv > LW_STORE_VALUES_MAX) return LW_ETOOBIG;
+        if (!*vals) return LW_EINVAL;
+        lw_meter_value_t *copy = lw_arena_alloc(&op->arena, *nv * sizeof *copy);
+        if (!copy) return LW_ENOMEM;
+        memcpy(copy, *vals, *nv * sizeof *copy);
+        for (size_t k = 0; k < *nv; k++) {
+            lw_str_t *vs[8];
+            size_t m = value_strs(&copy[k], vs);
+            for (size_t i = 0; i < m; i++)
+                if ((rc = copy_str(&op->arena, vs[i], &total))) return rc;
+        }
+        *vals = copy;
+    } else if (vals) {
+        *vals = NULL;
+    }
+    return 0;
+}
+
+/* ---- dedupe keys ------------------------------------------------------------------------------
+ */
+
+static void h_i64(EVP_MD_CTX *c, int64_t v)
+{
+    EVP_DigestUpdate(c, &v, sizeof v);
+}
+static void h_str(EVP_MD_CTX *c, lw_str_t s)
+{
+    h_i64(c, (int64_t)s.len); /* length-prefixed: ("ab","c") differs from ("a","bc") */
+    if (s.len) EVP_DigestUpdate(c, s.p, s.len);
+}
+
+size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
+{
+    switch (w->kind) {
+    case LW_W_TX_STOP: /* a transaction stops once: any retry is the same stop */
+        return (size_t)snprintf((char *)out, 64, "%lld", (long long)w->u.tx_stop.tx_id);
+    case LW_W_TX_EVENT: {
+        /* (transactionId, seqNo) identifies an event. A long transactionId (2.1 allows more
+         * than 2.0.1's 36) is hashed below instead of truncated, so seqNo is never cut off. */
+        int n = snprintf((char *)out, 64, "%.*s:%d", LW_STR_FMT(w->u.tx_event.tx_uid),
+                         w->u.tx_event.seq_no);
+        if (n > 0 && n < 64) return (size_t)n;
+        break;
+    }
+    case LW_W_TX_START:
+    case LW_W_METER_VALUES:
+        break;
+    default:
+        return 0;
+    }
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c) return 0;
+    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+    h_i64(c, w->kind);
+    if (w->kind == LW_W_TX_START) {
+        /* Every field of the request: a genuine second transaction differs at least in its
+         * timestamp or meterStart; the answer is not part of the key. */
+        h_i64(c, w->u.tx_start.connector_id);
+        h_str(c, w->u.tx_start.id_tag);
+        h_i64(c, w->u.tx_start.meter_start_wh);
+        h_i64(c, w->u.tx_start.at_ms);
+        h_i64(c, w->u.tx_start.reservation_id);
+    } else if (w->kind == LW_W_TX_EVENT) {
+        h_str(c, w->u.tx_event.tx_uid);
+        h_i64(c, w->u.tx_event.seq_no);
+    } else {
+        h_i64(c, w->u.meter.evse_id);
+        h_i64(c, w->u.meter.connector_id);
+        h_i64(c, w->u.meter.tx_id);
+        h_str(c, w->u.meter.tx_uid);
+        for (size_t k = 0; k < w->u.meter.n_values; k++) {
+            lw_meter_value_t v = w->u.meter.values[k];
+            lw_str_t *vs[8];
+            size_t m = value_strs(&v, vs);
+            h_i64(c, v.timestamp_ms);
+            for (size_t i = 0; i < m; i++)
+                h_str(c, *vs[i]);
+        }
+    }
+    unsigned int len = 32;
+    EVP_DigestFinal_ex(c, out, &len);
+    EVP_MD_CTX_free(c);
+    return 32;
+}
+
+/* ---- the writer thread --------------------------------------------------------------------- */
+
+static uint64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void op_free(op_t *op)
+{
+    lw_arena_free(&op->arena);
+    free(op);
+}
+
+static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *res)
+{
+    uint64_t t0 = now_us();
+    int rc = s->be_vt->begin(s->be);
+    for (size_t i = 0; i < n; i++) {
+        memset(&res[i], 0, sizeof res[i]);
+        if (rc) {
+            res[i].status = rc;
+            continue;
+        }
+        s->be_vt->apply(s->be, &ops[i]->w, ops[i]->key, ops[i]->key_len, &res[i], &ops[i]->arena);
+    }
+    if (!rc) rc = s->be_vt->commit(s->be);
+    if (rc) {
+        s->be_vt->rollback(s->be);
+        /* Nothing of this batch is durable: no write may be acknowledged as stored. */
+        for (size_t i = 0; i < n; i++) {
+            res[i] = (lw_store_result_t){.status = rc < 0 ? rc : LW_ESTORE};
+        }
+        lw_log(LW_LOG_ERROR, "store", "event=commit_failed writes=%zu err=%s", n, lw_strerror(rc));
+    }
+    uint64_t dt = now_us() - t0;
+
+    pthread_mutex_lock(&s->mu);
+    if (rc) {
+        s->st.commit_failures++;
+    } else {
+        s->st.commits++;
+        size_t b = 0;
+        while (b + 1 < LW_STORE_BATCH_BUCKETS && ((size_t)2 << b) <= n)
+            b++;
+        s->st.batch_hist[b]++;
+        s->st.commit_us_total += dt;
+        if (dt > s->st.commit_us_max) s->st.commit_us_max = dt;
+    }
+    for (size_t i = 0; i < n; i++) {
+        s->st.writes++;
+        if (res[i].status) s->st.write_errors++;
+        if (res[i].duplicate) s->st.duplicates++;
+    }
+    pthread_mutex_unlock(&s->mu);
+
+    /* Callbacks after the commit returned: "acknowledged means durable". */
+    for (size_t i = 0; i < n; i++) {
+        if (ops[i]->cb) ops[i]->cb(ops[i]->ud, &res[i]);
+        op_free(ops[i]);
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    lw_store_t *s = arg;
+    size_t bmax = s->opts.batch_max;
+    op_t **batch = calloc(bmax, sizeof *batch);
+    lw_store_result_t *res = calloc(bmax, sizeof *res);
+    if (!batch || !res) abort(); /* at open; a store without a writer must not pretend */
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (!s->count && !s->stopping)
+            pthread_cond_wait(&s->nonempty, &s->mu);
+        if (!s->count && s->stopping) {
+            pthread_mutex_unlock(&s->mu);
+            break;
+        }
+        size_t n = 0, qmax = s->opts.queue_max;
+        while (s->count && n < bmax) {
+            batch[n++] = s->ring[s->head];
+            s->head = (s->head + 1) % qmax;
+            s->count--;
+        }
+        s->st.queue_depth = s->count;
+        pthread_mutex_unlock(&s->mu);
+        run_batch(s, batch, n, res);
+    }
+    free(batch);
+    free(res);
+    return NULL;
+}
+
+/* ---- open / close -----------------------------------------------------------------------------
+ */
+
+static void seterr(char *err, size_t errsz, const char *fmt, const char *a)
+{
+    if (err && errsz) snprintf(err, errsz, fmt, a);
+}
+
+int lw_store_open(const char *url, const lw_store_options_t *opts, lw_store_t **out, char *err,
+                  size_t errsz)
+{
+    *out = NULL;
+    if (err && errsz) err[0] = 0;
+    if (!url || !*url) {
+        seterr(err, errsz, "%sempty database URL", "");
+        return LW_EINVAL;
+    }
+    const lw_store_backend_t *vt = NULL;
+    const char *target = url;
+    if (!strncmp(url, "postgres://", 11) || !strncmp(url, "postgresql://", 13)) {
+        seterr(err, errsz, "%s: PostgreSQL is not supported by this build yet; use sqlite:PATH",
+               url);
+        return LW_ENOTSUP;
+    }
+    if (!strncmp(url, "sqlite:", 7)) {
+        target = url + 7;
+        if (!strncmp(target, "//", 2)) target += 2; /* sqlite:///abs/path too */
+    } else if (strstr(url, "://")) {
+        seterr(err, errsz, "%s: unknown database URL scheme (want sqlite:PATH or postgres://…)",
+               url);
+        return LW_EINVAL;
+    }
+    vt = &lw_store_sqlite_backend;
+    if (!*target) {
+        seterr(err, errsz, "%s: no file path in the database URL", url);
+        return LW_EINVAL;
+    }
+
+    lw_store_t *s = calloc(1, sizeof *s);
+    if (!s) return LW_ENOMEM;
+    if (opts) s->opts = *opts;
+    if (!s->opts.queue_max) s->opts.queue_max = LW_STORE_QUEUE_MAX_DEFAULT;
+    if (!s->opts.batch_max) s->opts.batch_max = LW_STORE_BATCH_MAX_DEFAULT;
+    if (!s->opts.busy_timeout_ms) s->opts.busy_timeout_ms = LW_STORE_BUSY_TIMEOUT_MS_DEFAULT;
+    if (!s->opts.clock) s->opts.clock = lw_clock_real();
+    s->st.queue_max = s->opts.queue_max;
+    s->be_vt = vt;
+    s->ring = calloc(s->opts.queue_max, sizeof *s->ring);
+    if (!s->ring) {
+        free(s);
+        return LW_ENOMEM;
+    }
+    int rc = vt->open(target, &s->opts, &s->be, err, errsz);
+    if (rc) {
+        free(s->ring);
+        free(s);
+        return rc;
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->nonempty, NULL);
+    if (pthread_create(&s->writer, NULL, writer_main, s)) {
+        seterr(err, errsz, "%scannot start the store writer thread", "");
+        lw_store_close(s);
+        return LW_ENOMEM;
+    }
+    s->writer_started = true;
+    *out = s;
+    return 0;
+}
+
+void lw_store_close(lw_store_t *s)
+{
+    if (!s) return;
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_signal(&s->nonempty);
+    pthread_mutex_unlock(&s->mu);
+    if (s->writer_started) pthread_join(s->writer, NULL);
+    s->be_vt->close(s->be);
+    pthread_cond_destroy(&s->nonempty);
+    pthread_mutex_destroy(&s->mu);
+    free(s->ring);
+    free(s);
+}
+
+int lw_store_schema_version(lw_store_t *s)
+{
+    return s->be_vt->schema_version(s->be);
+}
+
+/* ---- submit --------------------------------------------------------------------------------- */
+
+static bool needs_station(lw_store_write_kind_t k)
+{
+    return k != LW_W_API_TOKEN_PUT && k != LW_W_API_TOKEN_REVOKE && k != LW_W_ID_TOKEN_PUT &&
+           k != LW_W_JOURNAL_PRUNE;
+}
+
+int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb cb, void *ud)
+{
+    if (!s || !w || (unsigned)w->kind >= LW_W_KIND_COUNT) return LW_EINVAL;
+    if (needs_station(w->kind) && (!w->station_id.len || w->station_id.len > LW_STATION_ID_MAX))
+        return LW_EINVAL;
+    op_t *op = malloc(sizeof *op);
+    if (!op) return LW_ENOMEM;
+    op->w = *w;
+    op->cb = cb;
+    op->ud = ud;
+    lw_arena_init(&op->arena, LW_STORE_WRITE_BYTES_MAX + 64 * 1024);
+    if (w->kind == LW_W_STATION_PUT) {
+        lw_str_t pw = w->u.station_put.password;
+        memset(op->w.u.station_put.pw_salt, 0, LW_AUTH_SALT_LEN);
+        memset(op->w.u.station_put.pw_hash, 0, LW_AUTH_HASH_LEN);
+        op->w.u.station_put.pw_set = false;
+        if (w->u.station_put.set_password && pw.len) {
+            if (lw_auth_password_new(pw, op->w.u.station_put.pw_salt,
+                                     op->w.u.station_put.pw_hash)) {
+                op_free(op);
+                return LW_EIO;
+            }
+            op->w.u.station_put.pw_set = true;
+        }
+        op->w.u.station_put.password = LW_STR_NULL; /* the clear password is not queued */
+    }
+    int rc = copy_write(op);
+    if (rc) {
+        op_free(op);
+        return rc;
+    }
+    op->key_len = lw_store_dedupe_key(&op->w, op->key);
+
+    pthread_mutex_lock(&s->mu);
+    if (s->stopping) {
+        rc = LW_ECLOSED;
+    } else if (s->count >= s->opts.queue_max) {
+        s->st.rejected_busy++;
+        rc = LW_EBUSY;
+    } else {
+        s->ring[(s->head + s->count) % s->opts.queue_max] = op;
+        s->count++;
+        s->st.queue_depth = s->count;
+        pthread_cond_signal(&s->nonempty);
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (rc) op_free(op);
+    return rc;
+}
+
+typedef struct {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool done;
+    lw_store_result_t res;
+} waiter_t;
+
+static void wait_done(void *ud, const lw_store_result_t *res)
+{
+    waiter_t *wt = ud;
+    pthread_mutex_lock(&wt->mu);
+    wt->res = *res;
+    wt->res.answer = LW_STR_NULL; /* points into the op, freed after this callback */
+    wt->done = true;
+    pthread_cond_signal(&wt->cv);
+    pthread_mutex_unlock(&wt->mu);
+}
+
+int lw_store_submit_wait(lw_store_t *s, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    waiter_t wt = {.done = false};
+    pthread_mutex_init(&wt.mu, NULL);
+    pthread_cond_init(&wt.cv, NULL);
+    int rc;
+    for (int tries = 0;; tries++) {
+        rc = lw_store_submit(s, w, wait_done, &wt);
+        if (rc != LW_EBUSY || tries >= 100) break;
+        nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+    }
+    if (!rc) {
+        pthread_mutex_lock(&wt.mu);
+        while (!wt.done)
+            pthread_cond_wait(&wt.cv, &wt.mu);
+        pthread_mutex_unlock(&wt.mu);
+        if (res) *res = wt.res;
+        rc = wt.res.status;
+    }
+    pthread_cond_destroy(&wt.cv);
+    pthread_mutex_destroy(&wt.mu);
+    return rc;
+}
+
+/* ---- reads ------------------------------------------------------------------------------------
+ */
+
+int lw_store_station_get(lw_store_t *s, lw_str_t id, lw_station_rec_t *out)
+{
+    uint8_t salt[LW_AUTH_SALT_LEN], hash[LW_AUTH_HASH_LEN];
+    return s->be_vt->station_get(s->be, id, out, salt, hash);
+}
+
+int lw_store_station_check_password(lw_store_t *s, lw_str_t id, lw_str_t password)
+{
+    lw_station_rec_t rec;
+    uint8_t salt[LW_AUTH_SALT_LEN], hash[LW_AUTH_HASH_LEN];
+    int rc = s->be_vt->station_get(s->be, id, &rec, salt, hash);
+    if (rc) return rc;
+    if (!rec.has_password) return LW_EAUTH;
+    return lw_auth_password_check(salt, hash, password) ? 0 : LW_EAUTH;
+}
+
+int lw_store_station_list(lw_store_t *s, lw_str_t after, size_t limit,
+                          int (*each)(void *ud, const lw_station_rec_t *rec), void *ud)
+{
+    if (!limit || limit > LW_STORE_PAGE_MAX) limit = LW_STORE_PAGE_MAX;
+    return s->be_vt->station_list(s->be, after, limit, each, ud);
+}
+
+int lw_store_id_token_get(lw_store_t *s, lw_str_t id_token, lw_id_token_rec_t *out)
+{
+    return s->be_vt->id_token_get(s->be, id_token, out);
+}
+
+int lw_store_tx_get(lw_store_t *s, int64_t id, lw_tx_rec_t *out)
+{
+    return s->be_vt->tx_get(s->be, id, LW_STR_NULL, LW_STR_NULL, out);
+}
+
+int lw_store_tx_get_uid(lw_store_t *s, lw_str_t station_id, lw_str_t tx_uid, lw_tx_rec_t *out)
+{
+    if (!station_id.len || !tx_uid.len) return LW_EINVAL;
+    return s->be_vt->tx_get(s->be, 0, station_id, tx_uid, out);
+}
+
+int lw_store_tx_list(lw_store_t *s, const lw_tx_filter_t *f,
+                     int (*each)(void *ud, const lw_tx_rec_t *rec), void *ud)
+{
+    lw_tx_filter_t ff = *f;
+    if (!ff.limit || ff.limit > LW_STORE_PAGE_MAX) ff.limit = LW_STORE_PAGE_MAX;
+    return s->be_vt->tx_list(s->be, &ff, each, ud);
+}
+
+int lw_store_meter_list(lw_store_t *s, int64_t tx_id, size_t limit,
+                        int (*each)(void *ud, const lw_meter_value_t *v), void *ud)
+{
+    if (!limit || limit > LW_STORE_PAGE_MAX) limit = LW_STORE_PAGE_MAX;
+    return s->be_vt->meter_list(s->be, tx_id, limit, each, ud);
+}
+
+int lw_store_journal_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
+                          int (*each)(void *ud, const lw_journal_rec_t *rec), void *ud)
+{
+    if (!limit || limit > LW_STORE_PAGE_MAX) limit = LW_STORE_PAGE_MAX;
+    return s->be_vt->journal_list(s->be, station_id, before_seq, limit, each, ud);
+}
+
+int lw_store_api_token_check(lw_store_t *s, lw_str_t presented, lw_api_token_rec_t *out)
+{
+    uint8_t hash[LW_AUTH_HASH_LEN];
+    lw_auth_token_hash(presented, hash);
+    /* The lookup is by the hash's index; an attacker learns nothing from its timing about
+     * a valid token, since they cannot choose hash prefixes. */
+    int rc = s->be_vt->api_token_find(s->be, hash, out);
+    if (rc == LW_ENOTFOUND) return LW_EAUTH;
+    if (!rc && out->revoked_ms) return LW_EAUTH;
+    return rc;
+}
+
+int lw_store_api_token_list(lw_store_t *s, int (*each)(void *ud, const lw_api_token_rec_t *r),
+                            void *ud)
+{
+    return s->be_vt->api_token_list(s->be, each, ud);
+}
+
+void lw_store_stats(lw_store_t *s, lw_store_stats_t *out)
+{
+    pthread_mutex_lock(&s->mu);
+    *out = s->st;
+    out->queue_depth = s->count;
+    pthread_mutex_unlock(&s->mu);
+}
