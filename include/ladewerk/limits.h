@@ -106,4 +106,18 @@
 /* Default wait for a lock held by another process (e.g. the CLI writing while serve runs). */
 #define LW_STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
 
+/* ---- csms (csms/session, csms/handlers) ------------------------------------------------------ */
+/* CALLs a station may send while an earlier one still waits for its commit: the session
+ * answers in order. Stations should send one at a time (OCPP-J §4.1.1); 32 absorbs a burst
+ * of retries, and a station beyond it is closed rather than buffered without bound. */
+#define LW_CSMS_INQ_MAX 32
+/* CSMS-initiated CALLs queued per station behind the outstanding one (REST commands,
+ * CertificateSigned); beyond it lw_csms_call's callback reports LW_EBUSY. */
+#define LW_CSMS_CALL_QUEUE_MAX 64
+/* Slots in the per-IP limiter table (upgrades and failed authentications per minute). A
+ * full table evicts the oldest window; 4096 IPs cover a site of NATed chargers many times. */
+#define LW_CSMS_IP_SLOTS 4096
+/* Largest CSR accepted in SignCertificate (the 1.6 and 2.x schemas allow 5500 chars). */
+#define LW_CSMS_CSR_MAX 5500
+
 #endif
