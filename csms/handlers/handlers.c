@@ -685,6 +685,13 @@ static const route_t routes[] = {
     {"VatNumberValidation", V21, h_vat},
 };
 
+bool lw_handlers_has_route(lw_ocpp_version_t v, const char *action)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if ((routes[i].versions & (1u << v)) && !strcmp(routes[i].action, action)) return true;
+    return false;
+}
+
 void lw_handle_call(lw_call_t *call)
 {
     const char *name = call->action->name;

@@ -80,5 +80,7 @@ int lw_session_call(lw_session_t *s, const char *action, const char *payload, lw
 
 /* handlers/handlers.c: answers call (now or through continuations). */
 void lw_handle_call(lw_call_t *call);
+/* Whether action of v has its own handler; the others are answered with "{}" (for tests). */
+bool lw_handlers_has_route(lw_ocpp_version_t v, const char *action);
 
 #endif
