@@ -43,8 +43,7 @@ LW_TEST(errors_name_file_line_key)
     lw_config_defaults(&c);
     char err[256] = "";
     const char *bad = "threads = 2\nthreads = lots\n";
-    LW_CHECK_INT(lw_config_parse_text(&c, bad, strlen(bad), "my.conf", err, sizeof err),
-                 LW_EINVAL);
+    LW_CHECK_INT(lw_config_parse_text(&c, bad, strlen(bad), "my.conf", err, sizeof err), LW_EINVAL);
     LW_CHECK(strstr(err, "my.conf:2") != NULL);
     LW_CHECK(strstr(err, "'threads'") != NULL);
     const char *unknown = "no-such-key = 1\n";
