@@ -145,26 +145,6 @@
  * stalling every write for seconds; 20k index-driven deletes take tens of milliseconds. */
 #define LW_STORE_MAINT_ROWS_MAX 20000
 
-/* ---- store (csms/store) ----------------------------------------------------------------- */
-/* Writes waiting for the writer thread. A commit with synchronous=FULL costs one or two
- * fsyncs (~1-10 ms); at 10k writes/s a 16k queue absorbs more than a second of stalled disk
- * before lw_store_submit answers LW_EBUSY (the caller sheds load instead of the loop blocking).
- * Each queued write is one allocation of its copied strings, so memory stays bounded. */
-#define LW_STORE_QUEUE_MAX_DEFAULT 16384
-/* Writes per transaction: a bigger batch amortizes the fsync further, but the first write of
- * the batch waits for the last; 1024 keeps a batch's work around a few milliseconds. */
-#define LW_STORE_BATCH_MAX_DEFAULT 1024
-/* Rows per page in list reads (REST pagination, CLI listing). */
-#define LW_STORE_PAGE_MAX 1000
-/* Sampled values in one write (MeterValues / TransactionEvent / transactionData): a frame of
- * LW_FRAME_MAX_DEFAULT holds at most a few hundred; larger writes are refused (LW_ETOOBIG). */
-#define LW_STORE_VALUES_MAX 4096
-/* Bytes of one copied write (payload, answer and strings): bounded by the frame size, with
- * room for the ceiling frame of LW_FRAME_MAX_CEILING. */
-#define LW_STORE_WRITE_BYTES_MAX (2 * LW_FRAME_MAX_CEILING)
-/* Default wait for a lock held by another process (e.g. the CLI writing while serve runs). */
-#define LW_STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
-
 /* ---- csms (csms/session, csms/handlers) ------------------------------------------------------ */
 /* CALLs a station may send while an earlier one still waits for its commit: the session
  * answers in order. Stations should send one at a time (OCPP-J §4.1.1); 32 absorbs a burst
