@@ -47,15 +47,15 @@
  * is ~5800; 8192 keeps memory under a few MB even with large MeterValues. When full, new
  * periodic (Updated/sampled) meter values are not queued; start/stop messages always are,
  * up to the hard ceiling below. */
-#define LW_STATION_QUEUE_MAX 8192
+#define LW_STATION_QUEUE_MAX      8192
 #define LW_STATION_QUEUE_HARD_MAX 9216
 /* Local authorization list and authorization cache entries (LocalAuthListMaxLength). */
 #define LW_STATION_LOCAL_LIST_MAX 1000
 #define LW_STATION_AUTH_CACHE_MAX 256
 /* Installed charging profiles (MaxChargingProfilesInstalled) and periods per schedule
  * (ChargingScheduleMaxPeriods); stack levels 0..LW_STATION_STACK_LEVEL_MAX. */
-#define LW_STATION_PROFILES_MAX 32
-#define LW_STATION_PERIODS_MAX 48
+#define LW_STATION_PROFILES_MAX    32
+#define LW_STATION_PERIODS_MAX     48
 #define LW_STATION_STACK_LEVEL_MAX 8
 /* Installed certificates (InstallCertificate, CertificateSigned). */
 #define LW_STATION_CERTS_MAX 16

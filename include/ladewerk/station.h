@@ -95,8 +95,8 @@ typedef struct lw_station_config {
     const lw_station_hooks_t *hooks;         /* borrowed for the station's life; may be NULL */
     uint32_t seed;                           /* randomisation seed (back-off jitter, ids) */
     /* Simulated phases and voltage, used for meter values and A<->W conversion. */
-    int phases;     /* default 3 */
-    double voltage; /* default 230 */
+    int phases;           /* default 3 */
+    double voltage;       /* default 230 */
     double max_current_a; /* per phase, default 32 */
 } lw_station_config_t;
 
@@ -167,12 +167,12 @@ int lw_station_stop_local(lw_station_t *st, int connector);
 typedef struct lw_station_connector_info {
     bool plugged;
     bool in_transaction;
-    bool available; /* operative */
-    const char *status;         /* 1.6 status name ("Charging", ...), static */
-    double energy_wh;           /* register */
-    double power_w;             /* actual power (after limits) */
-    double limit_w;             /* limit from charging profiles, <0: none */
-    char transaction_id[40];    /* CSMS id (1.6) or station-made id (2.x); "" when none */
+    bool available;          /* operative */
+    const char *status;      /* 1.6 status name ("Charging", ...), static */
+    double energy_wh;        /* register */
+    double power_w;          /* actual power (after limits) */
+    double limit_w;          /* limit from charging profiles, <0: none */
+    char transaction_id[40]; /* CSMS id (1.6) or station-made id (2.x); "" when none */
     char id_tag[40];
 } lw_station_connector_info_t;
 int lw_station_connector_info(const lw_station_t *st, int connector,
