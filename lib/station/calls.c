@@ -94,11 +94,16 @@ static void change_configuration(lw_station_t *st, const char *msgid, cJSON *p)
 static const char *dtype(vtype_t t)
 {
     switch (t) {
-    case VT_INT: return "integer";
-    case VT_BOOL: return "boolean";
-    case VT_MEASURANDS: return "MemberList";
-    case VT_DECIMAL: return "decimal";
-    default: return "string";
+    case VT_INT:
+        return "integer";
+    case VT_BOOL:
+        return "boolean";
+    case VT_MEASURANDS:
+        return "MemberList";
+    case VT_DECIMAL:
+        return "decimal";
+    default:
+        return "string";
     }
 }
 
@@ -178,15 +183,20 @@ static void get_variables(lw_station_t *st, const char *msgid, cJSON *p)
             status = "NotSupportedAttributeType";
         } else if (!strcmp(cname, "EVSE") || !strcmp(cname, "Connector")) {
             bool ro;
-            if (evse_id < 1 || evse_id > st->nconn) status = "UnknownComponent";
+            if (evse_id < 1 || evse_id > st->nconn)
+                status = "UnknownComponent";
             else if (!(value = evse_var(st, cname, (int)evse_id, vname, tmp, sizeof tmp, &ro)))
                 status = "UnknownVariable";
         } else {
             int v = cfg_find2x(cname, cinst, vname, vinst);
-            if (v == -1) status = "UnknownComponent";
-            else if (v == -2) status = "UnknownVariable";
-            else if (lw_station_vars[v].mut == VM_WO) status = "Rejected";
-            else value = cfg_get(st, v, tmp, sizeof tmp);
+            if (v == -1)
+                status = "UnknownComponent";
+            else if (v == -2)
+                status = "UnknownVariable";
+            else if (lw_station_vars[v].mut == VM_WO)
+                status = "Rejected";
+            else
+                value = cfg_get(st, v, tmp, sizeof tmp);
         }
         cJSON_AddStringToObject(o, "attributeStatus", status);
         if (atype) cJSON_AddStringToObject(o, "attributeType", atype);
@@ -224,9 +234,12 @@ static void set_variables(lw_station_t *st, const char *msgid, cJSON *p)
             status = "Rejected"; /* every EVSE/Connector variable here is read-only */
         } else {
             int v = cfg_find2x(cname, cinst, vname, vinst);
-            if (v == -1) status = "UnknownComponent";
-            else if (v == -2) status = "UnknownVariable";
-            else status = cfg_set(st, v, val, false, true) == 0 ? "Accepted" : "Rejected";
+            if (v == -1)
+                status = "UnknownComponent";
+            else if (v == -2)
+                status = "UnknownVariable";
+            else
+                status = cfg_set(st, v, val, false, true) == 0 ? "Accepted" : "Rejected";
         }
         cJSON *o = cJSON_CreateObject();
         if (atype) cJSON_AddStringToObject(o, "attributeType", atype);
@@ -280,12 +293,14 @@ static cJSON *evse_item(lw_station_t *st, const char *comp, int evse, const char
     cJSON_AddBoolToObject(a, "constant", false);
     cJSON_AddItemToArray(cJSON_AddArrayToObject(o, "variableAttribute"), a);
     cJSON *ch = cJSON_AddObjectToObject(o, "variableCharacteristics");
-    cJSON_AddStringToObject(ch, "dataType", !strcmp(var, "Available") ? "boolean"
-                                            : !strcmp(var, "Power")   ? "decimal"
-                                            : !strcmp(var, "AvailabilityState") ? "OptionList"
-                                                                                : "string");
+    cJSON_AddStringToObject(ch, "dataType",
+                            !strcmp(var, "Available")           ? "boolean"
+                            : !strcmp(var, "Power")             ? "decimal"
+                            : !strcmp(var, "AvailabilityState") ? "OptionList"
+                                                                : "string");
     if (!strcmp(var, "AvailabilityState"))
-        cJSON_AddStringToObject(ch, "valuesList", "Available,Occupied,Reserved,Unavailable,Faulted");
+        cJSON_AddStringToObject(ch, "valuesList",
+                                "Available,Occupied,Reserved,Unavailable,Faulted");
     cJSON_AddBoolToObject(ch, "supportsMonitoring", false);
     return o;
 }
@@ -296,7 +311,8 @@ static void send_report(lw_station_t *st, long request_id, cJSON *items)
     int n = cJSON_GetArraySize(items), seq = 0;
     char ts[32];
     st_timestamp(st, ts);
-    for (int start = 0; start < n || (n == 0 && start == 0); start += LW_STATION_ITEMS_PER_MESSAGE) {
+    for (int start = 0; start < n || (n == 0 && start == 0);
+         start += LW_STATION_ITEMS_PER_MESSAGE) {
         cJSON *p = cJSON_CreateObject();
         cJSON_AddNumberToObject(p, "requestId", request_id);
         cJSON_AddStringToObject(p, "generatedAt", ts);
@@ -492,8 +508,10 @@ static void remote_start(lw_station_t *st, const char *msgid, cJSON *p)
     bool v16 = is_v16(st);
     long c = 0, rid = -1;
     jint(p, v16 ? "connectorId" : "evseId", &c);
-    const char *tag = v16 ? jstr(p, "idTag") : jstr(cJSON_GetObjectItemCaseSensitive(p, "idToken"), "idToken");
-    const char *type = v16 ? "ISO14443" : jstr(cJSON_GetObjectItemCaseSensitive(p, "idToken"), "type");
+    const char *tag =
+        v16 ? jstr(p, "idTag") : jstr(cJSON_GetObjectItemCaseSensitive(p, "idToken"), "idToken");
+    const char *type =
+        v16 ? "ISO14443" : jstr(cJSON_GetObjectItemCaseSensitive(p, "idToken"), "type");
     if (!v16) jint(p, "remoteStartId", &rid);
     cJSON *prof = cJSON_GetObjectItemCaseSensitive(p, "chargingProfile");
     if (c == 0) c = pick_connector(st);
@@ -522,8 +540,9 @@ static void remote_start(lw_station_t *st, const char *msgid, cJSON *p)
         if (v16) {
             cJSON_AddStringToObject(a, "idTag", tag);
         } else {
-            cJSON_AddItemToObject(a, "idToken",
-                                  cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "idToken"), true));
+            cJSON_AddItemToObject(
+                a, "idToken",
+                cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(p, "idToken"), true));
         }
         qmsg_t *m = st_call(st, "Authorize", a);
         if (m) {
@@ -539,8 +558,10 @@ static void remote_stop(lw_station_t *st, const char *msgid, cJSON *p)
 {
     char id[40] = "";
     cJSON *t = cJSON_GetObjectItemCaseSensitive(p, "transactionId");
-    if (cJSON_IsNumber(t)) snprintf(id, sizeof id, "%ld", (long)t->valuedouble);
-    else if (cJSON_IsString(t)) copy_str(id, sizeof id, t->valuestring);
+    if (cJSON_IsNumber(t))
+        snprintf(id, sizeof id, "%ld", (long)t->valuedouble);
+    else if (cJSON_IsString(t))
+        copy_str(id, sizeof id, t->valuestring);
     int c = id[0] ? tx_find_by_id(st, id) : -1;
     reply_status(st, msgid, c > 0 ? "Accepted" : "Rejected");
     if (c > 0) tx_stop(st, c, "Remote", "RemoteStop");
@@ -570,9 +591,12 @@ static void unlock2x(lw_station_t *st, const char *msgid, cJSON *p)
     jint(p, "evseId", &e);
     jint(p, "connectorId", &c);
     const char *s;
-    if (!valid_conn(st, e, false) || c != 1) s = "UnknownConnector";
-    else if (st->conn[e].tx.active) s = "OngoingAuthorizedTransaction"; /* F05.FR.02 */
-    else s = do_unlock(st, (int)e) ? "Unlocked" : "UnlockFailed";
+    if (!valid_conn(st, e, false) || c != 1)
+        s = "UnknownConnector";
+    else if (st->conn[e].tx.active)
+        s = "OngoingAuthorizedTransaction"; /* F05.FR.02 */
+    else
+        s = do_unlock(st, (int)e) ? "Unlocked" : "UnlockFailed";
     reply_status(st, msgid, s);
 }
 
@@ -683,7 +707,8 @@ static void send_local_list(lw_station_t *st, const char *msgid, cJSON *p)
     cJSON *e;
     cJSON_ArrayForEach(e, list)
     {
-        const char *tag = v16 ? jstr(e, "idTag") : jstr(cJSON_GetObjectItemCaseSensitive(e, "idToken"), "idToken");
+        const char *tag = v16 ? jstr(e, "idTag")
+                              : jstr(cJSON_GetObjectItemCaseSensitive(e, "idToken"), "idToken");
         cJSON *info = cJSON_GetObjectItemCaseSensitive(e, v16 ? "idTagInfo" : "idTokenInfo");
         if (!tag || strlen(tag) >= TAG_MAX) {
             failed = true;
@@ -706,7 +731,8 @@ static void send_local_list(lw_station_t *st, const char *msgid, cJSON *p)
         memset(a, 0, sizeof *a);
         a->used = true;
         copy_str(a->tag, sizeof a->tag, tag);
-        copy_str(a->status, sizeof a->status, jstr(info, "status") ? jstr(info, "status") : "Invalid");
+        copy_str(a->status, sizeof a->status,
+                 jstr(info, "status") ? jstr(info, "status") : "Invalid");
         const char *exp = jstr(info, v16 ? "expiryDate" : "cacheExpiryDateTime");
         int64_t w;
         if (exp && lw_time_parse(lw_str_c(exp), &w) == 0) a->expiry = w;
@@ -732,14 +758,16 @@ static void reserve_now(lw_station_t *st, const char *msgid, cJSON *p)
     long c = -1, rid = 0;
     jint(p, v16 ? "connectorId" : "evseId", &c);
     jint(p, v16 ? "reservationId" : "id", &rid);
-    const char *tag = v16 ? jstr(p, "idTag") : jstr(cJSON_GetObjectItemCaseSensitive(p, "idToken"), "idToken");
+    const char *tag =
+        v16 ? jstr(p, "idTag") : jstr(cJSON_GetObjectItemCaseSensitive(p, "idToken"), "idToken");
     const char *parent = v16 ? jstr(p, "parentIdTag")
                              : jstr(cJSON_GetObjectItemCaseSensitive(p, "groupIdToken"), "idToken");
     int64_t exp = 0;
     const char *es = jstr(p, v16 ? "expiryDate" : "expiryDateTime");
     if (es) lw_time_parse(lw_str_c(es), &exp);
     const char *s = "Accepted";
-    if (!v16 && !cfg_bool(st, V_RESERVATION_ENABLED)) s = "Rejected";
+    if (!v16 && !cfg_bool(st, V_RESERVATION_ENABLED))
+        s = "Rejected";
     else if (!tag || strlen(tag) >= TAG_MAX || !valid_conn(st, c, false))
         s = "Rejected"; /* ReserveConnectorZeroSupported=false, or no EVSE given */
     else {
@@ -750,10 +778,11 @@ static void reserve_now(lw_station_t *st, const char *msgid, cJSON *p)
                 tx_update_status(st, i, false);
             }
         conn_t *k = &st->conn[c];
-        if (k->faulted) s = "Faulted";
-        else if (!k->operative || !st->station_operative) s = "Unavailable";
-        else if (k->tx.active || k->plugged || k->auth_pending ||
-                 (k->reserved && k->res_id != rid))
+        if (k->faulted)
+            s = "Faulted";
+        else if (!k->operative || !st->station_operative)
+            s = "Unavailable";
+        else if (k->tx.active || k->plugged || k->auth_pending || (k->reserved && k->res_id != rid))
             s = "Occupied";
     }
     reply_status(st, msgid, s);
@@ -799,8 +828,9 @@ static void send_fw_status(lw_station_t *st, const char *status)
 
 static bool url_ok(const char *u)
 {
-    return u && (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) ||
-                 !strncmp(u, "ftp://", 6) || !strncmp(u, "ftps://", 7) || !strncmp(u, "sftp://", 7));
+    return u &&
+           (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "ftp://", 6) ||
+            !strncmp(u, "ftps://", 7) || !strncmp(u, "sftp://", 7));
 }
 
 static void start_fw(lw_station_t *st, const char *location, const char *when, long rid,
@@ -999,16 +1029,20 @@ static void trigger(lw_station_t *st, const char *msgid, cJSON *p, bool extended
             return;
         }
         reply_status(st, msgid, "Accepted");
-        if (st->state == LW_STATION_ACCEPTED) st_trigger_boot(st);
-        else st->boot_at = st_mono(st);
+        if (st->state == LW_STATION_ACCEPTED)
+            st_trigger_boot(st);
+        else
+            st->boot_at = st_mono(st);
     } else if (!strcmp(what, "Heartbeat")) {
         reply_status(st, msgid, "Accepted");
         st_send_heartbeat(st);
     } else if (!strcmp(what, "StatusNotification")) {
         reply_status(st, msgid, "Accepted");
-        if (c >= 0) tx_send_status(st, (int)c);
+        if (c >= 0)
+            tx_send_status(st, (int)c);
         else
-            for (int i = v16 ? 0 : 1; i <= st->nconn; i++) tx_send_status(st, i);
+            for (int i = v16 ? 0 : 1; i <= st->nconn; i++)
+                tx_send_status(st, i);
     } else if (!strcmp(what, "MeterValues")) {
         reply_status(st, msgid, "Accepted");
         for (int i = 1; i <= st->nconn; i++)
@@ -1140,7 +1174,8 @@ static int cert_hashes(const char *pem, cert_t *c)
     char *h = bn ? BN_bn2hex(bn) : NULL;
     if (h) {
         const char *s = h;
-        while (*s == '0' && s[1]) s++;
+        while (*s == '0' && s[1])
+            s++;
         copy_str(c->serial, sizeof c->serial, s);
         for (char *q = c->serial; *q; q++)
             if (*q >= 'A' && *q <= 'F') *q = (char)(*q - 'A' + 'a');
@@ -1202,11 +1237,14 @@ static void get_installed_certificate_ids(lw_station_t *st, const char *msgid, c
         const cert_t *c = &st->certs[i];
         if (!c->used) continue;
         bool want = false;
-        if (cJSON_IsString(types)) want = !strcmp(types->valuestring, c->type);
-        else if (cJSON_GetArraySize(types) == 0) want = true;
+        if (cJSON_IsString(types))
+            want = !strcmp(types->valuestring, c->type);
+        else if (cJSON_GetArraySize(types) == 0)
+            want = true;
         else {
             cJSON *t;
-            cJSON_ArrayForEach(t, types) if (cJSON_IsString(t) && !strcmp(t->valuestring, c->type)) want = true;
+            cJSON_ArrayForEach(t, types) if (cJSON_IsString(t) && !strcmp(t->valuestring, c->type))
+                want = true;
         }
         if (!want) continue;
         if (v16) {
@@ -1220,8 +1258,10 @@ static void get_installed_certificate_ids(lw_station_t *st, const char *msgid, c
     }
     bool any = cJSON_GetArraySize(arr) > 0;
     cJSON_AddStringToObject(r, "status", any ? "Accepted" : "NotFound");
-    if (any) cJSON_AddItemToObject(r, v16 ? "certificateHashData" : "certificateHashDataChain", arr);
-    else cJSON_Delete(arr);
+    if (any)
+        cJSON_AddItemToObject(r, v16 ? "certificateHashData" : "certificateHashDataChain", arr);
+    else
+        cJSON_Delete(arr);
     st_reply(st, msgid, r);
 }
 
@@ -1274,7 +1314,8 @@ int lw_station_make_csr(lw_station_t *st, char **pem)
     BIO *b = BIO_new(BIO_s_mem());
     char tmp[128];
     if (key && req && name && b) {
-        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)st->id, -1, -1, 0);
+        X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, (const unsigned char *)st->id, -1, -1,
+                                   0);
         X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
                                    (const unsigned char *)cfg_get(st, V_CPO_NAME, tmp, sizeof tmp),
                                    -1, -1, 0);

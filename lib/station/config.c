@@ -105,22 +105,38 @@ bool measurand_supported(const char *m)
 
 static const char *computed(const lw_station_t *st, const char *name, char *tmp, size_t tmpsz)
 {
-    if (!strcmp(name, "$nconn")) snprintf(tmp, tmpsz, "%d", st->nconn);
-    else if (!strcmp(name, "$locallistmax")) snprintf(tmp, tmpsz, "%d", LW_STATION_LOCAL_LIST_MAX);
-    else if (!strcmp(name, "$localentries")) snprintf(tmp, tmpsz, "%zu", st->local_n);
-    else if (!strcmp(name, "$items")) snprintf(tmp, tmpsz, "%d", LW_STATION_ITEMS_PER_MESSAGE);
-    else if (!strcmp(name, "$bytes")) snprintf(tmp, tmpsz, "%d", LW_FRAME_MAX_DEFAULT);
-    else if (!strcmp(name, "$stackmax")) snprintf(tmp, tmpsz, "%d", LW_STATION_STACK_LEVEL_MAX);
-    else if (!strcmp(name, "$periodsmax")) snprintf(tmp, tmpsz, "%d", LW_STATION_PERIODS_MAX);
-    else if (!strcmp(name, "$profilesmax")) snprintf(tmp, tmpsz, "%d", LW_STATION_PROFILES_MAX);
-    else if (!strcmp(name, "$certmax")) snprintf(tmp, tmpsz, "%d", LW_STATION_CERTS_MAX);
-    else if (!strcmp(name, "$secprofile")) snprintf(tmp, tmpsz, "%d", st->security_profile);
-    else if (!strcmp(name, "$password")) copy_str(tmp, tmpsz, st->password);
-    else if (!strcmp(name, "$vendor")) copy_str(tmp, tmpsz, st->vendor);
-    else if (!strcmp(name, "$model")) copy_str(tmp, tmpsz, st->model);
-    else if (!strcmp(name, "$serial")) copy_str(tmp, tmpsz, st->serial);
-    else if (!strcmp(name, "$firmware")) copy_str(tmp, tmpsz, st->fw_version);
-    else if (!strcmp(name, "$phases")) snprintf(tmp, tmpsz, "%d", st->phases);
+    if (!strcmp(name, "$nconn"))
+        snprintf(tmp, tmpsz, "%d", st->nconn);
+    else if (!strcmp(name, "$locallistmax"))
+        snprintf(tmp, tmpsz, "%d", LW_STATION_LOCAL_LIST_MAX);
+    else if (!strcmp(name, "$localentries"))
+        snprintf(tmp, tmpsz, "%zu", st->local_n);
+    else if (!strcmp(name, "$items"))
+        snprintf(tmp, tmpsz, "%d", LW_STATION_ITEMS_PER_MESSAGE);
+    else if (!strcmp(name, "$bytes"))
+        snprintf(tmp, tmpsz, "%d", LW_FRAME_MAX_DEFAULT);
+    else if (!strcmp(name, "$stackmax"))
+        snprintf(tmp, tmpsz, "%d", LW_STATION_STACK_LEVEL_MAX);
+    else if (!strcmp(name, "$periodsmax"))
+        snprintf(tmp, tmpsz, "%d", LW_STATION_PERIODS_MAX);
+    else if (!strcmp(name, "$profilesmax"))
+        snprintf(tmp, tmpsz, "%d", LW_STATION_PROFILES_MAX);
+    else if (!strcmp(name, "$certmax"))
+        snprintf(tmp, tmpsz, "%d", LW_STATION_CERTS_MAX);
+    else if (!strcmp(name, "$secprofile"))
+        snprintf(tmp, tmpsz, "%d", st->security_profile);
+    else if (!strcmp(name, "$password"))
+        copy_str(tmp, tmpsz, st->password);
+    else if (!strcmp(name, "$vendor"))
+        copy_str(tmp, tmpsz, st->vendor);
+    else if (!strcmp(name, "$model"))
+        copy_str(tmp, tmpsz, st->model);
+    else if (!strcmp(name, "$serial"))
+        copy_str(tmp, tmpsz, st->serial);
+    else if (!strcmp(name, "$firmware"))
+        copy_str(tmp, tmpsz, st->fw_version);
+    else if (!strcmp(name, "$phases"))
+        snprintf(tmp, tmpsz, "%d", st->phases);
     else if (!strcmp(name, "$availability"))
         copy_str(tmp, tmpsz, st->station_operative ? "Available" : "Unavailable");
     else if (!strcmp(name, "$now")) {
@@ -203,8 +219,10 @@ static bool valid_measurands(const char *s)
     while (*p) {
         const char *c = strchr(p, ',');
         size_t n = c ? (size_t)(c - p) : strlen(p);
-        while (n && isspace((unsigned char)*p)) p++, n--;
-        while (n && isspace((unsigned char)p[n - 1])) n--;
+        while (n && isspace((unsigned char)*p))
+            p++, n--;
+        while (n && isspace((unsigned char)p[n - 1]))
+            n--;
         if (!n || n >= sizeof item) return false;
         memcpy(item, p, n);
         item[n] = 0;

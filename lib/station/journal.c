@@ -29,7 +29,8 @@ static uint32_t crc32(const char *p, size_t n)
     uint32_t c = 0xffffffffu;
     for (size_t i = 0; i < n; i++) {
         c ^= (uint8_t)p[i];
-        for (int k = 0; k < 8; k++) c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
     }
     return ~c;
 }
@@ -53,9 +54,11 @@ int jr_append(lw_station_t *st, cJSON *rec)
     lw_buf_init(&b, LW_FRAME_MAX_CEILING);
     int rc = format_line(rec, &b);
     if (!rc) rc = st->journal->append(st->journal->ctx, b.data, b.len);
-    if (!rc) st->journal_bytes += b.len;
-    else lw_log(LW_LOG_ERROR, "station", "station=%s event=journal_write_failed err=%s", st->id,
-                lw_strerror(rc));
+    if (!rc)
+        st->journal_bytes += b.len;
+    else
+        lw_log(LW_LOG_ERROR, "station", "station=%s event=journal_write_failed err=%s", st->id,
+               lw_strerror(rc));
     lw_buf_free(&b);
     return rc;
 }
@@ -165,8 +168,10 @@ static void apply(lw_station_t *st, cJSON *r)
         cJSON *p = cJSON_GetObjectItemCaseSensitive(r, "p");
         cJSON *per = cJSON_GetObjectItemCaseSensitive(r, "per");
         char *txt = p ? cJSON_PrintUnformatted(p) : NULL;
-        if (a && txt) st_requeue_restored(st, (uint64_t)q, (uint32_t)x, a, txt, cJSON_IsTrue(per));
-        else free(txt);
+        if (a && txt)
+            st_requeue_restored(st, (uint64_t)q, (uint32_t)x, a, txt, cJSON_IsTrue(per));
+        else
+            free(txt);
         if ((uint64_t)q >= st->next_qid) st->next_qid = (uint64_t)q + 1;
         if (c > 0 && jnum(r, "wh", &d) && d > st->conn[c].energy_wh) st->conn[c].energy_wh = d;
         /* a queued stop ends the transaction even when the "te" record never got written */
@@ -175,8 +180,8 @@ static void apply(lw_station_t *st, cJSON *r)
             (!strcmp(a, "StopTransaction") || (ev && !strcmp(ev, "Ended"))))
             st->conn[c].tx.active = false;
         if (c > 0 && st->conn[c].tx.active && st->conn[c].tx.local == (uint32_t)x &&
-            jint(r, "seq", &v) && v + 1 > st->conn[c].tx.seq)
-            st->conn[c].tx.seq = (int)v + 1;
+            jint(r, "seq", &v) && v > st->conn[c].tx.seq)
+            st->conn[c].tx.seq = (int)v; /* recorded after the message took its number */
     } else if (!strcmp(t, "d")) {
         double q = 0;
         jnum(r, "q", &q);
@@ -213,7 +218,8 @@ static void apply(lw_station_t *st, cJSON *r)
         const char *val = jstr(r, "val");
         if (jint(r, "v", &v) && v >= 0 && v < V_COUNT && val) cfg_set(st, (int)v, val, true, false);
     } else if (!strcmp(t, "ll")) {
-        if (!st->local_list) st->local_list = calloc(LW_STATION_LOCAL_LIST_MAX, sizeof(auth_entry_t));
+        if (!st->local_list)
+            st->local_list = calloc(LW_STATION_LOCAL_LIST_MAX, sizeof(auth_entry_t));
         if (!st->local_list) return;
         st->local_n = 0;
         st->local_version = jint(r, "ver", &v) ? (int)v : 0;
@@ -230,8 +236,10 @@ static void apply(lw_station_t *st, cJSON *r)
         }
     } else if (!strcmp(t, "av")) {
         bool op = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(r, "op"));
-        if (c == 0) st->station_operative = op;
-        else st->conn[c].operative = op;
+        if (c == 0)
+            st->station_operative = op;
+        else
+            st->conn[c].operative = op;
     } else if (!strcmp(t, "reg") && c > 0) {
         if (jnum(r, "wh", &d) && d > st->conn[c].energy_wh) st->conn[c].energy_wh = d;
     }
@@ -257,7 +265,8 @@ static int snapshot(lw_station_t *st)
         cJSON_AddStringToObject(rec, "val", st->val[v]);
         PUT(rec);
     }
-    for (int c = 0; c <= st->nconn; c++) PUT(availability_record(st, c));
+    for (int c = 0; c <= st->nconn; c++)
+        PUT(availability_record(st, c));
     if (st->local_list) PUT(local_list_record(st));
     for (int c = 1; c <= st->nconn; c++) {
         rec = cJSON_CreateObject();
@@ -328,7 +337,8 @@ int jr_restore(lw_station_t *st)
         cJSON_Delete(r);
     }
     lw_buf_free(&b);
-    if (bad) lw_log(LW_LOG_WARN, "station", "station=%s event=journal_bad_records n=%zu", st->id, bad);
+    if (bad)
+        lw_log(LW_LOG_WARN, "station", "station=%s event=journal_bad_records n=%zu", st->id, bad);
     /* transactions that were running when the power went: end them (1.6 reason PowerLoss,
      * 2.0.1 stoppedReason PowerLoss) after the messages still queued */
     for (int c = 1; c <= st->nconn; c++)
@@ -405,7 +415,8 @@ static int file_replace(void *ctx, const void *data, size_t len)
     const char *p = data;
     while (!rc && len) {
         ssize_t w = write(fd, p, len);
-        if (w < 0) rc = LW_EIO;
+        if (w < 0)
+            rc = LW_EIO;
         else {
             p += w;
             len -= (size_t)w;

@@ -15,17 +15,22 @@
 static const char *purpose_name(const lw_station_t *st, int p)
 {
     switch (p) {
-    case PP_MAX: return is_v16(st) ? "ChargePointMaxProfile" : "ChargingStationMaxProfile";
-    case PP_TXDEFAULT: return "TxDefaultProfile";
-    case PP_TX: return "TxProfile";
-    default: return "ChargingStationExternalConstraints";
+    case PP_MAX:
+        return is_v16(st) ? "ChargePointMaxProfile" : "ChargingStationMaxProfile";
+    case PP_TXDEFAULT:
+        return "TxDefaultProfile";
+    case PP_TX:
+        return "TxProfile";
+    default:
+        return "ChargingStationExternalConstraints";
     }
 }
 
 static int purpose_parse(const char *s)
 {
     if (!s) return -1;
-    if (!strcmp(s, "ChargePointMaxProfile") || !strcmp(s, "ChargingStationMaxProfile")) return PP_MAX;
+    if (!strcmp(s, "ChargePointMaxProfile") || !strcmp(s, "ChargingStationMaxProfile"))
+        return PP_MAX;
     if (!strcmp(s, "TxDefaultProfile")) return PP_TXDEFAULT;
     if (!strcmp(s, "TxProfile")) return PP_TX;
     if (!strcmp(s, "ChargingStationExternalConstraints")) return PP_EXTERNAL;
@@ -58,9 +63,10 @@ static int parse_profile(lw_station_t *st, cJSON *j, int conn, profile_t *p)
     if (p->purpose < 0) return LW_EINVAL;
     const char *kind = jstr(j, "chargingProfileKind");
     if (!kind) return LW_EINVAL;
-    p->kind = !strcmp(kind, "Absolute") ? PK_ABSOLUTE : !strcmp(kind, "Recurring") ? PK_RECURRING
-              : !strcmp(kind, "Relative")                                        ? PK_RELATIVE
-                                                                                 : -1;
+    p->kind = !strcmp(kind, "Absolute")    ? PK_ABSOLUTE
+              : !strcmp(kind, "Recurring") ? PK_RECURRING
+              : !strcmp(kind, "Relative")  ? PK_RELATIVE
+                                           : -1;
     if (p->kind < 0) return LW_EINVAL;
     const char *rk = jstr(j, "recurrencyKind");
     p->recurrency = rk ? (!strcmp(rk, "Daily") ? 1 : 2) : 0;
@@ -68,8 +74,10 @@ static int parse_profile(lw_station_t *st, cJSON *j, int conn, profile_t *p)
     p->valid_from = parse_time(jstr(j, "validFrom"));
     p->valid_to = parse_time(jstr(j, "validTo"));
     cJSON *tx = cJSON_GetObjectItemCaseSensitive(j, "transactionId");
-    if (cJSON_IsNumber(tx)) snprintf(p->tx_id, sizeof p->tx_id, "%ld", (long)tx->valuedouble);
-    else if (cJSON_IsString(tx)) copy_str(p->tx_id, sizeof p->tx_id, tx->valuestring);
+    if (cJSON_IsNumber(tx))
+        snprintf(p->tx_id, sizeof p->tx_id, "%ld", (long)tx->valuedouble);
+    else if (cJSON_IsString(tx))
+        copy_str(p->tx_id, sizeof p->tx_id, tx->valuestring);
     cJSON *sch = cJSON_GetObjectItemCaseSensitive(j, "chargingSchedule");
     if (cJSON_IsArray(sch)) sch = cJSON_GetArrayItem(sch, 0); /* 2.x: up to 3; we use one */
     if (!cJSON_IsObject(sch)) return LW_EINVAL;
@@ -170,9 +178,12 @@ void smart_set(lw_station_t *st, const char *msgid, cJSON *req)
         if (np.purpose == PP_EXTERNAL) ok = false; /* K01.FR.22: set by external systems only */
         if (np.purpose == PP_TX) {
             /* 1.6 §3.13.4 / K01.FR.03/09: only with a running transaction (matching id) */
-            if (conn == 0 || !running) ok = false;
-            else if (np.tx_id[0] && running[0] && strcmp(np.tx_id, running) != 0) ok = false;
-            else copy_str(np.tx_id, sizeof np.tx_id, running);
+            if (conn == 0 || !running)
+                ok = false;
+            else if (np.tx_id[0] && running[0] && strcmp(np.tx_id, running) != 0)
+                ok = false;
+            else
+                copy_str(np.tx_id, sizeof np.tx_id, running);
         }
         if (!has_room(st, &np)) ok = false;
         if (ok) {
@@ -183,7 +194,8 @@ void smart_set(lw_station_t *st, const char *msgid, cJSON *req)
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "status", status);
     st_reply(st, msgid, r);
-    for (int c = 1; c <= st->nconn; c++) tx_integrate(st, c);
+    for (int c = 1; c <= st->nconn; c++)
+        tx_integrate(st, c);
 }
 
 void smart_clear(lw_station_t *st, const char *msgid, cJSON *req)
@@ -223,7 +235,8 @@ void smart_clear(lw_station_t *st, const char *msgid, cJSON *req)
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "status", removed ? "Accepted" : "Unknown");
     st_reply(st, msgid, r);
-    for (int c = 1; c <= st->nconn; c++) tx_integrate(st, c);
+    for (int c = 1; c <= st->nconn; c++)
+        tx_integrate(st, c);
 }
 
 void smart_tx_ended(lw_station_t *st, int c)
@@ -281,8 +294,10 @@ static bool applies(const lw_station_t *st, const profile_t *p, int c)
 {
     switch (p->purpose) {
     case PP_MAX:
-    case PP_EXTERNAL: return p->conn == 0;
-    case PP_TXDEFAULT: return p->conn == 0 || p->conn == c;
+    case PP_EXTERNAL:
+        return p->conn == 0;
+    case PP_TXDEFAULT:
+        return p->conn == 0 || p->conn == c;
     case PP_TX: {
         if (c == 0 || p->conn != c || !st->conn[c].tx.active) return false;
         char b[24];
@@ -379,7 +394,8 @@ void smart_composite(lw_station_t *st, const char *msgid, cJSON *req)
             int64_t base = s + rep * per;
             if (base >= t1) break;
             ADD(base);
-            for (int k = 0; k < p->nperiods; k++) ADD(base + (int64_t)p->periods[k].start_s * 1000);
+            for (int k = 0; k < p->nperiods; k++)
+                ADD(base + (int64_t)p->periods[k].start_s * 1000);
             if (p->duration_s) ADD(base + (int64_t)p->duration_s * 1000);
             if (!per) break;
         }
@@ -483,7 +499,8 @@ void smart_get_profiles(lw_station_t *st, const char *msgid, cJSON *req)
     cJSON *srcs = cJSON_GetObjectItemCaseSensitive(crit, "chargingLimitSource");
     bool cso_ok = !srcs || cJSON_GetArraySize(srcs) == 0;
     cJSON *s;
-    cJSON_ArrayForEach(s, srcs) if (cJSON_IsString(s) && !strcmp(s->valuestring, "CSO")) cso_ok = true;
+    cJSON_ArrayForEach(s, srcs) if (cJSON_IsString(s) && !strcmp(s->valuestring, "CSO")) cso_ok =
+        true;
     cJSON *reports[LW_STATION_CONNECTORS_MAX + 1] = {0};
     int nrep = 0;
     for (int i = 0; cso_ok && st->profiles && i < LW_STATION_PROFILES_MAX; i++) {
@@ -494,7 +511,8 @@ void smart_get_profiles(lw_station_t *st, const char *msgid, cJSON *req)
         if (cJSON_GetArraySize(ids) > 0) {
             bool f = false;
             cJSON *x;
-            cJSON_ArrayForEach(x, ids) if (cJSON_IsNumber(x) && (int)x->valuedouble == p->id) f = true;
+            cJSON_ArrayForEach(x, ids) if (cJSON_IsNumber(x) && (int)x->valuedouble == p->id) f =
+                true;
             if (!f) continue;
         }
         if (!reports[p->conn]) {

@@ -315,10 +315,14 @@ void st_txmap_set(lw_station_t *st, uint32_t local, int64_t csms_id)
  * (OCPP 2.0.1 B02.FR.02, 1.6 §4.2: only after a TriggerMessage or as part of a request). */
 static bool allowed_while_pending(const qmsg_t *m)
 {
-    static const char *ok[] = {"NotifyReport", "FirmwareStatusNotification",
-                               "LogStatusNotification", "DiagnosticsStatusNotification",
-                               "SignedFirmwareStatusNotification", "SignCertificate",
-                               "ReportChargingProfiles", NULL};
+    static const char *ok[] = {"NotifyReport",
+                               "FirmwareStatusNotification",
+                               "LogStatusNotification",
+                               "DiagnosticsStatusNotification",
+                               "SignedFirmwareStatusNotification",
+                               "SignCertificate",
+                               "ReportChargingProfiles",
+                               NULL};
     for (const char **a = ok; *a; a++)
         if (!strcmp(m->action, *a)) return true;
     return false;
@@ -454,7 +458,8 @@ static void on_boot_result(lw_station_t *st, cJSON *p)
         st->heartbeat_at = st->heartbeat_s > 0 ? now + (uint64_t)st->heartbeat_s * 1000u : 0;
         copy_str(st->boot_reason, sizeof st->boot_reason, "PowerUp");
         /* B01.FR.05 / 1.6 §4.9: report every connector's status after boot */
-        for (int c = is_v16(st) ? 0 : 1; c <= st->nconn; c++) tx_update_status(st, c, true);
+        for (int c = is_v16(st) ? 0 : 1; c <= st->nconn; c++)
+            tx_update_status(st, c, true);
         tx_schedule_aligned(st);
     } else if (status && !strcmp(status, "Pending")) {
         st->state = LW_STATION_PENDING;
@@ -487,22 +492,23 @@ static void finish_inflight(lw_station_t *st, cJSON *payload, const char *error)
             long max = cfg_int(st, V_TX_ATTEMPTS);
             m->attempts++;
             if (m->attempts < max) {
-                m->not_before =
-                    now + (uint64_t)cfg_int(st, V_TX_RETRY_INTERVAL) * 1000u * (uint64_t)m->attempts;
+                m->not_before = now + (uint64_t)cfg_int(st, V_TX_RETRY_INTERVAL) * 1000u *
+                                          (uint64_t)m->attempts;
                 q_prepend(st, m);
                 return;
             }
-            lw_log(LW_LOG_WARN, "station", "station=%s event=tx_message_given_up action=%s",
-                   st->id, m->action);
+            lw_log(LW_LOG_WARN, "station", "station=%s event=tx_message_given_up action=%s", st->id,
+                   m->action);
             jr_done(st, m->qid);
         }
         qmsg_free(m);
         return;
     }
     if (!strcmp(m->action, "Authorize"))
-        tx_authorize_result(st, m, cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo")
-                                       ? cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo")
-                                       : cJSON_GetObjectItemCaseSensitive(payload, "idTokenInfo"));
+        tx_authorize_result(st, m,
+                            cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo")
+                                ? cJSON_GetObjectItemCaseSensitive(payload, "idTagInfo")
+                                : cJSON_GetObjectItemCaseSensitive(payload, "idTokenInfo"));
     else if (!strcmp(m->action, "StartTransaction") || !strcmp(m->action, "StopTransaction") ||
              !strcmp(m->action, "TransactionEvent") || !strcmp(m->action, "MeterValues"))
         tx_on_result(st, m, payload);
@@ -559,7 +565,8 @@ int lw_station_on_message(lw_station_t *st, const char *text, size_t len)
                 finish_inflight(st, payload, NULL);
             } else {
                 cJSON *code = cJSON_GetArrayItem(f, 2);
-                finish_inflight(st, NULL, cJSON_IsString(code) ? code->valuestring : "GenericError");
+                finish_inflight(st, NULL,
+                                cJSON_IsString(code) ? code->valuestring : "GenericError");
             }
         }
         /* an answer to nothing we asked (late, after a timeout) is ignored */
@@ -582,7 +589,8 @@ void lw_station_on_connected(lw_station_t *st)
     st->closing = false;
     st->state = LW_STATION_BOOTING;
     st->boot_at = st_mono(st);
-    for (int c = 0; c <= st->nconn; c++) st->conn[c].reported_valid = false;
+    for (int c = 0; c <= st->nconn; c++)
+        st->conn[c].reported_valid = false;
     st_pump(st);
 }
 
@@ -710,7 +718,8 @@ uint64_t lw_station_next_deadline(const lw_station_t *st)
         if (st->inflight.active) AT(st->inflight.deadline);
         if (st_online(st) && st->heartbeat_s > 0) AT(st->heartbeat_at);
         if (!st->inflight.active && st_online(st))
-            for (const qmsg_t *m = st->qhead; m; m = m->next) AT(m->not_before);
+            for (const qmsg_t *m = st->qhead; m; m = m->next)
+                AT(m->not_before);
     }
     if (st->reset_pending) AT(st->reset_at);
     AT(tx_next_deadline(st));
@@ -745,7 +754,8 @@ int lw_station_new(const lw_station_config_t *cfg, const lw_clock_t *clock, lw_s
     st->journal = cfg->journal;
     if (cfg->hooks) st->hooks = *cfg->hooks;
     st->rng = ((uint64_t)cfg->seed << 32) ^ 0x9e3779b97f4a7c15ull;
-    for (const char *p = st->id; *p; p++) st->rng = (st->rng ^ (uint8_t)*p) * 1099511628211ull;
+    for (const char *p = st->id; *p; p++)
+        st->rng = (st->rng ^ (uint8_t)*p) * 1099511628211ull;
     if (!st->rng) st->rng = 1;
     st->next_qid = 1;
     st->next_txlocal = 1;
@@ -788,8 +798,10 @@ void lw_station_free(lw_station_t *st)
         st->out_len--;
     }
     free(st->last_out);
-    for (int i = 0; i < NVARS_MAX; i++) free(st->val[i]);
-    for (int i = 0; i < LW_STATION_CERTS_MAX; i++) free(st->certs[i].pem);
+    for (int i = 0; i < NVARS_MAX; i++)
+        free(st->val[i]);
+    for (int i = 0; i < LW_STATION_CERTS_MAX; i++)
+        free(st->certs[i].pem);
     free(st->local_list);
     free(st->profiles);
     free(st);

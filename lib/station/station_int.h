@@ -32,28 +32,28 @@ typedef enum cstatus {
 
 typedef struct tx {
     bool active;
-    uint32_t local;   /* station-local number, unique within the journal's life */
-    int64_t csms_id;  /* 1.6: transactionId from StartTransaction.conf; -1 until known */
-    char id[40];      /* 2.x: transactionId made by the station */
+    uint32_t local;  /* station-local number, unique within the journal's life */
+    int64_t csms_id; /* 1.6: transactionId from StartTransaction.conf; -1 until known */
+    char id[40];     /* 2.x: transactionId made by the station */
     char tag[TAG_MAX];
     char tag_type[24]; /* 2.x IdTokenType */
     int64_t start_wall;
     double meter_start;
-    int seq;             /* 2.x next seqNo */
-    int remote_start_id; /* 2.x, -1 when none */
-    int reservation_id;  /* -1 when none */
+    int seq;              /* 2.x next seqNo */
+    int remote_start_id;  /* 2.x, -1 when none */
+    int reservation_id;   /* -1 when none */
     uint64_t next_sample; /* mono deadline of the next sampled meter value; 0 = none */
 } tx_t;
 
 typedef struct conn {
     bool plugged;
-    bool operative;           /* ChangeAvailability state in force */
-    bool change_scheduled;    /* Inoperative requested while a transaction runs */
+    bool operative;        /* ChangeAvailability state in force */
+    bool change_scheduled; /* Inoperative requested while a transaction runs */
     bool faulted;
-    bool finishing;        /* transaction ended, EV still plugged (1.6 Finishing) */
-    bool suspended_evse;   /* StartTransaction answered not Accepted, tx kept running */
-    double limit_w;        /* last limit from the charging profiles, <0 none */
-    cstatus_t reported;       /* last status sent; -1 cast: never */
+    bool finishing;      /* transaction ended, EV still plugged (1.6 Finishing) */
+    bool suspended_evse; /* StartTransaction answered not Accepted, tx kept running */
+    double limit_w;      /* last limit from the charging profiles, <0 none */
+    cstatus_t reported;  /* last status sent; -1 cast: never */
     bool reported_valid;
     double energy_wh;
     double power_req_w; /* what the EV asks for */
@@ -116,9 +116,9 @@ typedef struct profile {
     int id;
     int conn; /* 1.6 connectorId / 2.x evseId; 0 = station */
     int stack;
-    int purpose; /* PP_* */
-    int kind;    /* PK_* */
-    int recurrency; /* 0 none, 1 daily, 2 weekly */
+    int purpose;                  /* PP_* */
+    int kind;                     /* PK_* */
+    int recurrency;               /* 0 none, 1 daily, 2 weekly */
     int64_t valid_from, valid_to; /* wall ms, 0 none */
     char tx_id[40];               /* "" none */
     int64_t start_schedule;       /* wall ms, 0 none */
@@ -276,8 +276,8 @@ void jr_availability(lw_station_t *st, int c);
 typedef enum vtype { VT_INT, VT_BOOL, VT_STR, VT_MEASURANDS, VT_DECIMAL } vtype_t;
 typedef enum vmut { VM_RW, VM_RO, VM_WO } vmut_t;
 typedef struct var_def {
-    const char *key16; /* 1.6 key, NULL when not in 1.6 */
-    const char *comp;  /* 2.x component, NULL when not in 2.x */
+    const char *key16;  /* 1.6 key, NULL when not in 1.6 */
+    const char *comp;   /* 2.x component, NULL when not in 2.x */
     const char *inst_c; /* 2.x component instance */
     const char *var;
     const char *inst_v; /* 2.x variable instance */

@@ -12,19 +12,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *names16[] = {"Available",     "Preparing", "Charging",    "SuspendedEV",
-                                "SuspendedEVSE", "Finishing", "Reserved",    "Unavailable",
-                                "Faulted"};
+static const char *names16[] = {"Available",   "Preparing",     "Charging",
+                                "SuspendedEV", "SuspendedEVSE", "Finishing",
+                                "Reserved",    "Unavailable",   "Faulted"};
 
 const char *cstatus_name(const lw_station_t *st, cstatus_t s)
 {
     if (is_v16(st)) return names16[s];
     switch (s) {
-    case CS_AVAILABLE: return "Available";
-    case CS_RESERVED: return "Reserved";
-    case CS_UNAVAILABLE: return "Unavailable";
-    case CS_FAULTED: return "Faulted";
-    default: return "Occupied";
+    case CS_AVAILABLE:
+        return "Available";
+    case CS_RESERVED:
+        return "Reserved";
+    case CS_UNAVAILABLE:
+        return "Unavailable";
+    case CS_FAULTED:
+        return "Faulted";
+    default:
+        return "Occupied";
     }
 }
 
@@ -78,8 +83,8 @@ void tx_update_status(lw_station_t *st, int c, bool force_send)
     if (c == 0 && !is_v16(st)) return;
     cstatus_t s = compute_status(st, c);
     conn_t *k = &st->conn[c];
-    bool changed = !k->reported_valid ||
-                   strcmp(cstatus_name(st, k->reported), cstatus_name(st, s)) != 0;
+    bool changed =
+        !k->reported_valid || strcmp(cstatus_name(st, k->reported), cstatus_name(st, s)) != 0;
     if (!st_online(st)) {
         /* offline: the status is reported after the next boot (all connectors) */
         return;
@@ -105,7 +110,8 @@ void tx_integrate(lw_station_t *st, int c)
 {
     conn_t *k = &st->conn[c];
     uint64_t now = st_mono(st);
-    if (now > k->integrated_at) k->energy_wh += k->power_w * (double)(now - k->integrated_at) / 3600000.0;
+    if (now > k->integrated_at)
+        k->energy_wh += k->power_w * (double)(now - k->integrated_at) / 3600000.0;
     k->integrated_at = now;
     recompute_power(st, c);
 }
@@ -158,12 +164,13 @@ static cJSON *meter_value(lw_station_t *st, int c, int v, const char *context)
         const char *e = strchr(p, ',');
         size_t n = e ? (size_t)(e - p) : strlen(p);
         char m[64];
-        while (n && *p == ' ') p++, n--;
+        while (n && *p == ' ')
+            p++, n--;
         if (n < sizeof m) {
             memcpy(m, p, n);
             m[n] = 0;
-            double cap = k->limit_w >= 0 && k->limit_w < station_max_w(st) ? k->limit_w
-                                                                          : station_max_w(st);
+            double cap =
+                k->limit_w >= 0 && k->limit_w < station_max_w(st) ? k->limit_w : station_max_w(st);
             if (!strcmp(m, "Energy.Active.Import.Register"))
                 add_sample(st, arr, m, context, k->energy_wh, "Wh");
             else if (!strcmp(m, "Power.Active.Import"))
@@ -243,11 +250,11 @@ void tx_send_tx_updated(lw_station_t *st, int c, const char *trigger, const char
     if (!k->tx.active) return;
     tx_integrate(st, c);
     cJSON *p = tx_event(st, c, "Updated", trigger);
-    cJSON *mv = context ? meter_value(st, c,
-                                      !strcmp(context, "Sample.Clock") ? V_ALIGNED_DATA
-                                                                       : V_SAMPLED_DATA,
-                                      context)
-                        : NULL;
+    cJSON *mv =
+        context
+            ? meter_value(st, c, !strcmp(context, "Sample.Clock") ? V_ALIGNED_DATA : V_SAMPLED_DATA,
+                          context)
+            : NULL;
     if (mv) cJSON_AddItemToArray(cJSON_AddArrayToObject(p, "meterValue"), mv);
     st_call_tx(st, "TransactionEvent", p, k->tx.local, context != NULL && mv != NULL, c);
 }
@@ -256,8 +263,8 @@ void tx_send_tx_updated(lw_station_t *st, int c, const char *trigger, const char
 static void make_uuid(lw_station_t *st, char out[40])
 {
     uint32_t a = st_rand(st), b = st_rand(st), c = st_rand(st), d = st_rand(st);
-    snprintf(out, 40, "%08x-%04x-4%03x-%04x-%04x%08x", a, b >> 16, b & 0xfff,
-             (c & 0x3fff) | 0x8000, c >> 16, d);
+    snprintf(out, 40, "%08x-%04x-4%03x-%04x-%04x%08x", a, b >> 16, b & 0xfff, (c & 0x3fff) | 0x8000,
+             c >> 16, d);
 }
 
 int tx_start(lw_station_t *st, int c, const char *tag, const char *tag_type, const char *trigger)
@@ -302,7 +309,8 @@ int tx_start(lw_station_t *st, int c, const char *tag, const char *tag_type, con
     } else {
         cJSON *p = tx_event(st, c, "Started", trigger);
         cJSON *ti = cJSON_GetObjectItemCaseSensitive(p, "transactionInfo");
-        if (t->remote_start_id >= 0) cJSON_AddNumberToObject(ti, "remoteStartId", t->remote_start_id);
+        if (t->remote_start_id >= 0)
+            cJSON_AddNumberToObject(ti, "remoteStartId", t->remote_start_id);
         cJSON *id = cJSON_AddObjectToObject(p, "idToken");
         cJSON_AddStringToObject(id, "idToken", tag);
         cJSON_AddStringToObject(id, "type", t->tag_type);
@@ -414,7 +422,8 @@ static int conn_of_local(const lw_station_t *st, uint32_t local)
 void tx_on_result(lw_station_t *st, qmsg_t *m, cJSON *payload)
 {
     int c = conn_of_local(st, m->txlocal);
-    cJSON *info = cJSON_GetObjectItemCaseSensitive(payload, is_v16(st) ? "idTagInfo" : "idTokenInfo");
+    cJSON *info =
+        cJSON_GetObjectItemCaseSensitive(payload, is_v16(st) ? "idTagInfo" : "idTokenInfo");
     if (!strcmp(m->action, "StartTransaction")) {
         long id = -1;
         if (jint(payload, "transactionId", &id)) {
@@ -465,8 +474,9 @@ static void fill_entry(auth_entry_t *e, const char *tag, cJSON *info, bool v16)
     const char *exp = jstr(info, v16 ? "expiryDate" : "cacheExpiryDateTime");
     int64_t w;
     if (exp && lw_time_parse(lw_str_c(exp), &w) == 0) e->expiry = w;
-    const char *parent = v16 ? jstr(info, "parentIdTag")
-                             : jstr(cJSON_GetObjectItemCaseSensitive(info, "groupIdToken"), "idToken");
+    const char *parent =
+        v16 ? jstr(info, "parentIdTag")
+            : jstr(cJSON_GetObjectItemCaseSensitive(info, "groupIdToken"), "idToken");
     copy_str(e->parent, sizeof e->parent, parent);
 }
 
@@ -550,8 +560,8 @@ int lw_station_present_token(lw_station_t *st, int c, const char *tag)
         bool from_list;
         const auth_entry_t *e = auth_lookup(st, tag, &from_list);
         const auth_entry_t *o = auth_lookup(st, k->tx.tag, &from_list);
-        bool same = !strcmp(k->tx.tag, tag) ||
-                    (e && o && e->parent[0] && !strcmp(e->parent, o->parent));
+        bool same =
+            !strcmp(k->tx.tag, tag) || (e && o && e->parent[0] && !strcmp(e->parent, o->parent));
         if (!same) return LW_EBUSY;
         tx_stop(st, c, "Local", "StopAuthorized");
         st_pump(st);
@@ -604,7 +614,8 @@ int lw_station_plug(lw_station_t *st, int c, bool plugged)
     if (plugged) {
         k->finishing = false;
         if (k->auth_pending && !k->tx.active)
-            tx_start(st, c, k->auth_tag, k->auth_type, k->auth_remote ? "RemoteStart" : "CablePluggedIn");
+            tx_start(st, c, k->auth_tag, k->auth_type,
+                     k->auth_remote ? "RemoteStart" : "CablePluggedIn");
     } else {
         k->finishing = false;
         k->power_req_w = 0;
@@ -748,7 +759,8 @@ uint64_t tx_next_deadline(const lw_station_t *st)
         if (k->tx.active && k->tx.next_sample && k->tx.next_sample < d) d = k->tx.next_sample;
         if (k->auth_pending && !k->tx.active && k->auth_expiry < d) d = k->auth_expiry;
         if (k->reserved) {
-            uint64_t at = k->res_expiry_wall <= wall ? now : now + (uint64_t)(k->res_expiry_wall - wall);
+            uint64_t at =
+                k->res_expiry_wall <= wall ? now : now + (uint64_t)(k->res_expiry_wall - wall);
             if (at < d) d = at;
         }
         /* charging profiles change limits at period boundaries: look again every 10 s */
@@ -759,5 +771,6 @@ uint64_t tx_next_deadline(const lw_station_t *st)
 
 void tx_apply_availability(lw_station_t *st)
 {
-    for (int c = 0; c <= st->nconn; c++) tx_update_status(st, c, false);
+    for (int c = 0; c <= st->nconn; c++)
+        tx_update_status(st, c, false);
 }
