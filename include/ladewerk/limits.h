@@ -66,5 +66,15 @@
 /* Items per GetConfiguration answer (GetConfigurationMaxKeys), per NotifyReport message
  * (DeviceDataCtrlr.ItemsPerMessage) and per GetVariables/SetVariables request. */
 #define LW_STATION_ITEMS_PER_MESSAGE 64
+/* ---- rpc ---------------------------------------------------------------------------------- */
+/* Nesting depth of an OCPP-J frame's payload or errorDetails as the RPC scanner accepts it
+ * (the payload object itself is depth 1). Same bound as the codec's, so a frame the scanner
+ * passes is never rejected for depth later, and a hostile 1 MB of '[' costs one linear scan
+ * with no recursion. */
+#define LW_RPC_DEPTH_MAX LW_JSON_DEPTH_MAX
+
+/* errorDescription is "string[255]" in OCPP 2.0.1 / 2.1 Part 4 (CALLERROR); 1.6 sets no
+ * bound, we use the same. Writers cut longer text at a UTF-8 boundary. */
+#define LW_RPC_ERROR_DESCRIPTION_MAX 255
 
 #endif
