@@ -76,5 +76,43 @@
 /* errorDescription is "string[255]" in OCPP 2.0.1 / 2.1 Part 4 (CALLERROR); 1.6 sets no
  * bound, we use the same. Writers cut longer text at a UTF-8 boundary. */
 #define LW_RPC_ERROR_DESCRIPTION_MAX 255
+/* ---- transport ---------------------------------------------------------------------------- */
+
+/* Largest HTTP request/response head (request line + headers) accepted: a WebSocket upgrade
+ * with Authorization and a few subprotocols is under 1 KiB; 8 KiB is what common servers
+ * allow, and it bounds the per-connection handshake buffer. */
+#define LW_HTTP_HEAD_MAX (8 * 1024)
+
+/* Header lines per HTTP head: the parsed head keeps a fixed array of this many views. */
+#define LW_HTTP_HEADERS_MAX 32
+
+/* HTTP request bodies on the operator listener (REST JSON): 1 MiB by default. */
+#define LW_HTTP_BODY_MAX_DEFAULT (1024 * 1024)
+
+/* Subprotocols offered in one upgrade: OCPP clients offer at most three (ocpp1.6, ocpp2.0.1,
+ * ocpp2.1); 8 leaves room without growing the handshake struct much. */
+#define LW_WS_PROTOCOLS_MAX 8
+
+/* Largest WebSocket message (after reassembly of fragments) by default; configurable per
+ * server/client up to LW_FRAME_MAX_CEILING. Larger gets close code 1009. */
+#define LW_WS_MESSAGE_MAX_DEFAULT LW_FRAME_MAX_DEFAULT
+
+/* Control frame payloads: RFC 6455 §5.5 says at most 125 bytes. */
+#define LW_WS_CONTROL_MAX 125
+
+/* Time a client has to complete TCP accept → (TLS) → upgrade request → our decision. */
+#define LW_WS_HANDSHAKE_TIMEOUT_MS_DEFAULT 10000
+
+/* After we send a close frame, how long we wait for the peer's before dropping TCP. */
+#define LW_WS_CLOSE_TIMEOUT_MS 3000
+
+/* Keepalive: server pings every interval; no answer within the grace closes the
+ * connection (so no "online" zombies). */
+#define LW_WS_PING_INTERVAL_MS_DEFAULT 60000
+#define LW_WS_PONG_TIMEOUT_MS_DEFAULT  30000
+
+/* Per-loop shared read buffer: one socket read at a time lands here; a connection keeps its
+ * own buffer only while a frame or head is partially received. */
+#define LW_NET_READ_BUF 65536
 
 #endif
