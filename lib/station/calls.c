@@ -994,7 +994,8 @@ static void log_tick(lw_station_t *st)
     if (!j->active || st_mono(st) < j->next || !st_online(st)) return;
     if (j->step == 0) {
         if (!url_ok(j->location)) {
-            send_log_status(st, "UploadFailed");
+            /* DiagnosticsStatus says UploadFailed, UploadLogStatus says UploadFailure */
+            send_log_status(st, st->log.is_signed ? "UploadFailure" : "UploadFailed");
             j->active = false;
             return;
         }
@@ -1429,6 +1430,7 @@ void calls_tick(lw_station_t *st)
 uint64_t calls_next_deadline(const lw_station_t *st)
 {
     uint64_t d = UINT64_MAX;
+    if (!st_online(st)) return d; /* jobs go on after reconnecting */
     if (st->fw.active && st->fw.next < d) d = st->fw.next;
     if (st->log.active && st->log.next < d) d = st->log.next;
     return d;

@@ -366,7 +366,7 @@ void smart_composite(lw_station_t *st, const char *msgid, cJSON *req)
         return;
     }
     bool unit_w = unit ? !strcmp(unit, "W") : false;
-    int64_t t0 = st_wall(st) / 1000 * 1000, t1 = t0 + (int64_t)dur * 1000;
+    int64_t t0 = st_wall(st), t1 = t0 + (int64_t)dur * 1000;
     /* every point in the window where some profile may change its limit */
     enum { MAXB = 512 };
     int64_t *pts = malloc(MAXB * sizeof *pts);

@@ -695,9 +695,8 @@ void lw_station_tick(lw_station_t *st)
     tx_tick(st);
     calls_tick(st);
     if (st->reset_pending && !st->closing && st->reset_at != UINT64_MAX) {
-        bool idle = !st->inflight.active;
-        for (qmsg_t *m = st->qhead; m && idle; m = m->next)
-            if (m->qid) idle = false;
+        /* everything queued goes out first (stop messages, the last firmware status) */
+        bool idle = !st->inflight.active && !st->qhead;
         if (!st->connected || idle || now >= st->reset_at) st_do_reset(st);
     }
     st_pump(st);
@@ -714,14 +713,18 @@ uint64_t lw_station_next_deadline(const lw_station_t *st)
     } while (0)
     if (!st->connected && !st->connect_requested) AT(st->reconnect_at);
     if (st->connected) {
-        if (st->state != LW_STATION_ACCEPTED) AT(st->boot_at);
+        if (st->state != LW_STATION_ACCEPTED && !st->inflight.active) AT(st->boot_at);
         if (st->inflight.active) AT(st->inflight.deadline);
         if (st_online(st) && st->heartbeat_s > 0) AT(st->heartbeat_at);
         if (!st->inflight.active && st_online(st))
             for (const qmsg_t *m = st->qhead; m; m = m->next)
                 AT(m->not_before);
     }
-    if (st->reset_pending) AT(st->reset_at);
+    /* a reset waits for the queue to drain; once CLOSE is out it waits for the host */
+    if (st->reset_pending && !st->closing) {
+        bool idle = !st->inflight.active && !st->qhead;
+        AT(idle || !st->connected ? st_mono(st) : st->reset_at);
+    }
     AT(tx_next_deadline(st));
     AT(calls_next_deadline(st));
 #undef AT
