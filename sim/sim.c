@@ -35,13 +35,24 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { ST_PLUG, ST_AUTH, ST_CHARGE, ST_POWER, ST_SOC, ST_STOP, ST_UNPLUG, ST_OFFLINE, ST_WAIT, ST_REPEAT };
+enum {
+    ST_PLUG,
+    ST_AUTH,
+    ST_CHARGE,
+    ST_POWER,
+    ST_SOC,
+    ST_STOP,
+    ST_UNPLUG,
+    ST_OFFLINE,
+    ST_WAIT,
+    ST_REPEAT
+};
 
 typedef struct step {
     int kind;
     int conn;
-    double value;     /* kW, percent */
-    uint64_t dur_ms;  /* charge, offline, wait */
+    double value;    /* kW, percent */
+    uint64_t dur_ms; /* charge, offline, wait */
     char tag[40];
 } step_t;
 
@@ -52,12 +63,12 @@ typedef struct opts {
     double duration_s;
     bool insecure;
     /* faults */
-    double drop_every_s;   /* drop the connection every S seconds */
-    uint64_t delay_ms;     /* answers to CSMS calls delayed */
-    double no_answer_p;    /* probability of never answering a CSMS call */
-    double duplicate_p;    /* probability of sending a CALL twice */
-    double malformed_p;    /* probability of a malformed frame after a CALL */
-    int64_t skew_ms;       /* clock skew */
+    double drop_every_s; /* drop the connection every S seconds */
+    uint64_t delay_ms;   /* answers to CSMS calls delayed */
+    double no_answer_p;  /* probability of never answering a CSMS call */
+    double duplicate_p;  /* probability of sending a CALL twice */
+    double malformed_p;  /* probability of a malformed frame after a CALL */
+    int64_t skew_ms;     /* clock skew */
     uint32_t seed;
 } opts_t;
 
@@ -154,10 +165,11 @@ static void on_call_done(void *ctx, const char *action, uint64_t latency_ms, con
     stats_t *S = &s->sim->stats;
     count_action(S, action);
     if (error) {
-        if (!strcmp(error, "Timeout")) S->timeouts++;
-        else S->errors++;
-        if (s->sim->o.verbose)
-            fprintf(stderr, "%s: %s failed: %s\n", s->id, action, error);
+        if (!strcmp(error, "Timeout"))
+            S->timeouts++;
+        else
+            S->errors++;
+        if (s->sim->o.verbose) fprintf(stderr, "%s: %s failed: %s\n", s->id, action, error);
         return;
     }
     if (S->nlat == S->caplat && S->caplat < 4000000) {
@@ -202,7 +214,8 @@ static void print_stats(sim_t *sim, bool final)
         free(copy);
     }
     uint64_t total = 0;
-    for (int i = 0; i < S->nactions; i++) total += S->by_action[i].n;
+    for (int i = 0; i < S->nactions; i++)
+        total += S->by_action[i].n;
     fprintf(stderr,
             "%s t=%.0fs connected=%llu/%d calls=%llu csms_calls=%llu p50=%.0fms p99=%.0fms "
             "errors=%llu timeouts=%llu connect_failures=%llu disconnects=%llu\n",
@@ -258,7 +271,8 @@ static void ws_close(lw_conn_t *c, int code, lw_str_t reason)
     service(s);
 }
 
-static const lw_net_cbs_t cbs = {.on_open = ws_open, .on_message = ws_message, .on_close = ws_close};
+static const lw_net_cbs_t cbs = {
+    .on_open = ws_open, .on_message = ws_message, .on_close = ws_close};
 
 static void do_connect(simst_t *s)
 {
@@ -306,12 +320,24 @@ static void run_steps(simst_t *s)
         uint64_t wait = 0;
         int c = t->conn;
         switch (t->kind) {
-        case ST_PLUG: lw_station_plug(s->st, c, true); break;
-        case ST_UNPLUG: lw_station_plug(s->st, c, false); break;
-        case ST_AUTH: lw_station_present_token(s->st, c, t->tag); break;
-        case ST_POWER: lw_station_set_power(s->st, c, t->value * 1000.0); break;
-        case ST_SOC: lw_station_set_soc(s->st, c, t->value); break;
-        case ST_STOP: lw_station_stop_local(s->st, c); break;
+        case ST_PLUG:
+            lw_station_plug(s->st, c, true);
+            break;
+        case ST_UNPLUG:
+            lw_station_plug(s->st, c, false);
+            break;
+        case ST_AUTH:
+            lw_station_present_token(s->st, c, t->tag);
+            break;
+        case ST_POWER:
+            lw_station_set_power(s->st, c, t->value * 1000.0);
+            break;
+        case ST_SOC:
+            lw_station_set_soc(s->st, c, t->value);
+            break;
+        case ST_STOP:
+            lw_station_stop_local(s->st, c);
+            break;
         case ST_CHARGE:
             lw_station_set_power(s->st, c, t->value * 1000.0);
             wait = t->dur_ms;
@@ -321,8 +347,12 @@ static void run_steps(simst_t *s)
             if (s->conn) lw_ws_close(s->conn, 1001, "simulated network loss");
             wait = 0;
             break;
-        case ST_WAIT: wait = t->dur_ms; break;
-        case ST_REPEAT: s->step = 0; break;
+        case ST_WAIT:
+            wait = t->dur_ms;
+            break;
+        case ST_REPEAT:
+            s->step = 0;
+            break;
         }
         s->step_at = now + wait;
     }
@@ -381,8 +411,10 @@ static void service(simst_t *s)
     sim_t *sim = s->sim;
     if (sim->stopping) return;
     uint64_t now = now_ms();
-    if (sim->random_mode) run_random(s);
-    else run_steps(s);
+    if (sim->random_mode)
+        run_random(s);
+    else
+        run_steps(s);
     /* fault: drop the connection now and then */
     if (s->open && s->next_drop && now >= s->next_drop) {
         s->next_drop = 0;
@@ -405,8 +437,10 @@ static void service(simst_t *s)
         if (o.kind == LW_STATION_OUT_CONNECT) {
             do_connect(s);
         } else if (o.kind == LW_STATION_OUT_CLOSE) {
-            if (s->conn) lw_ws_close(s->conn, 1000, "reset");
-            else lw_station_on_disconnected(s->st);
+            if (s->conn)
+                lw_ws_close(s->conn, 1000, "reset");
+            else
+                lw_station_on_disconnected(s->st);
         } else {
             bool answer = o.text.len > 1 && o.text.p[1] != '2';
             if (answer && sim->o.no_answer_p > 0 && frand(s) < sim->o.no_answer_p) continue;
@@ -453,11 +487,16 @@ static int parse_duration(const char *s, uint64_t *ms)
     double v = strtod(s, &end);
     if (end == s || v < 0) return -1;
     double mul = 1000;
-    if (!strcmp(end, "ms")) mul = 1;
-    else if (!strcmp(end, "s") || !*end) mul = 1000;
-    else if (!strcmp(end, "m")) mul = 60000;
-    else if (!strcmp(end, "h")) mul = 3600000;
-    else return -1;
+    if (!strcmp(end, "ms"))
+        mul = 1;
+    else if (!strcmp(end, "s") || !*end)
+        mul = 1000;
+    else if (!strcmp(end, "m"))
+        mul = 60000;
+    else if (!strcmp(end, "h"))
+        mul = 3600000;
+    else
+        return -1;
     *ms = (uint64_t)(v * mul);
     return 0;
 }
@@ -481,14 +520,19 @@ static int load_scenario(sim_t *sim, const char *path)
         step_t t;
         memset(&t, 0, sizeof t);
         bool ok = true;
-        if (!strcmp(w[0], "plug") && n == 2) t.kind = ST_PLUG, t.conn = atoi(w[1]);
-        else if (!strcmp(w[0], "unplug") && n == 2) t.kind = ST_UNPLUG, t.conn = atoi(w[1]);
-        else if (!strcmp(w[0], "stop") && n == 2) t.kind = ST_STOP, t.conn = atoi(w[1]);
+        if (!strcmp(w[0], "plug") && n == 2)
+            t.kind = ST_PLUG, t.conn = atoi(w[1]);
+        else if (!strcmp(w[0], "unplug") && n == 2)
+            t.kind = ST_UNPLUG, t.conn = atoi(w[1]);
+        else if (!strcmp(w[0], "stop") && n == 2)
+            t.kind = ST_STOP, t.conn = atoi(w[1]);
         else if (!strcmp(w[0], "auth") && n == 3) {
             t.kind = ST_AUTH, t.conn = atoi(w[1]);
             snprintf(t.tag, sizeof t.tag, "%.39s", w[2]);
-        } else if (!strcmp(w[0], "power") && n == 3) t.kind = ST_POWER, t.conn = atoi(w[1]), t.value = atof(w[2]);
-        else if (!strcmp(w[0], "soc") && n == 3) t.kind = ST_SOC, t.conn = atoi(w[1]), t.value = atof(w[2]);
+        } else if (!strcmp(w[0], "power") && n == 3)
+            t.kind = ST_POWER, t.conn = atoi(w[1]), t.value = atof(w[2]);
+        else if (!strcmp(w[0], "soc") && n == 3)
+            t.kind = ST_SOC, t.conn = atoi(w[1]), t.value = atof(w[2]);
         else if (!strcmp(w[0], "charge") && n == 4) {
             t.kind = ST_CHARGE, t.conn = atoi(w[1]), t.value = atof(w[2]);
             ok = parse_duration(w[3], &t.dur_ms) == 0;
@@ -498,8 +542,10 @@ static int load_scenario(sim_t *sim, const char *path)
         } else if (!strcmp(w[0], "wait") && n == 2) {
             t.kind = ST_WAIT;
             ok = parse_duration(w[1], &t.dur_ms) == 0;
-        } else if (!strcmp(w[0], "repeat") && n == 1) t.kind = ST_REPEAT;
-        else ok = false;
+        } else if (!strcmp(w[0], "repeat") && n == 1)
+            t.kind = ST_REPEAT;
+        else
+            ok = false;
         if (ok && t.kind != ST_OFFLINE && t.kind != ST_WAIT && t.kind != ST_REPEAT &&
             (t.conn < 1 || t.conn > sim->o.connectors))
             ok = false;
@@ -527,10 +573,13 @@ static int load_scenario(sim_t *sim, const char *path)
 static void make_id(const char *base, int i, char *out, size_t n)
 {
     size_t len = strlen(base), d = len;
-    while (d > 0 && base[d - 1] >= '0' && base[d - 1] <= '9') d--;
+    while (d > 0 && base[d - 1] >= '0' && base[d - 1] <= '9')
+        d--;
     if (d == len) {
-        if (i == 0) snprintf(out, n, "%s", base);
-        else snprintf(out, n, "%s%d", base, i + 1);
+        if (i == 0)
+            snprintf(out, n, "%s", base);
+        else
+            snprintf(out, n, "%s%d", base, i + 1);
         return;
     }
     long start = strtol(base + d, NULL, 10);
@@ -580,15 +629,19 @@ static int run_range(opts_t *o, int first, int n, int proc)
     sim->n = n;
     int rc = 1;
     if (o->scenario) {
-        if (!strcmp(o->scenario, "random")) sim->random_mode = true;
-        else if (load_scenario(sim, o->scenario) != 0) goto out_free;
+        if (!strcmp(o->scenario, "random"))
+            sim->random_mode = true;
+        else if (load_scenario(sim, o->scenario) != 0)
+            goto out_free;
     }
     uv_loop_init(&sim->uv);
     sim->nl = lw_net_loop_new(&sim->uv, NULL);
     if (!sim->nl) goto out_loop;
     bool wss = !strncmp(o->url, "wss://", 6);
     if (wss || o->ca || o->cert) {
-        lw_tls_config_t tc = {.cert_file = o->cert, .key_file = o->key, .ca_file = o->ca,
+        lw_tls_config_t tc = {.cert_file = o->cert,
+                              .key_file = o->key,
+                              .ca_file = o->ca,
                               .verify = o->insecure ? LW_TLS_VERIFY_NONE : LW_TLS_VERIFY_REQUIRED};
         int err = 0;
         sim->tls = lw_tls_client_new(&tc, &err);
@@ -615,9 +668,13 @@ static int run_range(opts_t *o, int first, int n, int proc)
         s->hooks = hooks;
         s->hooks.ctx = s;
         int sp = o->cert ? 3 : wss ? 2 : (o->password ? 1 : 0);
-        lw_station_config_t cfg = {.id = s->id, .version = o->ver, .connectors = o->connectors,
-                                   .password = o->password, .security_profile = sp,
-                                   .journal = s->jf ? &s->jops : NULL, .hooks = &s->hooks,
+        lw_station_config_t cfg = {.id = s->id,
+                                   .version = o->ver,
+                                   .connectors = o->connectors,
+                                   .password = o->password,
+                                   .security_profile = sp,
+                                   .journal = s->jf ? &s->jops : NULL,
+                                   .hooks = &s->hooks,
                                    .seed = o->seed + (uint32_t)s->index};
         int e = lw_station_new(&cfg, lw_clock_real(), &s->st);
         if (e) {
@@ -631,14 +688,16 @@ static int run_range(opts_t *o, int first, int n, int proc)
         for (int c = 1; c <= o->connectors; c++)
             s->rnd[c].at = now_ms() + (uint64_t)(frand(s) * 20000);
         /* spread a fleet's first connections over a second per thousand stations */
-        uv_timer_start(&s->timer, on_timer, n > 1 ? (uint64_t)(frand(s) * (n / 1000.0 + 0.2) * 1000) : 0, 0);
+        uv_timer_start(&s->timer, on_timer,
+                       n > 1 ? (uint64_t)(frand(s) * (n / 1000.0 + 0.2) * 1000) : 0, 0);
     }
     uv_timer_init(&sim->uv, &sim->stats_timer);
     sim->stats_timer.data = sim;
     uv_timer_start(&sim->stats_timer, on_stats, 10000, 10000);
     uv_timer_init(&sim->uv, &sim->end_timer);
     sim->end_timer.data = sim;
-    if (o->duration_s > 0) uv_timer_start(&sim->end_timer, on_end, (uint64_t)(o->duration_s * 1000), 0);
+    if (o->duration_s > 0)
+        uv_timer_start(&sim->end_timer, on_end, (uint64_t)(o->duration_s * 1000), 0);
     uv_signal_init(&sim->uv, &sim->sigint);
     sim->sigint.data = sim;
     uv_signal_start(&sim->sigint, on_signal, SIGINT);
@@ -689,39 +748,46 @@ out_free:
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ladewerk sim --url ws://HOST:PORT/PATH --id CP1 --ocpp 1.6|2.0.1|2.1\n"
-            "         [--connectors N] [--count N] [--password P] [--ca FILE --cert FILE --key FILE]\n"
-            "         [--insecure] [--scenario FILE|random] [--duration S] [--journal DIR] [-v]\n"
-            "         [--seed N] [--drop-every S] [--delay-answers MS] [--no-answer P]\n"
-            "         [--duplicate P] [--malformed P] [--clock-skew MS]\n"
-            "Connects each station to URL/ID. --count N runs N stations with numbered ids.\n"
-            "Fault injection: --drop-every drops the connection about every S seconds;\n"
-            "--delay-answers delays answers to CSMS calls; --no-answer never answers with\n"
-            "probability P; --duplicate sends a CALL twice with probability P; --malformed\n"
-            "follows a CALL with a broken frame with probability P; --clock-skew shifts every\n"
-            "timestamp; the scenario step 'offline T' keeps charging while disconnected.\n");
+    fprintf(
+        f,
+        "usage: ladewerk sim --url ws://HOST:PORT/PATH --id CP1 --ocpp 1.6|2.0.1|2.1\n"
+        "         [--connectors N] [--count N] [--password P] [--ca FILE --cert FILE --key FILE]\n"
+        "         [--insecure] [--scenario FILE|random] [--duration S] [--journal DIR] [-v]\n"
+        "         [--seed N] [--drop-every S] [--delay-answers MS] [--no-answer P]\n"
+        "         [--duplicate P] [--malformed P] [--clock-skew MS]\n"
+        "Connects each station to URL/ID. --count N runs N stations with numbered ids.\n"
+        "Fault injection: --drop-every drops the connection about every S seconds;\n"
+        "--delay-answers delays answers to CSMS calls; --no-answer never answers with\n"
+        "probability P; --duplicate sends a CALL twice with probability P; --malformed\n"
+        "follows a CALL with a broken frame with probability P; --clock-skew shifts every\n"
+        "timestamp; the scenario step 'offline T' keeps charging while disconnected.\n");
 }
 
 int lw_cmd_sim(int argc, char **argv)
 {
     opts_t o = {.connectors = 2, .count = 1, .seed = (uint32_t)getpid()};
     bool have_ver = false;
-    static const struct option lo[] = {
-        {"url", 1, 0, 'u'},         {"id", 1, 0, 'i'},          {"ocpp", 1, 0, 'o'},
-        {"connectors", 1, 0, 'c'},  {"count", 1, 0, 'n'},       {"password", 1, 0, 'p'},
-        {"ca", 1, 0, 'A'},          {"cert", 1, 0, 'C'},        {"key", 1, 0, 'K'},
-        {"scenario", 1, 0, 's'},    {"duration", 1, 0, 'd'},    {"journal", 1, 0, 'j'},
-        {"insecure", 0, 0, 'I'},    {"seed", 1, 0, 'S'},        {"drop-every", 1, 0, 1},
-        {"delay-answers", 1, 0, 2}, {"no-answer", 1, 0, 3},     {"duplicate", 1, 0, 4},
-        {"malformed", 1, 0, 5},     {"clock-skew", 1, 0, 6},    {"help", 0, 0, 'h'},
-        {0, 0, 0, 0}};
+    static const struct option lo[] = {{"url", 1, 0, 'u'},      {"id", 1, 0, 'i'},
+                                       {"ocpp", 1, 0, 'o'},     {"connectors", 1, 0, 'c'},
+                                       {"count", 1, 0, 'n'},    {"password", 1, 0, 'p'},
+                                       {"ca", 1, 0, 'A'},       {"cert", 1, 0, 'C'},
+                                       {"key", 1, 0, 'K'},      {"scenario", 1, 0, 's'},
+                                       {"duration", 1, 0, 'd'}, {"journal", 1, 0, 'j'},
+                                       {"insecure", 0, 0, 'I'}, {"seed", 1, 0, 'S'},
+                                       {"drop-every", 1, 0, 1}, {"delay-answers", 1, 0, 2},
+                                       {"no-answer", 1, 0, 3},  {"duplicate", 1, 0, 4},
+                                       {"malformed", 1, 0, 5},  {"clock-skew", 1, 0, 6},
+                                       {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
         switch (ch) {
-        case 'u': o.url = optarg; break;
-        case 'i': o.id = optarg; break;
+        case 'u':
+            o.url = optarg;
+            break;
+        case 'i':
+            o.id = optarg;
+            break;
         case 'o':
             if (lw_ocpp_version_parse(lw_str_c(optarg), &o.ver) != 0) {
                 fprintf(stderr, "sim: unknown OCPP version %s\n", optarg);
@@ -729,26 +795,66 @@ int lw_cmd_sim(int argc, char **argv)
             }
             have_ver = true;
             break;
-        case 'c': o.connectors = atoi(optarg); break;
-        case 'n': o.count = atoi(optarg); break;
-        case 'p': o.password = optarg; break;
-        case 'A': o.ca = optarg; break;
-        case 'C': o.cert = optarg; break;
-        case 'K': o.key = optarg; break;
-        case 's': o.scenario = optarg; break;
-        case 'd': o.duration_s = atof(optarg); break;
-        case 'j': o.journal_dir = optarg; break;
-        case 'I': o.insecure = true; break;
-        case 'S': o.seed = (uint32_t)strtoul(optarg, NULL, 10); break;
-        case 'v': o.verbose++; break;
-        case 1: o.drop_every_s = atof(optarg); break;
-        case 2: o.delay_ms = (uint64_t)atoll(optarg); break;
-        case 3: o.no_answer_p = atof(optarg); break;
-        case 4: o.duplicate_p = atof(optarg); break;
-        case 5: o.malformed_p = atof(optarg); break;
-        case 6: o.skew_ms = atoll(optarg); break;
-        case 'h': usage(stdout); return 0;
-        default: usage(stderr); return 2;
+        case 'c':
+            o.connectors = atoi(optarg);
+            break;
+        case 'n':
+            o.count = atoi(optarg);
+            break;
+        case 'p':
+            o.password = optarg;
+            break;
+        case 'A':
+            o.ca = optarg;
+            break;
+        case 'C':
+            o.cert = optarg;
+            break;
+        case 'K':
+            o.key = optarg;
+            break;
+        case 's':
+            o.scenario = optarg;
+            break;
+        case 'd':
+            o.duration_s = atof(optarg);
+            break;
+        case 'j':
+            o.journal_dir = optarg;
+            break;
+        case 'I':
+            o.insecure = true;
+            break;
+        case 'S':
+            o.seed = (uint32_t)strtoul(optarg, NULL, 10);
+            break;
+        case 'v':
+            o.verbose++;
+            break;
+        case 1:
+            o.drop_every_s = atof(optarg);
+            break;
+        case 2:
+            o.delay_ms = (uint64_t)atoll(optarg);
+            break;
+        case 3:
+            o.no_answer_p = atof(optarg);
+            break;
+        case 4:
+            o.duplicate_p = atof(optarg);
+            break;
+        case 5:
+            o.malformed_p = atof(optarg);
+            break;
+        case 6:
+            o.skew_ms = atoll(optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return 0;
+        default:
+            usage(stderr);
+            return 2;
         }
     }
     if (!o.url || !o.id || !have_ver || o.connectors < 1 ||

@@ -31,9 +31,12 @@ static void drain(h_t *h)
 {
     lw_station_out_t o;
     while (lw_station_next_output(h->st, &o) == 0) {
-        if (o.kind == LW_STATION_OUT_CONNECT) h->connects++;
-        else if (o.kind == LW_STATION_OUT_CLOSE) h->closes++;
-        else if (h->n < 4096) h->frames[h->n++] = cJSON_ParseWithLength(o.text.p, o.text.len);
+        if (o.kind == LW_STATION_OUT_CONNECT)
+            h->connects++;
+        else if (o.kind == LW_STATION_OUT_CLOSE)
+            h->closes++;
+        else if (h->n < 4096)
+            h->frames[h->n++] = cJSON_ParseWithLength(o.text.p, o.text.len);
     }
 }
 
@@ -44,7 +47,10 @@ static void h_init(h_t *h, lw_ocpp_version_t v, const char *journal)
     h->next_txid = 100;
     h->log = cJSON_CreateArray();
     if (journal) h->jf = lw_station_journal_file_open(journal, &h->jops);
-    lw_station_config_t cfg = {.id = "CP1", .version = v, .connectors = 2, .seed = 7,
+    lw_station_config_t cfg = {.id = "CP1",
+                               .version = v,
+                               .connectors = 2,
+                               .seed = 7,
                                .journal = journal ? &h->jops : NULL};
     LW_CHECK_INT(lw_station_new(&cfg, &h->clk.clock, &h->st), 0);
     drain(h);
@@ -54,8 +60,8 @@ static void h_init(h_t *h, lw_ocpp_version_t v, const char *journal)
 static void h_crash_and_restart(h_t *h, lw_ocpp_version_t v)
 {
     lw_station_free(h->st);
-    lw_station_config_t cfg = {.id = "CP1", .version = v, .connectors = 2, .seed = 8,
-                               .journal = &h->jops};
+    lw_station_config_t cfg = {
+        .id = "CP1", .version = v, .connectors = 2, .seed = 8, .journal = &h->jops};
     LW_CHECK_INT(lw_station_new(&cfg, &h->clk.clock, &h->st), 0);
     drain(h);
 }
@@ -98,7 +104,8 @@ static void feed(h_t *h, const char *text)
 static cJSON *next(h_t *h)
 {
     drain(h);
-    while (h->pos < h->n && !h->frames[h->pos]) h->pos++;
+    while (h->pos < h->n && !h->frames[h->pos])
+        h->pos++;
     return h->pos < h->n ? h->frames[h->pos++] : NULL;
 }
 
@@ -186,8 +193,9 @@ static void auto_answer(h_t *h, bool v16)
         else if (!strcmp(a, "Heartbeat"))
             snprintf(p, sizeof p, "{\"currentTime\":\"2026-01-01T00:00:00Z\"}");
         else if (!strcmp(a, "Authorize"))
-            snprintf(p, sizeof p, v16 ? "{\"idTagInfo\":{\"status\":\"Accepted\"}}"
-                                      : "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+            snprintf(p, sizeof p,
+                     v16 ? "{\"idTagInfo\":{\"status\":\"Accepted\"}}"
+                         : "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
         else if (!strcmp(a, "StartTransaction"))
             snprintf(p, sizeof p, "{\"transactionId\":%ld,\"idTagInfo\":{\"status\":\"Accepted\"}}",
                      h->next_txid++);
@@ -224,9 +232,9 @@ LW_TEST(boot_pending_then_accepted)
     LW_CHECK_INT(h.connects, 1);
     lw_station_on_connected(h.st);
     cJSON *b = expect_call(&h, "BootNotification");
-    LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(b), "chargePointVendor")),
-                 "Ladewerk");
-    reply(&h, b, "{\"status\":\"Pending\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":20}");
+    LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(b), "chargePointVendor")), "Ladewerk");
+    reply(&h, b,
+          "{\"status\":\"Pending\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":20}");
     LW_CHECK_INT(lw_station_state(h.st), LW_STATION_PENDING);
     /* while Pending the station sends nothing else, even after a hardware event */
     lw_station_plug(h.st, 1, true);
@@ -234,7 +242,8 @@ LW_TEST(boot_pending_then_accepted)
     LW_CHECK(next(&h) == NULL);
     advance(&h, 1000);
     b = expect_call(&h, "BootNotification");
-    reply(&h, b, "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
+    reply(&h, b,
+          "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
     LW_CHECK_INT(lw_station_state(h.st), LW_STATION_ACCEPTED);
     /* a StatusNotification for connector 0, 1 (Preparing: plugged) and 2 */
     const char *want[] = {"Available", "Preparing", "Available"};
@@ -254,7 +263,8 @@ LW_TEST(boot_rejected_answers_nothing)
     lw_station_on_connected(h.st);
     cJSON *b = expect_call(&h, "BootNotification");
     LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(b), "reason")), "PowerUp");
-    reply(&h, b, "{\"status\":\"Rejected\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":30}");
+    reply(&h, b,
+          "{\"status\":\"Rejected\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":30}");
     LW_CHECK_INT(lw_station_state(h.st), LW_STATION_REJECTED);
     feed(&h, "[2,\"x1\",\"GetVariables\",{\"getVariableData\":[]}]");
     LW_CHECK(next(&h) == NULL);
@@ -269,7 +279,8 @@ LW_TEST(heartbeat_timing)
     h_init(&h, LW_OCPP_16, NULL);
     lw_station_on_connected(h.st);
     cJSON *b = expect_call(&h, "BootNotification");
-    reply(&h, b, "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
+    reply(&h, b,
+          "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
     auto_answer(&h, true);
     int before = cJSON_GetArraySize(h.log);
     advance(&h, 59000);
@@ -316,14 +327,10 @@ LW_TEST(transaction_16)
     cJSON *mv = expect_call(&h, "MeterValues");
     cJSON *mp = payload_of(mv);
     LW_CHECK_INT(G(mp, "transactionId")->valueint, 42);
-    cJSON *sv = G(A(G(mp, "meterValue"), 0),
-                                    "sampledValue");
-    LW_CHECK_STR(cJSON_GetStringValue(G(A(sv, 0), "value")),
-                 "183.3"); /* 11 kW for 60 s */
-    LW_CHECK_STR(cJSON_GetStringValue(G(A(sv, 0), "context")),
-                 "Sample.Periodic");
-    LW_CHECK_STR(cJSON_GetStringValue(G(A(sv, 1), "measurand")),
-                 "Power.Active.Import");
+    cJSON *sv = G(A(G(mp, "meterValue"), 0), "sampledValue");
+    LW_CHECK_STR(cJSON_GetStringValue(G(A(sv, 0), "value")), "183.3"); /* 11 kW for 60 s */
+    LW_CHECK_STR(cJSON_GetStringValue(G(A(sv, 0), "context")), "Sample.Periodic");
+    LW_CHECK_STR(cJSON_GetStringValue(G(A(sv, 1), "measurand")), "Power.Active.Import");
     reply(&h, mv, "{}");
     advance(&h, 60000);
     auto_answer(&h, true);
@@ -356,8 +363,7 @@ LW_TEST(transaction_201)
     LW_CHECK_STR(cJSON_GetStringValue(G(p, "triggerReason")), "Authorized");
     LW_CHECK_INT(G(G(p, "evse"), "id")->valueint, 2);
     LW_CHECK(cJSON_GetObjectItem(p, "offline") == NULL);
-    const char *txid = cJSON_GetStringValue(
-        G(G(p, "transactionInfo"), "transactionId"));
+    const char *txid = cJSON_GetStringValue(G(G(p, "transactionInfo"), "transactionId"));
     LW_CHECK(txid && strlen(txid) == 36);
     char id[40];
     snprintf(id, sizeof id, "%s", txid ? txid : "");
@@ -370,8 +376,7 @@ LW_TEST(transaction_201)
     LW_CHECK_STR(cJSON_GetStringValue(G(p, "eventType")), "Updated");
     LW_CHECK_STR(cJSON_GetStringValue(G(p, "triggerReason")), "MeterValuePeriodic");
     LW_CHECK_INT(G(p, "seqNo")->valueint, 1);
-    cJSON *sv = A(
-        G(A(G(p, "meterValue"), 0), "sampledValue"), 0);
+    cJSON *sv = A(G(A(G(p, "meterValue"), 0), "sampledValue"), 0);
     LW_CHECK_INT((int)(G(sv, "value")->valuedouble * 10), 1200); /* 120.0 Wh */
     reply(&h, e, "{}");
     /* the CSMS stops it remotely */
@@ -383,9 +388,7 @@ LW_TEST(transaction_201)
     LW_CHECK_STR(cJSON_GetStringValue(G(p, "eventType")), "Ended");
     LW_CHECK_STR(cJSON_GetStringValue(G(p, "triggerReason")), "RemoteStop");
     LW_CHECK_INT(G(p, "seqNo")->valueint, 2);
-    LW_CHECK_STR(cJSON_GetStringValue(G(G(p, "transactionInfo"),
-                                                          "stoppedReason")),
-                 "Remote");
+    LW_CHECK_STR(cJSON_GetStringValue(G(G(p, "transactionInfo"), "stoppedReason")), "Remote");
     reply(&h, e, "{}");
     LW_CHECK_STR(status_of(csms_call(&h, "RequestStopTransaction", req)), "Rejected");
     h_free(&h);
@@ -396,8 +399,9 @@ LW_TEST(remote_start_stop_16)
     h_t h;
     h_init(&h, LW_OCPP_16, NULL);
     boot_accepted(&h, true);
-    LW_CHECK_STR(status_of(csms_call(&h, "RemoteStartTransaction", "{\"connectorId\":2,\"idTag\":\"R1\"}")),
-                 "Accepted");
+    LW_CHECK_STR(
+        status_of(csms_call(&h, "RemoteStartTransaction", "{\"connectorId\":2,\"idTag\":\"R1\"}")),
+        "Accepted");
     auto_answer(&h, true); /* StatusNotification Preparing */
     lw_station_plug(h.st, 2, true);
     cJSON *s = expect_call(&h, "StartTransaction");
@@ -405,10 +409,13 @@ LW_TEST(remote_start_stop_16)
     reply(&h, s, "{\"transactionId\":7,\"idTagInfo\":{\"status\":\"Accepted\"}}");
     auto_answer(&h, true);
     /* the connector is busy now */
-    LW_CHECK_STR(status_of(csms_call(&h, "RemoteStartTransaction", "{\"connectorId\":2,\"idTag\":\"R2\"}")),
+    LW_CHECK_STR(
+        status_of(csms_call(&h, "RemoteStartTransaction", "{\"connectorId\":2,\"idTag\":\"R2\"}")),
+        "Rejected");
+    LW_CHECK_STR(status_of(csms_call(&h, "RemoteStopTransaction", "{\"transactionId\":8}")),
                  "Rejected");
-    LW_CHECK_STR(status_of(csms_call(&h, "RemoteStopTransaction", "{\"transactionId\":8}")), "Rejected");
-    LW_CHECK_STR(status_of(csms_call(&h, "RemoteStopTransaction", "{\"transactionId\":7}")), "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "RemoteStopTransaction", "{\"transactionId\":7}")),
+                 "Accepted");
     cJSON *stop = expect_call(&h, "StopTransaction");
     LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(stop), "reason")), "Remote");
     LW_CHECK_INT(G(payload_of(stop), "transactionId")->valueint, 7);
@@ -431,11 +438,13 @@ LW_TEST(reset_reboots)
     cJSON *b = expect_call(&h, "BootNotification");
     LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(b), "reason")), "RemoteReset");
     /* OnIdle with a transaction running is Scheduled */
-    reply(&h, b, "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":300}");
+    reply(&h, b,
+          "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":300}");
     auto_answer(&h, false);
     lw_station_set_config(h.st, "AuthCtrlr.OfflineTxForUnknownIdEnabled", "true", false);
     LW_CHECK_STR(status_of(csms_call(&h, "RequestStartTransaction",
-                                     "{\"evseId\":1,\"remoteStartId\":5,\"idToken\":{\"idToken\":\"A\",\"type\":\"Central\"}}")),
+                                     "{\"evseId\":1,\"remoteStartId\":5,\"idToken\":{\"idToken\":"
+                                     "\"A\",\"type\":\"Central\"}}")),
                  "Accepted");
     lw_station_plug(h.st, 1, true);
     auto_answer(&h, false);
@@ -454,24 +463,27 @@ LW_TEST(trigger_messages)
     h_t h;
     h_init(&h, LW_OCPP_16, NULL);
     boot_accepted(&h, true);
-    LW_CHECK_STR(status_of(csms_call(&h, "TriggerMessage",
-                                     "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":2}")),
-                 "Accepted");
+    LW_CHECK_STR(
+        status_of(csms_call(&h, "TriggerMessage",
+                            "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":2}")),
+        "Accepted");
     cJSON *s = expect_call(&h, "StatusNotification");
     LW_CHECK_INT(G(payload_of(s), "connectorId")->valueint, 2);
     reply(&h, s, "{}");
-    LW_CHECK_STR(status_of(csms_call(&h, "TriggerMessage", "{\"requestedMessage\":\"MeterValues\",\"connectorId\":1}")),
+    LW_CHECK_STR(status_of(csms_call(&h, "TriggerMessage",
+                                     "{\"requestedMessage\":\"MeterValues\",\"connectorId\":1}")),
                  "Accepted");
     cJSON *mv = expect_call(&h, "MeterValues");
-    cJSON *sv = A(G(A(G(payload_of(mv), "meterValue"), 0),
-                                                       "sampledValue"), 0);
+    cJSON *sv = A(G(A(G(payload_of(mv), "meterValue"), 0), "sampledValue"), 0);
     LW_CHECK_STR(cJSON_GetStringValue(G(sv, "context")), "Trigger");
     reply(&h, mv, "{}");
-    LW_CHECK_STR(status_of(csms_call(&h, "TriggerMessage", "{\"requestedMessage\":\"Heartbeat\"}")), "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "TriggerMessage", "{\"requestedMessage\":\"Heartbeat\"}")),
+                 "Accepted");
     reply(&h, expect_call(&h, "Heartbeat"), "{\"currentTime\":\"2026-01-01T00:00:00Z\"}");
-    LW_CHECK_STR(status_of(csms_call(&h, "TriggerMessage",
-                                     "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":9}")),
-                 "Rejected");
+    LW_CHECK_STR(
+        status_of(csms_call(&h, "TriggerMessage",
+                            "{\"requestedMessage\":\"StatusNotification\",\"connectorId\":9}")),
+        "Rejected");
     h_free(&h);
 }
 
@@ -480,18 +492,25 @@ LW_TEST(configuration_16)
     h_t h;
     h_init(&h, LW_OCPP_16, NULL);
     boot_accepted(&h, true);
-    LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration", "{\"key\":\"NumberOfConnectors\",\"value\":\"4\"}")),
+    LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration",
+                                     "{\"key\":\"NumberOfConnectors\",\"value\":\"4\"}")),
                  "Rejected");
-    LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration", "{\"key\":\"HeartbeatInterval\",\"value\":\"abc\"}")),
+    LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration",
+                                     "{\"key\":\"HeartbeatInterval\",\"value\":\"abc\"}")),
                  "Rejected");
-    LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration", "{\"key\":\"NoSuchKey\",\"value\":\"1\"}")),
-                 "NotSupported");
-    LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration", "{\"key\":\"HeartbeatInterval\",\"value\":\"120\"}")),
+    LW_CHECK_STR(
+        status_of(csms_call(&h, "ChangeConfiguration", "{\"key\":\"NoSuchKey\",\"value\":\"1\"}")),
+        "NotSupported");
+    LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration",
+                                     "{\"key\":\"HeartbeatInterval\",\"value\":\"120\"}")),
                  "Accepted");
     LW_CHECK_STR(status_of(csms_call(&h, "ChangeConfiguration",
-                                     "{\"key\":\"MeterValuesSampledData\",\"value\":\"Energy.Active.Import.Register,Bogus\"}")),
+                                     "{\"key\":\"MeterValuesSampledData\",\"value\":\"Energy."
+                                     "Active.Import.Register,Bogus\"}")),
                  "Rejected");
-    cJSON *r = csms_call(&h, "GetConfiguration", "{\"key\":[\"HeartbeatInterval\",\"NumberOfConnectors\",\"Foo\",\"AuthorizationKey\"]}");
+    cJSON *r = csms_call(
+        &h, "GetConfiguration",
+        "{\"key\":[\"HeartbeatInterval\",\"NumberOfConnectors\",\"Foo\",\"AuthorizationKey\"]}");
     cJSON *keys = G(r, "configurationKey");
     LW_CHECK_INT(cJSON_GetArraySize(keys), 2);
     LW_CHECK_STR(cJSON_GetStringValue(G(A(keys, 0), "value")), "120");
@@ -514,21 +533,28 @@ LW_TEST(device_model_201)
     boot_accepted(&h, false);
     cJSON *r = csms_call(&h, "SetVariables",
                          "{\"setVariableData\":["
-                         "{\"attributeValue\":\"30\",\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"HeartbeatInterval\"}},"
-                         "{\"attributeValue\":\"9\",\"component\":{\"name\":\"SmartChargingCtrlr\"},\"variable\":{\"name\":\"ProfileStackLevel\"}},"
-                         "{\"attributeValue\":\"9\",\"component\":{\"name\":\"Nope\"},\"variable\":{\"name\":\"X\"}},"
-                         "{\"attributeValue\":\"9\",\"component\":{\"name\":\"TxCtrlr\"},\"variable\":{\"name\":\"X\"}}]}");
+                         "{\"attributeValue\":\"30\",\"component\":{\"name\":\"OCPPCommCtrlr\"},"
+                         "\"variable\":{\"name\":\"HeartbeatInterval\"}},"
+                         "{\"attributeValue\":\"9\",\"component\":{\"name\":\"SmartChargingCtrlr\"}"
+                         ",\"variable\":{\"name\":\"ProfileStackLevel\"}},"
+                         "{\"attributeValue\":\"9\",\"component\":{\"name\":\"Nope\"},\"variable\":"
+                         "{\"name\":\"X\"}},"
+                         "{\"attributeValue\":\"9\",\"component\":{\"name\":\"TxCtrlr\"},"
+                         "\"variable\":{\"name\":\"X\"}}]}");
     cJSON *res = G(r, "setVariableResult");
     const char *want[] = {"Accepted", "Rejected", "UnknownComponent", "UnknownVariable"};
     for (int i = 0; i < 4; i++)
         LW_CHECK_STR(cJSON_GetStringValue(G(A(res, i), "attributeStatus")), want[i]);
     r = csms_call(&h, "GetVariables",
-                  "{\"getVariableData\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{\"name\":\"HeartbeatInterval\"}},"
-                  "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":\"AvailabilityState\"}}]}");
+                  "{\"getVariableData\":[{\"component\":{\"name\":\"OCPPCommCtrlr\"},\"variable\":{"
+                  "\"name\":\"HeartbeatInterval\"}},"
+                  "{\"component\":{\"name\":\"EVSE\",\"evse\":{\"id\":2}},\"variable\":{\"name\":"
+                  "\"AvailabilityState\"}}]}");
     res = G(r, "getVariableResult");
     LW_CHECK_STR(cJSON_GetStringValue(G(A(res, 0), "attributeValue")), "30");
     LW_CHECK_STR(cJSON_GetStringValue(G(A(res, 1), "attributeValue")), "Available");
-    LW_CHECK_STR(status_of(csms_call(&h, "GetBaseReport", "{\"requestId\":3,\"reportBase\":\"FullInventory\"}")),
+    LW_CHECK_STR(status_of(csms_call(&h, "GetBaseReport",
+                                     "{\"requestId\":3,\"reportBase\":\"FullInventory\"}")),
                  "Accepted");
     int items = 0, msgs = 0;
     cJSON *f;
@@ -543,9 +569,11 @@ LW_TEST(device_model_201)
     }
     LW_CHECK(items > 60);
     LW_CHECK(msgs >= 1);
-    LW_CHECK_STR(status_of(csms_call(&h, "GetReport",
-                                     "{\"requestId\":4,\"componentVariable\":[{\"component\":{\"name\":\"Nope\"}}]}")),
-                 "EmptyResultSet");
+    LW_CHECK_STR(
+        status_of(csms_call(
+            &h, "GetReport",
+            "{\"requestId\":4,\"componentVariable\":[{\"component\":{\"name\":\"Nope\"}}]}")),
+        "EmptyResultSet");
     h_free(&h);
 }
 
@@ -554,26 +582,39 @@ LW_TEST(composite_schedule_two_profiles)
     h_t h;
     h_init(&h, LW_OCPP_16, NULL);
     boot_accepted(&h, true);
-    LW_CHECK_STR(status_of(csms_call(&h, "SetChargingProfile",
-                                     "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,\"stackLevel\":0,"
-                                     "\"chargingProfilePurpose\":\"ChargePointMaxProfile\",\"chargingProfileKind\":\"Absolute\","
-                                     "\"chargingSchedule\":{\"startSchedule\":\"2026-01-01T00:00:00Z\",\"chargingRateUnit\":\"A\","
-                                     "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16},{\"startPeriod\":900,\"limit\":20}]}}}")),
-                 "Accepted");
-    LW_CHECK_STR(status_of(csms_call(&h, "SetChargingProfile",
-                                     "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":2,\"stackLevel\":1,"
-                                     "\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":\"Absolute\","
-                                     "\"chargingSchedule\":{\"startSchedule\":\"2026-01-01T00:00:00Z\",\"chargingRateUnit\":\"A\","
-                                     "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":32},{\"startPeriod\":600,\"limit\":10},"
-                                     "{\"startPeriod\":1200,\"limit\":25}]}}}")),
-                 "Accepted");
+    LW_CHECK_STR(
+        status_of(csms_call(
+            &h, "SetChargingProfile",
+            "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,\"stackLevel\":0,"
+            "\"chargingProfilePurpose\":\"ChargePointMaxProfile\",\"chargingProfileKind\":"
+            "\"Absolute\","
+            "\"chargingSchedule\":{\"startSchedule\":\"2026-01-01T00:00:00Z\",\"chargingRateUnit\":"
+            "\"A\","
+            "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":16},{\"startPeriod\":900,"
+            "\"limit\":20}]}}}")),
+        "Accepted");
+    LW_CHECK_STR(
+        status_of(csms_call(
+            &h, "SetChargingProfile",
+            "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":2,\"stackLevel\":1,"
+            "\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":\"Absolute\","
+            "\"chargingSchedule\":{\"startSchedule\":\"2026-01-01T00:00:00Z\",\"chargingRateUnit\":"
+            "\"A\","
+            "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":32},{\"startPeriod\":600,"
+            "\"limit\":10},"
+            "{\"startPeriod\":1200,\"limit\":25}]}}}")),
+        "Accepted");
     /* a TxProfile without a transaction is refused; a max profile on a connector too */
-    LW_CHECK_STR(status_of(csms_call(&h, "SetChargingProfile",
-                                     "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":3,\"stackLevel\":0,"
-                                     "\"chargingProfilePurpose\":\"TxProfile\",\"chargingProfileKind\":\"Relative\","
-                                     "\"chargingSchedule\":{\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":6}]}}}")),
-                 "Rejected");
-    cJSON *r = csms_call(&h, "GetCompositeSchedule", "{\"connectorId\":1,\"duration\":1800,\"chargingRateUnit\":\"A\"}");
+    LW_CHECK_STR(
+        status_of(csms_call(
+            &h, "SetChargingProfile",
+            "{\"connectorId\":1,\"csChargingProfiles\":{\"chargingProfileId\":3,\"stackLevel\":0,"
+            "\"chargingProfilePurpose\":\"TxProfile\",\"chargingProfileKind\":\"Relative\","
+            "\"chargingSchedule\":{\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{"
+            "\"startPeriod\":0,\"limit\":6}]}}}")),
+        "Rejected");
+    cJSON *r = csms_call(&h, "GetCompositeSchedule",
+                         "{\"connectorId\":1,\"duration\":1800,\"chargingRateUnit\":\"A\"}");
     LW_CHECK_STR(status_of(r), "Accepted");
     cJSON *per = G(G(r, "chargingSchedule"), "chargingSchedulePeriod");
     /* min(max, default): 0-600 16 A, 600-1200 10 A, 1200-1800 min(20, 25) = 20 A */
@@ -586,7 +627,8 @@ LW_TEST(composite_schedule_two_profiles)
     }
     LW_CHECK_STR(status_of(csms_call(&h, "ClearChargingProfile", "{\"id\":2}")), "Accepted");
     LW_CHECK_STR(status_of(csms_call(&h, "ClearChargingProfile", "{\"id\":2}")), "Unknown");
-    r = csms_call(&h, "GetCompositeSchedule", "{\"connectorId\":1,\"duration\":600,\"chargingRateUnit\":\"W\"}");
+    r = csms_call(&h, "GetCompositeSchedule",
+                  "{\"connectorId\":1,\"duration\":600,\"chargingRateUnit\":\"W\"}");
     per = G(G(r, "chargingSchedule"), "chargingSchedulePeriod");
     LW_CHECK_INT((int)G(A(per, 0), "limit")->valuedouble, 16 * 230 * 3);
     h_free(&h);
@@ -693,7 +735,9 @@ LW_TEST(offline_journal_16)
     cJSON_ArrayForEach(f, h.log)
     {
         const char *a = action_of(f);
-        if (strcmp(a, "StartTransaction") && strcmp(a, "MeterValues") && strcmp(a, "StopTransaction")) continue;
+        if (strcmp(a, "StartTransaction") && strcmp(a, "MeterValues") &&
+            strcmp(a, "StopTransaction"))
+            continue;
         LW_CHECK(i < 4);
         if (i < 4) LW_CHECK_STR(a, order[i]);
         if (i > 0) /* the id the CSMS gave after the replay */
@@ -710,30 +754,38 @@ LW_TEST(availability_reservation_local_list)
     h_t h;
     h_init(&h, LW_OCPP_16, NULL);
     boot_accepted(&h, true);
-    LW_CHECK_STR(status_of(csms_call(&h, "ChangeAvailability", "{\"connectorId\":1,\"type\":\"Inoperative\"}")),
+    LW_CHECK_STR(status_of(csms_call(&h, "ChangeAvailability",
+                                     "{\"connectorId\":1,\"type\":\"Inoperative\"}")),
                  "Accepted");
     cJSON *s = expect_call(&h, "StatusNotification");
     LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(s), "status")), "Unavailable");
     reply(&h, s, "{}");
     LW_CHECK_STR(status_of(csms_call(&h, "ReserveNow",
-                                     "{\"connectorId\":1,\"expiryDate\":\"2026-01-01T01:00:00Z\",\"idTag\":\"X\",\"reservationId\":1}")),
+                                     "{\"connectorId\":1,\"expiryDate\":\"2026-01-01T01:00:00Z\","
+                                     "\"idTag\":\"X\",\"reservationId\":1}")),
                  "Unavailable");
     LW_CHECK_STR(status_of(csms_call(&h, "ReserveNow",
-                                     "{\"connectorId\":2,\"expiryDate\":\"2026-01-01T01:00:00Z\",\"idTag\":\"X\",\"reservationId\":2}")),
+                                     "{\"connectorId\":2,\"expiryDate\":\"2026-01-01T01:00:00Z\","
+                                     "\"idTag\":\"X\",\"reservationId\":2}")),
                  "Accepted");
     s = expect_call(&h, "StatusNotification");
     LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(s), "status")), "Reserved");
     reply(&h, s, "{}");
     LW_CHECK_INT(lw_station_present_token(h.st, 2, "OTHER"), LW_EBUSY);
-    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":2}")), "Accepted");
-    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":2}")), "Rejected");
-    auto_answer(&h, true);
-    LW_CHECK_STR(status_of(csms_call(&h, "SendLocalList",
-                                     "{\"listVersion\":3,\"updateType\":\"Full\",\"localAuthorizationList\":[{\"idTag\":\"L1\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}")),
+    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":2}")),
                  "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":2}")),
+                 "Rejected");
+    auto_answer(&h, true);
+    LW_CHECK_STR(
+        status_of(csms_call(&h, "SendLocalList",
+                            "{\"listVersion\":3,\"updateType\":\"Full\",\"localAuthorizationList\":"
+                            "[{\"idTag\":\"L1\",\"idTagInfo\":{\"status\":\"Accepted\"}}]}")),
+        "Accepted");
     cJSON *r = csms_call(&h, "GetLocalListVersion", "{}");
     LW_CHECK_INT(G(r, "listVersion")->valueint, 3);
-    LW_CHECK_STR(status_of(csms_call(&h, "SendLocalList", "{\"listVersion\":2,\"updateType\":\"Differential\"}")),
+    LW_CHECK_STR(status_of(csms_call(&h, "SendLocalList",
+                                     "{\"listVersion\":2,\"updateType\":\"Differential\"}")),
                  "VersionMismatch");
     /* a listed tag is accepted offline */
     lw_station_on_disconnected(h.st);
