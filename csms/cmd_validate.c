@@ -130,8 +130,7 @@ int lw_cmd_validate(int argc, char **argv)
     }
     const lw_codec_msg_t *m = role == 1 ? a->request : a->response;
     if (!m) {
-        fprintf(stderr,
-                "ladewerk validate: %s is a SEND message in OCPP %s: it has no response\n",
+        fprintf(stderr, "ladewerk validate: %s is a SEND message in OCPP %s: it has no response\n",
                 a->name, lw_ocpp_version_name(version));
         return 2;
     }

@@ -29,8 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     lw_arena_init(&arena, 0);
     void *s1 = calloc(1, lw_codec_msg_size(m)), *s2 = calloc(1, lw_codec_msg_size(m));
     int rd = lw_codec_decode(m, json, len, s1, &arena, &e2);
-    if (rv != rd || (rv == LW_ESCHEMA && (e1.code != e2.code || strcmp(e1.path, e2.path))))
-        abort();
+    if (rv != rd || (rv == LW_ESCHEMA && (e1.code != e2.code || strcmp(e1.path, e2.path)))) abort();
     if (rd == 0) {
         lw_buf_t b1, b2;
         lw_buf_init(&b1, 1 << 24);

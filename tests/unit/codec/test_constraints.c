@@ -14,10 +14,10 @@
 
 #include <stdlib.h>
 
-#define OK LW_OCPP_ERR_NONE
-#define FMT LW_OCPP_ERR_FORMAT
+#define OK   LW_OCPP_ERR_NONE
+#define FMT  LW_OCPP_ERR_FORMAT
 #define TYPE LW_OCPP_ERR_TYPE_CONSTRAINT
-#define OCC LW_OCPP_ERR_OCCURRENCE_CONSTRAINT
+#define OCC  LW_OCPP_ERR_OCCURRENCE_CONSTRAINT
 #define PROP LW_OCPP_ERR_PROPERTY_CONSTRAINT
 
 static void expect_(int line, const lw_codec_msg_t *m, const char *json, size_t len,
@@ -35,7 +35,8 @@ static void expect_(int line, const lw_codec_msg_t *m, const char *json, size_t 
         LW_FAILF("line %d: validate (%d %s) and decode (%d %s) disagree", line, rv, e1.path, rd,
                  e2.path);
     if (code == OK) {
-        if (rv != 0) LW_FAILF("line %d: %.*s\n  rejected: %s: %s", line, (int)len, json, e1.path, e1.detail);
+        if (rv != 0)
+            LW_FAILF("line %d: %.*s\n  rejected: %s: %s", line, (int)len, json, e1.path, e1.detail);
         return;
     }
     if (rv != LW_ESCHEMA) {
@@ -58,12 +59,13 @@ LW_TEST(required_and_additional)
     EXPECT(lw_v16_BootNotificationRequest_msg,
            "{\"chargePointVendor\":\"a\",\"chargePointModel\":\"b\",\"foo\":1}", FMT, "foo",
            "additionalProperties");
-    EXPECT(lw_v201_SetChargingProfileRequest_msg,
-           "{\"evseId\":0,\"chargingProfile\":{\"id\":0,\"stackLevel\":0,\"chargingProfilePurpose\":"
-           "\"TxProfile\",\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":[{\"id\":0,"
-           "\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[{\"limit\":0.5}]}]}}",
-           OCC, "chargingProfile.chargingSchedule[0].chargingSchedulePeriod[0].startPeriod",
-           "required");
+    EXPECT(
+        lw_v201_SetChargingProfileRequest_msg,
+        "{\"evseId\":0,\"chargingProfile\":{\"id\":0,\"stackLevel\":0,\"chargingProfilePurpose\":"
+        "\"TxProfile\",\"chargingProfileKind\":\"Absolute\",\"chargingSchedule\":[{\"id\":0,"
+        "\"chargingRateUnit\":\"W\",\"chargingSchedulePeriod\":[{\"limit\":0.5}]}]}}",
+        OCC, "chargingProfile.chargingSchedule[0].chargingSchedulePeriod[0].startPeriod",
+        "required");
     EXPECT(lw_v21_AuthorizeRequest_msg, "{\"idToken\":{\"idToken\":\"x\",\"typo\":\"Central\"}}",
            FMT, "idToken.typo", "additionalProperties");
     /* 2.x customData admits further members, kept in _extra; they must still be unique */
@@ -98,8 +100,10 @@ LW_TEST(types)
            "getVariableResult[0]", "expected object, got boolean");
     EXPECT(lw_v16_ChangeConfigurationResponse_msg, "{\"status\":1}", TYPE, "status",
            "expected string");
-    EXPECT(lw_v201_SetDisplayMessageRequest_msg, "{\"message\":{\"id\":1,\"priority\":\"InFront\","
-           "\"message\":{\"format\":\"ASCII\",\"content\":\"x\"}},\"x\":1}", FMT, "x", "");
+    EXPECT(lw_v201_SetDisplayMessageRequest_msg,
+           "{\"message\":{\"id\":1,\"priority\":\"InFront\","
+           "\"message\":{\"format\":\"ASCII\",\"content\":\"x\"}},\"x\":1}",
+           FMT, "x", "");
     EXPECT(lw_v16_StartTransactionResponse_msg,
            "{\"transactionId\":1,\"idTagInfo\":{\"status\":\"Accepted\",\"parentIdTag\":true}}",
            TYPE, "idTagInfo.parentIdTag", "expected string, got boolean");
@@ -108,15 +112,25 @@ LW_TEST(types)
 LW_TEST(integer_vs_number)
 {
     /* integer: any JSON number with an integral value (draft-06; what ajv does), int64 range */
-    const char *ok[] = {"1.0", "1e2", "1E+2", "-0", "0.0e5", "150e-1", "-9223372036854775808",
-                        "9223372036854775807", "92233720368547758.07e2"};
+    const char *ok[] = {"1.0",
+                        "1e2",
+                        "1E+2",
+                        "-0",
+                        "0.0e5",
+                        "150e-1",
+                        "-9223372036854775808",
+                        "9223372036854775807",
+                        "92233720368547758.07e2"};
     char buf[200];
     for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-        snprintf(buf, sizeof(buf), "{\"connectorId\":%s,\"meterValue\":[{\"timestamp\":"
-                 "\"2026-01-02T03:04:05Z\",\"sampledValue\":[{\"value\":\"1\"}]}]}", ok[i]);
+        snprintf(buf, sizeof(buf),
+                 "{\"connectorId\":%s,\"meterValue\":[{\"timestamp\":"
+                 "\"2026-01-02T03:04:05Z\",\"sampledValue\":[{\"value\":\"1\"}]}]}",
+                 ok[i]);
         EXPECT(lw_v16_MeterValuesRequest_msg, buf, OK, "", "");
     }
-    const char *notint[] = {"1.5", "1e-1", "0.00001", "1.0000000000000000000000000000000000000000000001"};
+    const char *notint[] = {"1.5", "1e-1", "0.00001",
+                            "1.0000000000000000000000000000000000000000000001"};
     for (size_t i = 0; i < sizeof(notint) / sizeof(notint[0]); i++) {
         snprintf(buf, sizeof(buf), "{\"connectorId\":%s,\"meterValue\":[]}", notint[i]);
         EXPECT(lw_v16_MeterValuesRequest_msg, buf, TYPE, "connectorId", "expected integer");
@@ -130,8 +144,9 @@ LW_TEST(integer_vs_number)
     lw_v16_MeterValuesRequest_t mv = {0};
     lw_arena_t a;
     lw_arena_init(&a, 0);
-    const char *j = "{\"connectorId\":150e-1,\"transactionId\":-9223372036854775808,\"meterValue\":"
-                    "[{\"timestamp\":\"2026-01-02T03:04:05Z\",\"sampledValue\":[{\"value\":\"1\"}]}]}";
+    const char *j =
+        "{\"connectorId\":150e-1,\"transactionId\":-9223372036854775808,\"meterValue\":"
+        "[{\"timestamp\":\"2026-01-02T03:04:05Z\",\"sampledValue\":[{\"value\":\"1\"}]}]}";
     LW_CHECK_INT(lw_v16_MeterValuesRequest_decode(j, strlen(j), &mv, &a, NULL), 0);
     LW_CHECK_INT(mv.connectorId, 15);
     LW_CHECK(mv.has_transactionId && mv.transactionId == INT64_MIN);
@@ -165,15 +180,19 @@ LW_TEST(lengths_in_code_points)
     const char *e2 = "\xc3\xa9", *e4 = "\xf0\x9f\x98\x80";
     for (int n = 20; n <= 21; n++) {
         for (int w = 0; w < 3; w++) {
-            size_t o = (size_t)snprintf(buf, sizeof(buf), "{\"chargePointModel\":\"m\",\"chargePointVendor\":\"");
+            size_t o = (size_t)snprintf(buf, sizeof(buf),
+                                        "{\"chargePointModel\":\"m\",\"chargePointVendor\":\"");
             for (int i = 0; i < n; i++) {
                 const char *c = w == 0 ? e2 : w == 1 ? e4 : "\\ud83d\\ude00";
                 memcpy(buf + o, c, strlen(c));
                 o += strlen(c);
             }
             snprintf(buf + o, sizeof(buf) - o, "\"}");
-            if (n == 20) EXPECT(lw_v16_BootNotificationRequest_msg, buf, OK, "", "");
-            else EXPECT(lw_v16_BootNotificationRequest_msg, buf, PROP, "chargePointVendor", "maxLength: 21");
+            if (n == 20)
+                EXPECT(lw_v16_BootNotificationRequest_msg, buf, OK, "", "");
+            else
+                EXPECT(lw_v16_BootNotificationRequest_msg, buf, PROP, "chargePointVendor",
+                       "maxLength: 21");
         }
     }
     EXPECT(lw_v201_BootNotificationRequest_msg,
@@ -195,8 +214,9 @@ LW_TEST(lengths_in_code_points)
 
 LW_TEST(minimum_maximum)
 {
-    const char *base = "{\"chargingNeeds\":{\"requestedEnergyTransfer\":\"DC\",\"dcChargingParameters\":"
-                       "{\"evMaxCurrent\":1,\"evMaxVoltage\":1,\"stateOfCharge\":%s}},\"evseId\":0}";
+    const char *base =
+        "{\"chargingNeeds\":{\"requestedEnergyTransfer\":\"DC\",\"dcChargingParameters\":"
+        "{\"evMaxCurrent\":1,\"evMaxVoltage\":1,\"stateOfCharge\":%s}},\"evseId\":0}";
     char buf[300];
     const char *vals[] = {"0", "100", "-1", "101", "100.0", "1e2", "-0"};
     lw_ocpp_err_t want[] = {OK, OK, PROP, PROP, OK, OK, OK};
@@ -206,9 +226,10 @@ LW_TEST(minimum_maximum)
                "chargingNeeds.dcChargingParameters.stateOfCharge", i == 2 ? "minimum" : "maximum");
     }
     /* numbers (2.1 BatteryDataType.soC 0.0 .. 100.0), compared exactly on the decimal text */
-    const char *nb = "{\"batteryData\":[{\"evseId\":0,\"serialNumber\":\"s\",\"soC\":%s,\"soH\":50}],"
-                     "\"eventType\":\"BatteryIn\",\"idToken\":{\"idToken\":\"x\",\"type\":\"y\"},"
-                     "\"requestId\":0}";
+    const char *nb =
+        "{\"batteryData\":[{\"evseId\":0,\"serialNumber\":\"s\",\"soC\":%s,\"soH\":50}],"
+        "\"eventType\":\"BatteryIn\",\"idToken\":{\"idToken\":\"x\",\"type\":\"y\"},"
+        "\"requestId\":0}";
     const char *nv[] = {"0",
                         "100",
                         "100.0000000000000000000001",
@@ -233,15 +254,33 @@ LW_TEST(minimum_maximum)
 LW_TEST(multiple_of_exact)
 {
     /* 1.6 charging schedule limit: multipleOf 0.1, on the decimal text */
-    const char *base = "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":0,\"stackLevel\":0,"
-                       "\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":"
-                       "\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
-                       "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":%s}]}}}";
-    const char *good[] = {"0.3",  "1.1", "4.3",   "12.3",   "1e-1", "0.30", "1E1", "16",
-                          "-2.2", "0",   "-0.0", "4.30000", "123456789012345678901234567890.1",
+    const char *base =
+        "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":0,\"stackLevel\":0,"
+        "\"chargingProfilePurpose\":\"TxDefaultProfile\",\"chargingProfileKind\":"
+        "\"Absolute\",\"chargingSchedule\":{\"chargingRateUnit\":\"A\","
+        "\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":%s}]}}}";
+    const char *good[] = {"0.3",
+                          "1.1",
+                          "4.3",
+                          "12.3",
+                          "1e-1",
+                          "0.30",
+                          "1E1",
+                          "16",
+                          "-2.2",
+                          "0",
+                          "-0.0",
+                          "4.30000",
+                          "123456789012345678901234567890.1",
                           "0.0001e3"};
-    const char *bad[] = {"4.35", "12.35", "0.01", "1e-2", "0.30000000000000004", "1.11",
-                         "123456789012345678901234567890.01", "0.0001e2"};
+    const char *bad[] = {"4.35",
+                         "12.35",
+                         "0.01",
+                         "1e-2",
+                         "0.30000000000000004",
+                         "1.11",
+                         "123456789012345678901234567890.01",
+                         "0.0001e2"};
     char buf[400];
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         snprintf(buf, sizeof(buf), base, good[i]);
@@ -256,8 +295,8 @@ LW_TEST(multiple_of_exact)
 
 LW_TEST(items)
 {
-    EXPECT(lw_v16_MeterValuesRequest_msg, "{\"connectorId\":1,\"meterValue\":[]}", OCC, "meterValue",
-           "minItems");
+    EXPECT(lw_v16_MeterValuesRequest_msg, "{\"connectorId\":1,\"meterValue\":[]}", OCC,
+           "meterValue", "minItems");
     EXPECT(lw_v16_MeterValuesRequest_msg,
            "{\"connectorId\":1,\"meterValue\":[{\"timestamp\":\"2026-01-02T03:04:05Z\","
            "\"sampledValue\":[]}]}",
@@ -290,9 +329,16 @@ LW_TEST(date_time)
 {
     const char *good[] = {"2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456+05:30",
                           "2024-02-29T23:59:59-00:00", "2026-01-02t03:04:05z"};
-    const char *bad[] = {"2026-01-02T03:04:05",  "2026-01-02",           "2026-02-30T00:00:00Z",
-                         "2025-02-29T00:00:00Z", "2026-13-01T00:00:00Z", "2026-01-02T24:00:00Z",
-                         "2026-01-02 03:04:05Z", "2026-01-02T03:04:05+0100", "x", ""};
+    const char *bad[] = {"2026-01-02T03:04:05",
+                         "2026-01-02",
+                         "2026-02-30T00:00:00Z",
+                         "2025-02-29T00:00:00Z",
+                         "2026-13-01T00:00:00Z",
+                         "2026-01-02T24:00:00Z",
+                         "2026-01-02 03:04:05Z",
+                         "2026-01-02T03:04:05+0100",
+                         "x",
+                         ""};
     char buf[200];
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         snprintf(buf, sizeof(buf), "{\"currentTime\":\"%s\"}", good[i]);
@@ -312,16 +358,17 @@ LW_TEST(uri)
 {
     const char *good[] = {"ftp://user:pw@example.com:21/logs/a%20b?x=1#f", "http://[::1]:8080/x",
                           "urn:oasis:names", "https://example.com", "file:///tmp/x"};
-    const char *bad[] = {"example.com/x", "/relative", "http://exa mple.com/", "ftp://h/%zz",
-                         "1http://x", "http://h:80x/", "http://h/a#b#c", "", "http://h/\\u00e9"};
+    const char *bad[] = {"example.com/x",  "/relative", "http://exa mple.com/",
+                         "ftp://h/%zz",    "1http://x", "http://h:80x/",
+                         "http://h/a#b#c", "",          "http://h/\\u00e9"};
     char buf[200];
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         snprintf(buf, sizeof(buf), "{\"location\":\"%s\"}", good[i]);
         EXPECT(lw_v16_GetDiagnosticsRequest_msg, buf, OK, "", "");
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        snprintf(buf, sizeof(buf), "{\"location\":\"%s\",\"retrieveDate\":\"2026-01-02T03:04:05Z\"}",
-                 bad[i]);
+        snprintf(buf, sizeof(buf),
+                 "{\"location\":\"%s\",\"retrieveDate\":\"2026-01-02T03:04:05Z\"}", bad[i]);
         EXPECT(lw_v16_UpdateFirmwareRequest_msg, buf, PROP, "location", "uri");
     }
 }
@@ -407,8 +454,10 @@ LW_TEST(limits_and_truncation)
         for (int i = 0; i < depth; i++)
             buf[o++] = ']';
         snprintf(buf + o, sizeof(buf) - o, "}");
-        if (extra) EXPECT(lw_v201_DataTransferRequest_msg, buf, FMT, "", "nesting too deep");
-        else EXPECT(lw_v201_DataTransferRequest_msg, buf, OK, "", "");
+        if (extra)
+            EXPECT(lw_v201_DataTransferRequest_msg, buf, FMT, "", "nesting too deep");
+        else
+            EXPECT(lw_v201_DataTransferRequest_msg, buf, OK, "", "");
     }
     /* a long array needs more than the tokenizer's on-stack tokens */
     size_t big = 200000;
@@ -455,9 +504,11 @@ LW_TEST(error_names_per_version)
                  LW_ESCHEMA);
     char out[512];
     lw_codec_error_format(&e, LW_OCPP_16, out, sizeof(out));
-    LW_CHECK_STR(out, "chargePointModel: required: property is missing (OccurenceConstraintViolation)");
+    LW_CHECK_STR(out,
+                 "chargePointModel: required: property is missing (OccurenceConstraintViolation)");
     lw_codec_error_format(&e, LW_OCPP_201, out, sizeof(out));
-    LW_CHECK_STR(out, "chargePointModel: required: property is missing (OccurrenceConstraintViolation)");
+    LW_CHECK_STR(out,
+                 "chargePointModel: required: property is missing (OccurrenceConstraintViolation)");
     j = "{";
     lw_codec_validate(&lw_v16_BootNotificationRequest_msg, j, strlen(j), &e);
     LW_CHECK_STR(lw_ocpp_err_name(LW_OCPP_16, e.code), "FormationViolation");
