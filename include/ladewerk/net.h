@@ -152,7 +152,7 @@ void lw_server_close(lw_server_t *s);
 /* Accepts the pending upgrade with protocol (one of req->protocols; len 0 = none; the view
  * may point into req). Queues the 101, calls on_open, then reads frames. Returns 0,
  * LW_ECLOSED (peer left / timed out meanwhile: c is freed by this call, no callbacks), or
- * LW_EINVAL (no decision pending). */
+ * LW_EINVAL (no decision pending, or protocol was not offered; still pending then). */
 int lw_ws_accept(lw_conn_t *c, lw_str_t protocol);
 /* Refuses the pending upgrade with status and optional extra header lines (borrowed), e.g.
  * lw_ws_reject(c, 401, "WWW-Authenticate: Basic realm=\"ladewerk\"\r\n"). The connection

@@ -48,9 +48,9 @@ typedef struct client_ext {
 struct lw_conn {
     uv_tcp_t tcp;
     lw_net_loop_t *loop;
-    lw_server_t *srv;         /* NULL for a client */
-    client_ext_t *cx;         /* client only */
-    const lw_net_cbs_t *cbs;  /* srv->cbs or cx->cbs */
+    lw_server_t *srv;        /* NULL for a client */
+    client_ext_t *cx;        /* client only */
+    const lw_net_cbs_t *cbs; /* srv->cbs or cx->cbs */
     const conn_settings_t *set;
     void *ud;
     lw_conn_t *next, *prev; /* loop's list */
@@ -245,8 +245,10 @@ static void free_client_ext(client_ext_t *x)
 static void free_conn(lw_conn_t *c)
 {
     lw_net_loop_t *l = c->loop;
-    if (c->prev) c->prev->next = c->next;
-    else l->conns = c->next;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     if (c->ssl) SSL_free(c->ssl);
     lw_buf_free(&c->in);
@@ -306,7 +308,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
     if (nread == 0) return;
     if (nread < 0) {
         /* EOF or error: the peer is gone */
-        set_close(c, LW_WS_CLOSE_ABNORMAL, nread == UV_EOF ? "connection closed by peer" : "read error",
+        set_close(c, LW_WS_CLOSE_ABNORMAL,
+                  nread == UV_EOF ? "connection closed by peer" : "read error",
                   nread == UV_EOF ? 25 : 10);
         teardown(c);
         return;
@@ -395,8 +398,10 @@ static void tls_pump(lw_conn_t *c)
         teardown(c);
         break;
     }
-    if (own) free(own);
-    else l->tbuf_busy = false;
+    if (own)
+        free(own);
+    else
+        l->tbuf_busy = false;
     c->in_pump = false;
     if (!c->closing_handle) tls_flush(c);
 }
@@ -411,7 +416,7 @@ static void feed_ws(lw_conn_t *c, uint8_t *p, size_t n)
         p += used;
         n -= used;
         if (rc) {
-            const char *why = c->dec.close_code == LW_WS_CLOSE_TOO_BIG  ? "message too big"
+            const char *why = c->dec.close_code == LW_WS_CLOSE_TOO_BIG    ? "message too big"
                               : c->dec.close_code == LW_WS_CLOSE_BAD_DATA ? "invalid UTF-8"
                                                                           : "protocol error";
             if (c->state == ST_OPEN) begin_close(c, c->dec.close_code, why);
@@ -437,8 +442,8 @@ static void feed_ws(lw_conn_t *c, uint8_t *p, size_t n)
                 /* RFC 6455 §5.5.1: echo the code, then the server closes TCP first */
                 set_close(c, ev.code, ev.data.p, ev.data.len);
                 uint8_t pl[LW_WS_CONTROL_MAX];
-                size_t pn = lw_ws_close_payload(
-                    pl, ev.code == LW_WS_CLOSE_NO_STATUS ? 0 : ev.code, NULL);
+                size_t pn =
+                    lw_ws_close_payload(pl, ev.code == LW_WS_CLOSE_NO_STATUS ? 0 : ev.code, NULL);
                 c->state = ST_CLOSING;
                 c->t_ping = now_ms(c);
                 send_frame(c, LW_WS_OP_CLOSE, pl, pn);
@@ -475,8 +480,10 @@ static void on_plain(lw_conn_t *c, char *p, size_t n)
         return;
     case ST_HEAD:
         if (!buffer_in(c, p, n)) return;
-        if (c->srv) process_head(c);
-        else client_got_head(c);
+        if (c->srv)
+            process_head(c);
+        else
+            client_got_head(c);
         return;
     case ST_PENDING:
     case ST_REQUEST:
@@ -605,8 +612,8 @@ static void on_connection(uv_stream_t *ls, int status)
     start_reading(c);
 }
 
-static void fill_settings(conn_settings_t *set, size_t max_message, size_t body_max,
-                          uint32_t hs_ms, uint32_t ping_ms, uint32_t pong_ms)
+static void fill_settings(conn_settings_t *set, size_t max_message, size_t body_max, uint32_t hs_ms,
+                          uint32_t ping_ms, uint32_t pong_ms)
 {
     set->max_message = max_message ? max_message : LW_WS_MESSAGE_MAX_DEFAULT;
     if (set->max_message > LW_FRAME_MAX_CEILING) set->max_message = LW_FRAME_MAX_CEILING;
@@ -639,14 +646,17 @@ int lw_server_start(lw_net_loop_t *l, const lw_server_config_t *cfg, const lw_ne
     /* Our own socket so SO_REUSEPORT is set before bind (libuv has no option for it). */
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     int one = 1;
-    socklen_t alen = ss.ss_family == AF_INET ? sizeof(struct sockaddr_in)
-                                             : sizeof(struct sockaddr_in6);
+    socklen_t alen =
+        ss.ss_family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     const char *step = NULL;
-    if (fd < 0) step = "socket";
-    else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one)) step = "SO_REUSEADDR";
+    if (fd < 0)
+        step = "socket";
+    else if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one))
+        step = "SO_REUSEADDR";
     else if (cfg->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one))
         step = "SO_REUSEPORT";
-    else if (bind(fd, (struct sockaddr *)&ss, alen)) step = "bind";
+    else if (bind(fd, (struct sockaddr *)&ss, alen))
+        step = "bind";
     if (step) {
         lw_log(LW_LOG_ERROR, "transport", "event=listen_failed host=%s port=%d step=%s", host,
                cfg->port, step);
@@ -743,6 +753,11 @@ int lw_ws_accept(lw_conn_t *c, lw_str_t protocol)
     if (lw_http_parse_request(c->in.data, c->req_len, &head) <= 0 ||
         lw_ws_upgrade_parse(&head, &up, &status))
         return LW_EINVAL; /* cannot happen: it parsed before */
+    /* RFC 6455 §4.2.2: the chosen subprotocol must be one the client offered */
+    bool offered = protocol.len == 0;
+    for (size_t i = 0; i < up.nprotocols && !offered; i++)
+        offered = lw_str_eq(up.protocols[i], protocol);
+    if (!offered) return LW_EINVAL;
     lw_buf_t b;
     lw_buf_init(&b, 4096);
     int rc = lw_ws_write_accept(&b, up.key, protocol, NULL);
@@ -926,8 +941,10 @@ static void on_connected(uv_connect_t *req, int status)
     }
     uv_tcp_nodelay(&c->tcp, 1);
     start_reading(c);
-    if (c->ssl) tls_pump(c); /* ClientHello */
-    else send_upgrade(c);
+    if (c->ssl)
+        tls_pump(c); /* ClientHello */
+    else
+        send_upgrade(c);
 }
 
 static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
@@ -1054,8 +1071,10 @@ int lw_ws_connect(lw_net_loop_t *l, const lw_client_config_t *cfg, const lw_net_
                            uv_inet_pton(AF_INET6, x->sni, &tmp) == 0;
             if (!numeric) SSL_set_tlsext_host_name(c->ssl, x->sni);
             if (cfg->tls->verify_host) {
-                if (numeric) X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), x->sni);
-                else SSL_set1_host(c->ssl, x->sni);
+                if (numeric)
+                    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), x->sni);
+                else
+                    SSL_set1_host(c->ssl, x->sni);
             }
         }
     }
@@ -1065,8 +1084,8 @@ int lw_ws_connect(lw_net_loop_t *l, const lw_client_config_t *cfg, const lw_net_
         free_client_ext(x);
         return rc;
     }
-    fill_settings(&x->set, cfg->max_message, 0, cfg->handshake_timeout_ms,
-                  cfg->ping_interval_ms, cfg->pong_timeout_ms);
+    fill_settings(&x->set, cfg->max_message, 0, cfg->handshake_timeout_ms, cfg->ping_interval_ms,
+                  cfg->pong_timeout_ms);
     x->set.no_auto_pong = cfg->no_auto_pong;
     x->cbs = *cbs;
     c->cx = x;
@@ -1239,9 +1258,8 @@ int lw_conn_peer_ip(const lw_conn_t *c, char *out, size_t outsz)
     int len = sizeof ss;
     if (c->closing_handle || uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len))
         return LW_EIO;
-    int rc = ss.ss_family == AF_INET6
-                 ? uv_ip6_name((struct sockaddr_in6 *)&ss, out, outsz)
-                 : uv_ip4_name((struct sockaddr_in *)&ss, out, outsz);
+    int rc = ss.ss_family == AF_INET6 ? uv_ip6_name((struct sockaddr_in6 *)&ss, out, outsz)
+                                      : uv_ip4_name((struct sockaddr_in *)&ss, out, outsz);
     return rc ? LW_EIO : 0;
 }
 

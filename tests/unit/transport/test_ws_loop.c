@@ -157,7 +157,8 @@ static void cli_on_message(lw_conn_t *c, lw_str_t data, bool binary)
     cli_state_t *st = lw_conn_data(c);
     st->got++;
     LW_CHECK(!binary);
-    if (st->expect) LW_CHECK(data.len == st->next_size && memcmp(data.p, st->expect, data.len) == 0);
+    if (st->expect)
+        LW_CHECK(data.len == st->next_size && memcmp(data.p, st->expect, data.len) == 0);
     cli_send_next(c, st);
 }
 
@@ -184,8 +185,8 @@ static void run_until(int *flag, int want)
 static lw_conn_t *dial(const char *url, cli_state_t *st, lw_tls_t *tls)
 {
     static const char *protos[] = {"ocpp2.0.1", "ocpp1.6"};
-    lw_client_config_t cc = {.url = url, .protocols = protos, .nprotocols = 2, .tls = tls,
-                             .max_message = 2 << 20};
+    lw_client_config_t cc = {
+        .url = url, .protocols = protos, .nprotocols = 2, .tls = tls, .max_message = 2 << 20};
     if (strstr(url, "CP%201")) cc.authorization = "Basic Q1AxOnNlY3JldA==";
     lw_conn_t *c = NULL;
     LW_CHECK_INT(lw_ws_connect(nl, &cc, &cli_cbs, st, &c), 0);
@@ -194,8 +195,12 @@ static lw_conn_t *dial(const char *url, cli_state_t *st, lw_tls_t *tls)
 
 static lw_server_t *start_server(lw_tls_t *tls, uint32_t ping_ms, uint32_t pong_ms)
 {
-    lw_server_config_t sc = {.host = "127.0.0.1", .port = 0, .tls = tls, .max_message = 2 << 20,
-                             .ping_interval_ms = ping_ms, .pong_timeout_ms = pong_ms};
+    lw_server_config_t sc = {.host = "127.0.0.1",
+                             .port = 0,
+                             .tls = tls,
+                             .max_message = 2 << 20,
+                             .ping_interval_ms = ping_ms,
+                             .pong_timeout_ms = pong_ms};
     lw_server_t *s = NULL;
     LW_CHECK_INT(lw_server_start(nl, &sc, &srv_cbs, NULL, &s), 0);
     LW_CHECK(lw_server_port(s) > 0);
@@ -210,7 +215,8 @@ LW_TEST(echo_many_sizes_and_close)
     char url[128];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/CP%%201", lw_server_port(s));
     static const size_t sizes[] = {1, 2, 125, 126, 127, 1000, 65535, 65536, 70000, 1 << 20};
-    cli_state_t st = {.sizes = sizes, .nsizes = sizeof sizes / sizeof sizes[0], .close_after = true};
+    cli_state_t st = {
+        .sizes = sizes, .nsizes = sizeof sizes / sizeof sizes[0], .close_after = true};
     dial(url, &st, NULL);
     run_until(&st.closed, 1);
     LW_CHECK_INT(st.opened, 1);
@@ -276,8 +282,8 @@ LW_TEST(ping_timeout_closes_silent_peer)
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/silent", lw_server_port(s));
     static const char *protos[] = {"ocpp1.6"};
     cli_state_t silent = {0}, healthy = {0};
-    lw_client_config_t cc = {.url = url, .protocols = protos, .nprotocols = 1,
-                             .no_auto_pong = true};
+    lw_client_config_t cc = {
+        .url = url, .protocols = protos, .nprotocols = 1, .no_auto_pong = true};
     lw_conn_t *c1;
     LW_CHECK_INT(lw_ws_connect(nl, &cc, &cli_cbs, &silent, &c1), 0);
     cc.no_auto_pong = false;
@@ -320,8 +326,8 @@ static int make_certs(void)
     const char *d = tmpdir;
     const char *q = ">/dev/null 2>&1";
     if (sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out ca.key %s", d, q) ||
-        sh("cd %s && openssl req -x509 -new -key ca.key -subj /CN=TestCA -days 2 -out ca.pem %s",
-           d, q) ||
+        sh("cd %s && openssl req -x509 -new -key ca.key -subj /CN=TestCA -days 2 -out ca.pem %s", d,
+           q) ||
         sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out rca.key %s", d, q) ||
         sh("cd %s && openssl req -x509 -new -key rca.key -subj /CN=RogueCA -days 2 -out rca.pem %s",
            d, q) ||
@@ -433,7 +439,8 @@ LW_TEST(tls_and_mutual_tls)
     sh("rm -rf %s", tmpdir);
 }
 
-/* ---- HTTP and SSE ------------------------------------------------------------------------------ */
+/* ---- HTTP and SSE ------------------------------------------------------------------------------
+ */
 
 typedef struct {
     int port;
@@ -555,7 +562,8 @@ LW_TEST(http_requests_and_sse)
     lw_server_close(s);
 }
 
-/* ---- several loops -------------------------------------------------------------------------------- */
+/* ---- several loops
+ * -------------------------------------------------------------------------------- */
 
 static int shared_port;
 static pthread_t loop_threads[2];
