@@ -71,8 +71,10 @@ void lw_net_threads_stop(lw_net_threads_t *t);
 typedef enum {
     LW_TLS_VERIFY_NONE = 0,     /* server: no client certificate asked */
     LW_TLS_VERIFY_OPTIONAL = 1, /* server: asked; if sent it must verify */
-    LW_TLS_VERIFY_REQUIRED = 2, /* server: mutual TLS; client: verify the server (default) */
+    LW_TLS_VERIFY_REQUIRED = 2, /* server: mutual TLS; client: verify the server */
 } lw_tls_verify_t;
+/* A client verifies the server (chain and host name) when verify != NONE or a ca_file is
+ * given; only NONE without ca_file skips verification (tests, never production). */
 
 typedef struct lw_tls_config {
     const char *cert_file; /* PEM chain; server: required; client: optional (client cert) */
@@ -150,7 +152,7 @@ void lw_server_close(lw_server_t *s);
 /* Accepts the pending upgrade with protocol (one of req->protocols; len 0 = none; the view
  * may point into req). Queues the 101, calls on_open, then reads frames. Returns 0,
  * LW_ECLOSED (peer left / timed out meanwhile: c is freed by this call, no callbacks), or
- * LW_EINVAL (no decision pending). */
+ * LW_EINVAL (no decision pending, or protocol was not offered; still pending then). */
 int lw_ws_accept(lw_conn_t *c, lw_str_t protocol);
 /* Refuses the pending upgrade with status and optional extra header lines (borrowed), e.g.
  * lw_ws_reject(c, 401, "WWW-Authenticate: Basic realm=\"ladewerk\"\r\n"). The connection

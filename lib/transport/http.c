@@ -58,7 +58,7 @@ static int parse_headers(const char *p, const char *end, lw_http_head_t *out)
     out->nheaders = 0;
     for (;;) {
         lw_str_t line = next_line(&p, end);
-        if (line.len == 0) return 0; /* the empty line */
+        if (line.len == 0) return 0;                                 /* the empty line */
         if (line.p[0] == ' ' || line.p[0] == '\t') return LW_EPARSE; /* obs-fold */
         const char *colon = memchr(line.p, ':', line.len);
         if (!colon || colon == line.p) return LW_EPARSE;
@@ -233,37 +233,63 @@ int lw_http_path_decode(lw_str_t target, char *out, size_t outsz)
 const char *lw_http_reason(int status)
 {
     switch (status) {
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 415: return "Unsupported Media Type";
-    case 422: return "Unprocessable Content";
-    case 426: return "Upgrade Required";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 503: return "Service Unavailable";
-    default: return "Unknown";
+    case 101:
+        return "Switching Protocols";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Content";
+    case 426:
+        return "Upgrade Required";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return "Unknown";
     }
 }
 
-int lw_http_write_response(lw_buf_t *out, int status, const char *extra_headers,
-                           const void *body, size_t body_len, bool keep_alive)
+int lw_http_write_response(lw_buf_t *out, int status, const char *extra_headers, const void *body,
+                           size_t body_len, bool keep_alive)
 {
     int rc = lw_buf_printf(out, "HTTP/1.1 %d %s\r\n%sContent-Length: %zu\r\n%s\r\n", status,
                            lw_http_reason(status), extra_headers ? extra_headers : "", body_len,

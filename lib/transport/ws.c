@@ -16,8 +16,8 @@ static const char WS_GUID[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"; /* RFC 645
 
 static bool is_b64(char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
 }
 
 /* RFC 6455 §4.1: the key is base64 of 16 bytes: 22 characters and "==". */
@@ -129,13 +129,12 @@ int lw_ws_write_accept(lw_buf_t *out, lw_str_t key, lw_str_t protocol, const cha
 
 int lw_ws_write_reject(lw_buf_t *out, int status, const char *extra_headers, const char *reason)
 {
-    return lw_buf_printf(out,
-                         "HTTP/1.1 %d %s\r\n%s%sContent-Type: text/plain\r\n"
-                         "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                         status, lw_http_reason(status),
-                         status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
-                         extra_headers ? extra_headers : "", reason ? strlen(reason) : 0,
-                         reason ? reason : "");
+    return lw_buf_printf(
+        out,
+        "HTTP/1.1 %d %s\r\n%s%sContent-Type: text/plain\r\n"
+        "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+        status, lw_http_reason(status), status == 426 ? "Sec-WebSocket-Version: 13\r\n" : "",
+        extra_headers ? extra_headers : "", reason ? strlen(reason) : 0, reason ? reason : "");
 }
 
 int lw_ws_client_key(char key[25])
@@ -147,8 +146,7 @@ int lw_ws_client_key(char key[25])
 }
 
 int lw_ws_write_upgrade(lw_buf_t *out, const char *host, const char *target, const char *key,
-                        const char *const *protocols, size_t nprotocols,
-                        const char *authorization)
+                        const char *const *protocols, size_t nprotocols, const char *authorization)
 {
     int rc = lw_buf_printf(out,
                            "GET %s HTTP/1.1\r\nHost: %s\r\nUpgrade: websocket\r\n"
@@ -163,8 +161,8 @@ int lw_ws_write_upgrade(lw_buf_t *out, const char *host, const char *target, con
     return rc;
 }
 
-int lw_ws_check_accept(const lw_http_head_t *resp, const char *key,
-                       const char *const *protocols, size_t nprotocols, lw_str_t *chosen)
+int lw_ws_check_accept(const lw_http_head_t *resp, const char *key, const char *const *protocols,
+                       size_t nprotocols, lw_str_t *chosen)
 {
     *chosen = (lw_str_t){"", 0};
     if (resp->status == 401 || resp->status == 403) return LW_EAUTH;
@@ -358,8 +356,7 @@ static int frame_done(lw_ws_decoder_t *d, const uint8_t *p, size_t n, lw_ws_even
     return 0;
 }
 
-int lw_ws_decode(lw_ws_decoder_t *d, uint8_t *in, size_t len, size_t *consumed,
-                 lw_ws_event_t *ev)
+int lw_ws_decode(lw_ws_decoder_t *d, uint8_t *in, size_t len, size_t *consumed, lw_ws_event_t *ev)
 {
     memset(ev, 0, sizeof *ev);
     *consumed = 0;

@@ -16,7 +16,7 @@ static void check_view(lw_str_t s, const char *buf, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     /* copy so that reads past the end are caught by ASan */
-    char *buf = malloc(size ? size : 1);
+    char *buf = calloc(1, size + 1);
     if (size) memcpy(buf, data, size);
     lw_http_head_t h;
     int rc = lw_http_parse_request(buf, size, &h);

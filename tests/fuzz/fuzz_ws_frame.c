@@ -13,7 +13,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1) return 0;
     uint8_t ctl = data[0];
     size_t n = size - 1;
-    uint8_t *buf = malloc(n ? n : 1);
+    uint8_t *buf = calloc(1, n + 1);
     if (n) memcpy(buf, data + 1, n);
     lw_ws_decoder_t d;
     lw_ws_decoder_init(&d, ctl & 1, 4096);
@@ -29,8 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int rc = lw_ws_decode(&d, p, left, &used, &ev);
             if (used > left) abort();
             if (rc < 0) {
-                if (d.close_code != 1002 && d.close_code != 1007 && d.close_code != 1009)
-                    abort();
+                if (d.close_code != 1002 && d.close_code != 1007 && d.close_code != 1009) abort();
                 goto out;
             }
             if (ev.type == LW_WS_EV_MESSAGE) {

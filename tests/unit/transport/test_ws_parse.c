@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #define REQ(extra)                                                                                 \
-    "GET /ocpp/CP%201 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"                      \
+    "GET /ocpp/CP%201 HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\n"                       \
     "Connection: keep-alive, Upgrade\r\n" extra "\r\n"
 
 static int parse_req(const char *s, lw_http_head_t *h)
@@ -95,15 +95,18 @@ LW_TEST(http_response_head_and_path)
     lw_buf_init(&b, 4096);
     LW_CHECK_INT(lw_http_write_response(&b, 404, "X-A: 1\r\n", "no", 2, false), 0);
     lw_buf_cstr(&b);
-    LW_CHECK_STR(b.data,
-                 "HTTP/1.1 404 Not Found\r\nX-A: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno");
+    LW_CHECK_STR(
+        b.data,
+        "HTTP/1.1 404 Not Found\r\nX-A: 1\r\nContent-Length: 2\r\nConnection: close\r\n\r\nno");
     lw_buf_free(&b);
 }
 
 LW_TEST(ws_accept_key_rfc_example)
 {
     char acc[29];
-    lw_ws_accept_key(LW_STR("dGhlIHNhbXBsZSBub25jZQ=="), acc); /* RFC 6455 §1.3 (the value printed there; checked with `openssl sha1`) */
+    lw_ws_accept_key(
+        LW_STR("dGhlIHNhbXBsZSBub25jZQ=="),
+        acc); /* RFC 6455 §1.3 (the value printed there; checked with `openssl sha1`) */
     LW_CHECK_STR(acc, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
 }
 
@@ -133,8 +136,8 @@ LW_TEST(ws_upgrade_valid_and_protocols)
     lw_http_head_t r;
     LW_CHECK_INT(lw_http_parse_response(b.data, b.len, &r), (int)b.len);
     LW_CHECK_INT(r.status, 101);
-    LW_CHECK(lw_str_eq_c(lw_http_head_get(&r, "Sec-WebSocket-Accept"),
-                         "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
+    LW_CHECK(
+        lw_str_eq_c(lw_http_head_get(&r, "Sec-WebSocket-Accept"), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="));
     /* the client side check accepts it when ocpp1.6 was offered */
     const char *offer[] = {"ocpp1.6", "ocpp2.0.1"};
     lw_str_t chosen;
@@ -143,8 +146,7 @@ LW_TEST(ws_upgrade_valid_and_protocols)
     /* ...and refuses it when it was not, or when the key differs */
     LW_CHECK_INT(lw_ws_check_accept(&r, "dGhlIHNhbXBsZSBub25jZQ==", offer + 1, 1, &chosen),
                  LW_EPROTO);
-    LW_CHECK_INT(lw_ws_check_accept(&r, "AAAAAAAAAAAAAAAAAAAAAA==", offer, 2, &chosen),
-                 LW_EPROTO);
+    LW_CHECK_INT(lw_ws_check_accept(&r, "AAAAAAAAAAAAAAAAAAAAAA==", offer, 2, &chosen), LW_EPROTO);
     lw_buf_free(&b);
 }
 
@@ -174,8 +176,9 @@ LW_TEST(ws_upgrade_invalid)
     LW_CHECK_INT(lw_ws_upgrade_parse(&h, &up, &status), LW_EPROTO);
     LW_CHECK_INT(status, 400);
     /* POST */
-    const char *s = "POST / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
-                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    const char *s =
+        "POST / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     LW_CHECK(parse_req(s, &h) > 0);
     LW_CHECK_INT(lw_ws_upgrade_parse(&h, &up, &status), LW_EPROTO);
     LW_CHECK_INT(status, 405);
@@ -357,8 +360,7 @@ LW_TEST(ws_frames_fragmented_and_control)
         evs_t e;
         decode_all(false, 0, bad[i].bytes, bad[i].n, 100, &e);
         if (e.err != LW_EPROTO || e.close_code != 1002)
-            LW_FAILF("%s: err %d code %d, want LW_EPROTO/1002", bad[i].name, e.err,
-                     e.close_code);
+            LW_FAILF("%s: err %d code %d, want LW_EPROTO/1002", bad[i].name, e.err, e.close_code);
         evs_free(&e);
     }
     lw_buf_free(&b);
@@ -407,11 +409,11 @@ LW_TEST(ws_frames_utf8_and_size)
     lw_buf_free(&b);
 
     LW_CHECK(lw_utf8_valid("plain \xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x8c", 17));
-    LW_CHECK(!lw_utf8_valid("\xc0\xaf", 2));             /* overlong */
-    LW_CHECK(!lw_utf8_valid("\xed\xa0\x80", 3));         /* surrogate */
-    LW_CHECK(!lw_utf8_valid("\xf4\x90\x80\x80", 4));     /* > U+10FFFF */
-    LW_CHECK(!lw_utf8_valid("\xe2\x82", 2));             /* truncated */
-    LW_CHECK(!lw_utf8_valid("\x80", 1));                 /* stray continuation */
+    LW_CHECK(!lw_utf8_valid("\xc0\xaf", 2));         /* overlong */
+    LW_CHECK(!lw_utf8_valid("\xed\xa0\x80", 3));     /* surrogate */
+    LW_CHECK(!lw_utf8_valid("\xf4\x90\x80\x80", 4)); /* > U+10FFFF */
+    LW_CHECK(!lw_utf8_valid("\xe2\x82", 2));         /* truncated */
+    LW_CHECK(!lw_utf8_valid("\x80", 1));             /* stray continuation */
 
     /* close payload truncation keeps UTF-8 valid */
     char reason[200];

@@ -1,0 +1,642 @@
+/*
+ * test_ws_loop.c — loopback integration tests of lib/transport on one libuv loop: our
+ * server and our client on 127.0.0.1 (ephemeral ports): open, echo of many sizes, close
+ * codes, synchronous and asynchronous upgrade decisions, 401 rejection, keepalive timeout
+ * of a silent peer, TLS and mutual TLS (certificates made with the openssl command in a
+ * temp dir), HTTP request/response with keep-alive, SSE streaming, several loops on one
+ * port with SO_REUSEPORT and posting across threads.
+ */
+#include "ladewerk/net.h"
+#include "test.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+static uv_loop_t uvl;
+static lw_net_loop_t *nl;
+
+/* ---- server side ---------------------------------------------------------------------------- */
+
+typedef struct {
+    int opened, closed, last_code, upgrades;
+    char last_reason[128];
+    char cn[64];
+    int cn_rc;
+    char target[64];
+    lw_conn_t *deferred;
+    uv_timer_t defer_timer;
+} srv_state_t;
+
+static srv_state_t S;
+
+static void srv_decide(lw_conn_t *c, const lw_ws_upgrade_t *req)
+{
+    lw_str_t proto = LW_STR_NULL;
+    for (size_t i = 0; i < req->nprotocols; i++)
+        if (lw_str_eq_c(req->protocols[i], "ocpp1.6")) proto = req->protocols[i];
+    LW_CHECK_INT(lw_ws_accept(c, proto), 0);
+}
+
+static void on_defer_timer(uv_timer_t *t)
+{
+    /* the decision arrives after the callback returned (like a password lookup) */
+    lw_conn_t *c = S.deferred;
+    lw_str_t target = lw_conn_target(c);
+    LW_CHECK(lw_str_eq_c(target, "/ocpp/async"));
+    lw_str_t proto = LW_STR("ocpp1.6");
+    LW_CHECK_INT(lw_ws_accept(c, proto), 0);
+    LW_CHECK_INT(lw_ws_accept(c, proto), LW_EINVAL); /* no second decision */
+}
+
+static void srv_on_upgrade(lw_conn_t *c, const lw_ws_upgrade_t *req)
+{
+    S.upgrades++;
+    char path[64];
+    int n = lw_http_path_decode(req->target, path, sizeof path);
+    LW_CHECK(n > 0);
+    snprintf(S.target, sizeof S.target, "%s", path);
+    S.cn_rc = lw_conn_peer_cn(c, S.cn, sizeof S.cn);
+    if (strcmp(path, "/ocpp/deny") == 0) {
+        LW_CHECK_INT(lw_ws_reject(c, 401, "WWW-Authenticate: Basic realm=\"ladewerk\"\r\n"), 0);
+        return;
+    }
+    if (strcmp(path, "/ocpp/async") == 0) {
+        S.deferred = c;
+        uv_timer_start(&S.defer_timer, on_defer_timer, 5, 0);
+        return;
+    }
+    if (strcmp(path, "/ocpp/CP 1") == 0) {
+        LW_CHECK(lw_str_eq_c(req->authorization, "Basic Q1AxOnNlY3JldA=="));
+        LW_CHECK(lw_str_eq_c(lw_conn_authorization(c), "Basic Q1AxOnNlY3JldA=="));
+        char ip[64];
+        LW_CHECK_INT(lw_conn_peer_ip(c, ip, sizeof ip), 0);
+        LW_CHECK_STR(ip, "127.0.0.1");
+    }
+    srv_decide(c, req);
+}
+
+static void srv_on_open(lw_conn_t *c, lw_str_t proto)
+{
+    S.opened++;
+    LW_CHECK(lw_str_eq_c(proto, "ocpp1.6"));
+}
+
+static void srv_on_message(lw_conn_t *c, lw_str_t data, bool binary)
+{
+    /* echo; "close:<code>" makes the server close */
+    if (data.len > 6 && memcmp(data.p, "close:", 6) == 0) {
+        LW_CHECK_INT(lw_ws_close(c, atoi(data.p + 6), "server says bye"), 0);
+        return;
+    }
+    int rc = binary ? lw_ws_send_binary(c, data.p, data.len) : lw_ws_send_text(c, data.p, data.len);
+    LW_CHECK_INT(rc, 0);
+}
+
+static void srv_on_close(lw_conn_t *c, int code, lw_str_t reason)
+{
+    S.closed++;
+    S.last_code = code;
+    snprintf(S.last_reason, sizeof S.last_reason, "%.*s", LW_STR_FMT(reason));
+}
+
+static const lw_net_cbs_t srv_cbs = {srv_on_upgrade, srv_on_open, srv_on_message, srv_on_close,
+                                     NULL};
+
+/* ---- client side --------------------------------------------------------------------------- */
+
+typedef struct {
+    int opened, closed, code, got, want;
+    char proto[32];
+    char reason[128];
+    int http_status;
+    size_t next_size;
+    const size_t *sizes;
+    size_t nsizes, idx;
+    char *expect;
+    bool close_after;
+    char cn[64];
+    int cn_rc;
+} cli_state_t;
+
+static char *pattern(size_t n)
+{
+    char *p = malloc(n + 1);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (char)('A' + (i * 7) % 26);
+    p[n] = 0;
+    return p;
+}
+
+static void cli_send_next(lw_conn_t *c, cli_state_t *st)
+{
+    free(st->expect);
+    st->expect = NULL;
+    if (st->idx == st->nsizes) {
+        if (st->close_after) LW_CHECK_INT(lw_ws_close(c, 1000, "done"), 0);
+        return;
+    }
+    size_t n = st->sizes[st->idx++];
+    st->expect = pattern(n);
+    st->next_size = n;
+    LW_CHECK_INT(lw_ws_send_text(c, st->expect, n), 0);
+}
+
+static void cli_on_open(lw_conn_t *c, lw_str_t proto)
+{
+    cli_state_t *st = lw_conn_data(c);
+    st->opened++;
+    snprintf(st->proto, sizeof st->proto, "%.*s", LW_STR_FMT(proto));
+    st->cn_rc = lw_conn_peer_cn(c, st->cn, sizeof st->cn);
+    if (st->nsizes) cli_send_next(c, st);
+}
+
+static void cli_on_message(lw_conn_t *c, lw_str_t data, bool binary)
+{
+    cli_state_t *st = lw_conn_data(c);
+    st->got++;
+    LW_CHECK(!binary);
+    if (st->expect)
+        LW_CHECK(data.len == st->next_size && memcmp(data.p, st->expect, data.len) == 0);
+    cli_send_next(c, st);
+}
+
+static void cli_on_close(lw_conn_t *c, int code, lw_str_t reason)
+{
+    cli_state_t *st = lw_conn_data(c);
+    st->closed++;
+    st->code = code;
+    st->http_status = lw_conn_http_status(c);
+    snprintf(st->reason, sizeof st->reason, "%.*s", LW_STR_FMT(reason));
+    free(st->expect);
+    st->expect = NULL;
+}
+
+static const lw_net_cbs_t cli_cbs = {NULL, cli_on_open, cli_on_message, cli_on_close, NULL};
+
+/* Runs the loop until *flag reaches want (bounded by the test alarm). */
+static void run_until(int *flag, int want)
+{
+    while (*flag < want)
+        uv_run(&uvl, UV_RUN_ONCE);
+}
+
+static lw_conn_t *dial(const char *url, cli_state_t *st, lw_tls_t *tls)
+{
+    static const char *protos[] = {"ocpp2.0.1", "ocpp1.6"};
+    lw_client_config_t cc = {
+        .url = url, .protocols = protos, .nprotocols = 2, .tls = tls, .max_message = 2 << 20};
+    if (strstr(url, "CP%201")) cc.authorization = "Basic Q1AxOnNlY3JldA==";
+    lw_conn_t *c = NULL;
+    LW_CHECK_INT(lw_ws_connect(nl, &cc, &cli_cbs, st, &c), 0);
+    return c;
+}
+
+static lw_server_t *start_server(lw_tls_t *tls, uint32_t ping_ms, uint32_t pong_ms)
+{
+    lw_server_config_t sc = {.host = "127.0.0.1",
+                             .port = 0,
+                             .tls = tls,
+                             .max_message = 2 << 20,
+                             .ping_interval_ms = ping_ms,
+                             .pong_timeout_ms = pong_ms};
+    lw_server_t *s = NULL;
+    LW_CHECK_INT(lw_server_start(nl, &sc, &srv_cbs, NULL, &s), 0);
+    LW_CHECK(lw_server_port(s) > 0);
+    return s;
+}
+
+LW_TEST(echo_many_sizes_and_close)
+{
+    memset(&S, 0, sizeof S);
+    uv_timer_init(&uvl, &S.defer_timer);
+    lw_server_t *s = start_server(NULL, 0, 0);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/CP%%201", lw_server_port(s));
+    static const size_t sizes[] = {1, 2, 125, 126, 127, 1000, 65535, 65536, 70000, 1 << 20};
+    cli_state_t st = {
+        .sizes = sizes, .nsizes = sizeof sizes / sizeof sizes[0], .close_after = true};
+    dial(url, &st, NULL);
+    run_until(&st.closed, 1);
+    LW_CHECK_INT(st.opened, 1);
+    LW_CHECK_STR(st.proto, "ocpp1.6");
+    LW_CHECK_INT(st.got, (int)(sizeof sizes / sizeof sizes[0]));
+    LW_CHECK_INT(st.code, 1000);
+    LW_CHECK_STR(st.reason, "done");
+    run_until(&S.closed, 1);
+    LW_CHECK_INT(S.opened, 1);
+    LW_CHECK_INT(S.last_code, 1000); /* the client's code, echoed */
+    LW_CHECK_STR(S.target, "/ocpp/CP 1");
+    LW_CHECK_INT(S.cn_rc, LW_ENOTFOUND);
+
+    /* server-initiated close with 1008 */
+    cli_state_t st2 = {0};
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/x", lw_server_port(s));
+    lw_conn_t *c = dial(url, &st2, NULL);
+    run_until(&st2.opened, 1);
+    LW_CHECK_INT(lw_ws_send_text(c, "close:1008", 10), 0);
+    run_until(&st2.closed, 1);
+    LW_CHECK_INT(st2.code, 1008);
+    LW_CHECK_STR(st2.reason, "server says bye");
+    run_until(&S.closed, 2);
+    LW_CHECK_INT(S.last_code, 1008);
+
+    /* asynchronous decision */
+    cli_state_t st3 = {.close_after = true};
+    static const size_t one[] = {5};
+    st3.sizes = one;
+    st3.nsizes = 1;
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/async", lw_server_port(s));
+    dial(url, &st3, NULL);
+    run_until(&st3.closed, 1);
+    LW_CHECK_INT(st3.opened, 1);
+    LW_CHECK_INT(st3.got, 1);
+    LW_CHECK_INT(st3.code, 1000);
+
+    /* rejection with 401 */
+    cli_state_t st4 = {0};
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/deny", lw_server_port(s));
+    dial(url, &st4, NULL);
+    run_until(&st4.closed, 1);
+    LW_CHECK_INT(st4.opened, 0);
+    LW_CHECK_INT(st4.code, 1006);
+    LW_CHECK_INT(st4.http_status, 401);
+
+    /* connection refused: on_close still fires once */
+    cli_state_t st5 = {0};
+    lw_server_close(s);
+    dial(url, &st5, NULL);
+    run_until(&st5.closed, 1);
+    LW_CHECK_INT(st5.code, 1006);
+    LW_CHECK(strstr(st5.reason, "connect failed") != NULL);
+    uv_close((uv_handle_t *)&S.defer_timer, NULL);
+    uv_run(&uvl, UV_RUN_NOWAIT); /* S is reused: let the close finish */
+}
+
+LW_TEST(ping_timeout_closes_silent_peer)
+{
+    memset(&S, 0, sizeof S);
+    lw_server_t *s = start_server(NULL, 50, 1000);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/silent", lw_server_port(s));
+    static const char *protos[] = {"ocpp1.6"};
+    cli_state_t silent = {0}, healthy = {0};
+    lw_client_config_t cc = {
+        .url = url, .protocols = protos, .nprotocols = 1, .no_auto_pong = true};
+    lw_conn_t *c1;
+    LW_CHECK_INT(lw_ws_connect(nl, &cc, &cli_cbs, &silent, &c1), 0);
+    cc.no_auto_pong = false;
+    lw_conn_t *c2;
+    LW_CHECK_INT(lw_ws_connect(nl, &cc, &cli_cbs, &healthy, &c2), 0);
+    run_until(&S.closed, 1);
+    LW_CHECK_INT(S.last_code, 1006);
+    LW_CHECK_STR(S.last_reason, "ping timeout");
+    run_until(&silent.closed, 1);
+    LW_CHECK_INT(healthy.closed, 0); /* the one answering pings is still there */
+    LW_CHECK_INT(S.opened, 2);
+    lw_ws_close(c2, 1001, "going");
+    run_until(&healthy.closed, 1);
+    LW_CHECK_INT(healthy.code, 1001);
+    lw_server_close(s);
+}
+
+/* ---- TLS ------------------------------------------------------------------------------------ */
+
+static char tmpdir[64];
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc) printf("  command failed (%d): %s\n", rc, cmd);
+    return rc;
+}
+
+/* CA, server cert (CN=localhost, SAN IP 127.0.0.1), client cert CN=CP001, and a rogue client
+ * cert from another CA; ECDSA P-256. Keys stay in the temp dir. */
+static int make_certs(void)
+{
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/lwtlsXXXXXX");
+    if (!mkdtemp(tmpdir)) return -1;
+    const char *d = tmpdir;
+    const char *q = ">/dev/null 2>&1";
+    if (sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out ca.key %s", d, q) ||
+        sh("cd %s && openssl req -x509 -new -key ca.key -subj /CN=TestCA -days 2 -out ca.pem %s", d,
+           q) ||
+        sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out rca.key %s", d, q) ||
+        sh("cd %s && openssl req -x509 -new -key rca.key -subj /CN=RogueCA -days 2 -out rca.pem %s",
+           d, q) ||
+        sh("cd %s && printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > srv.ext", d))
+        return -1;
+    struct {
+        const char *name, *cn, *ca, *ext;
+    } certs[] = {{"srv", "localhost", "ca", "-extfile srv.ext"},
+                 {"cli", "CP001", "ca", ""},
+                 {"rogue", "CP001", "rca", ""}};
+    for (int i = 0; i < 3; i++)
+        if (sh("cd %s && openssl ecparam -name prime256v1 -genkey -noout -out %s.key %s", d,
+               certs[i].name, q) ||
+            sh("cd %s && openssl req -new -key %s.key -subj /CN=%s -out %s.csr %s", d,
+               certs[i].name, certs[i].cn, certs[i].name, q) ||
+            sh("cd %s && openssl x509 -req -in %s.csr -CA %s.pem -CAkey %s.key -CAcreateserial "
+               "-days 2 %s -out %s.pem %s",
+               d, certs[i].name, certs[i].ca, certs[i].ca, certs[i].ext, certs[i].name, q))
+            return -1;
+    return 0;
+}
+
+static lw_tls_t *client_tls(const char *cert)
+{
+    char ca[128], crt[128], key[128];
+    snprintf(ca, sizeof ca, "%s/ca.pem", tmpdir);
+    snprintf(crt, sizeof crt, "%s/%s.pem", tmpdir, cert ? cert : "");
+    snprintf(key, sizeof key, "%s/%s.key", tmpdir, cert ? cert : "");
+    lw_tls_config_t tc = {.ca_file = ca, .verify = LW_TLS_VERIFY_REQUIRED};
+    if (cert) {
+        tc.cert_file = crt;
+        tc.key_file = key;
+    }
+    int err;
+    lw_tls_t *t = lw_tls_client_new(&tc, &err);
+    LW_CHECK_INT(err, 0);
+    return t;
+}
+
+LW_TEST(tls_and_mutual_tls)
+{
+    if (make_certs()) {
+        LW_FAILF("could not make certificates with openssl");
+        return;
+    }
+    char ca[128], crt[128], key[128];
+    snprintf(ca, sizeof ca, "%s/ca.pem", tmpdir);
+    snprintf(crt, sizeof crt, "%s/srv.pem", tmpdir);
+    snprintf(key, sizeof key, "%s/srv.key", tmpdir);
+    int err;
+    /* server certificate only */
+    lw_tls_config_t tc = {.cert_file = crt, .key_file = key, .verify = LW_TLS_VERIFY_NONE};
+    lw_tls_t *stls = lw_tls_server_new(&tc, &err);
+    LW_CHECK_INT(err, 0);
+    tc.ca_file = ca;
+    tc.verify = LW_TLS_VERIFY_REQUIRED;
+    lw_tls_t *mtls = lw_tls_server_new(&tc, &err);
+    LW_CHECK_INT(err, 0);
+    lw_tls_t *cli_plain = client_tls(NULL), *cli_cert = client_tls("cli"),
+             *cli_rogue = client_tls("rogue");
+    if (!stls || !mtls || !cli_plain || !cli_cert || !cli_rogue) return;
+
+    memset(&S, 0, sizeof S);
+    lw_server_t *s1 = start_server(stls, 0, 0);
+    char url[128];
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d/ocpp/T1", lw_server_port(s1));
+    static const size_t sizes[] = {10, 100000};
+    cli_state_t st = {.sizes = sizes, .nsizes = 2, .close_after = true};
+    dial(url, &st, cli_plain);
+    run_until(&st.closed, 1);
+    LW_CHECK_INT(st.opened, 1);
+    LW_CHECK_INT(st.got, 2);
+    LW_CHECK_INT(st.code, 1000);
+    LW_CHECK_INT(st.cn_rc, 0);
+    LW_CHECK_STR(st.cn, "localhost");
+    LW_CHECK_INT(S.cn_rc, LW_ENOTFOUND); /* no client certificate asked */
+
+    /* mutual TLS: the client certificate's CN reaches on_upgrade */
+    lw_server_t *s2 = start_server(mtls, 0, 0);
+    snprintf(url, sizeof url, "wss://127.0.0.1:%d/ocpp/CP001", lw_server_port(s2));
+    cli_state_t st2 = {.sizes = sizes, .nsizes = 1, .close_after = true};
+    dial(url, &st2, cli_cert);
+    run_until(&st2.closed, 1);
+    LW_CHECK_INT(st2.opened, 1);
+    LW_CHECK_INT(S.cn_rc, 0);
+    LW_CHECK_STR(S.cn, "CP001");
+
+    /* no client certificate, or one from another CA: refused during the TLS handshake */
+    int upgrades = S.upgrades;
+    cli_state_t st3 = {0}, st4 = {0};
+    dial(url, &st3, cli_plain);
+    dial(url, &st4, cli_rogue);
+    run_until(&st3.closed, 1);
+    run_until(&st4.closed, 1);
+    LW_CHECK_INT(st3.opened, 0);
+    LW_CHECK_INT(st4.opened, 0);
+    LW_CHECK_INT(st3.code, 1006);
+    LW_CHECK_INT(S.upgrades, upgrades);
+
+    lw_server_close(s1);
+    lw_server_close(s2);
+    for (int i = 0; i < 50; i++)
+        uv_run(&uvl, UV_RUN_NOWAIT);
+    lw_tls_free(stls);
+    lw_tls_free(mtls);
+    lw_tls_free(cli_plain);
+    lw_tls_free(cli_cert);
+    lw_tls_free(cli_rogue);
+    sh("rm -rf %s", tmpdir);
+}
+
+/* ---- HTTP and SSE ------------------------------------------------------------------------------
+ */
+
+typedef struct {
+    int port;
+    const char *request;
+    char resp[8192];
+    size_t len;
+    int events_before_close; /* SSE: read until this many "data:" lines, then close */
+    int done;
+} raw_client_t;
+
+static void *raw_client(void *arg)
+{
+    raw_client_t *r = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+        (void)!write(fd, r->request, strlen(r->request));
+        for (;;) {
+            ssize_t n = read(fd, r->resp + r->len, sizeof r->resp - 1 - r->len);
+            if (n <= 0) break;
+            r->len += (size_t)n;
+            r->resp[r->len] = 0;
+            if (r->events_before_close) {
+                int k = 0;
+                for (const char *p = r->resp; (p = strstr(p, "data:")); p++)
+                    k++;
+                if (k >= r->events_before_close) break;
+            }
+        }
+    }
+    close(fd);
+    __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static int http_closed, sse_code;
+static lw_conn_t *sse_conn;
+static uv_timer_t sse_timer;
+static int sse_n;
+
+static void on_sse_tick(uv_timer_t *t)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "data: tick %d\n\n", ++sse_n);
+    if (sse_conn) lw_http_stream_write(sse_conn, buf, (size_t)n);
+}
+
+static void http_on_request(lw_conn_t *c, const lw_http_request_t *req)
+{
+    if (lw_str_eq_c(req->target, "/events")) {
+        LW_CHECK_INT(lw_http_stream_start(c, 200, "Content-Type: text/event-stream\r\n"), 0);
+        sse_conn = c;
+        uv_timer_start(&sse_timer, on_sse_tick, 1, 5);
+        return;
+    }
+    char body[256];
+    int n = snprintf(body, sizeof body, "{\"method\":\"%.*s\",\"target\":\"%.*s\",\"body\":%zu}",
+                     LW_STR_FMT(req->method), LW_STR_FMT(req->target), req->body.len);
+    LW_CHECK_INT(lw_http_respond(c, 200, "Content-Type: application/json\r\n", body, (size_t)n), 0);
+}
+
+static void http_on_close(lw_conn_t *c, int code, lw_str_t reason)
+{
+    http_closed++;
+    sse_code = code;
+    if (c == sse_conn) sse_conn = NULL;
+}
+
+static void run_until_done(raw_client_t *r)
+{
+    while (!__atomic_load_n(&r->done, __ATOMIC_SEQ_CST))
+        uv_run(&uvl, UV_RUN_NOWAIT), usleep(1000);
+}
+
+LW_TEST(http_requests_and_sse)
+{
+    lw_net_cbs_t cbs = {.on_request = http_on_request, .on_close = http_on_close};
+    lw_server_config_t sc = {.host = "127.0.0.1", .http_body_max = 100};
+    lw_server_t *s;
+    LW_CHECK_INT(lw_server_start(nl, &sc, &cbs, NULL, &s), 0);
+    uv_timer_init(&uvl, &sse_timer);
+
+    /* two pipelined requests on one keep-alive connection; the second closes */
+    raw_client_t r = {.port = lw_server_port(s),
+                      .request = "POST /api/v1/a HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n"
+                                 "hello"
+                                 "GET /api/v1/b HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"};
+    pthread_t th;
+    pthread_create(&th, NULL, raw_client, &r);
+    run_until_done(&r);
+    pthread_join(th, NULL);
+    LW_CHECK(strstr(r.resp, "{\"method\":\"POST\",\"target\":\"/api/v1/a\",\"body\":5}") != NULL);
+    LW_CHECK(strstr(r.resp, "{\"method\":\"GET\",\"target\":\"/api/v1/b\",\"body\":0}") != NULL);
+    LW_CHECK(strstr(r.resp, "Connection: close") != NULL);
+
+    /* body over the limit → 413; a WebSocket upgrade on an HTTP-only server → 404 */
+    raw_client_t r2 = {.port = lw_server_port(s),
+                       .request = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 101\r\n\r\n"};
+    pthread_create(&th, NULL, raw_client, &r2);
+    run_until_done(&r2);
+    pthread_join(th, NULL);
+    LW_CHECK(strncmp(r2.resp, "HTTP/1.1 413 ", 13) == 0);
+
+    /* SSE: events flow until the client goes away; on_close reports it */
+    raw_client_t r3 = {.port = lw_server_port(s),
+                       .request = "GET /events HTTP/1.1\r\nHost: x\r\n\r\n",
+                       .events_before_close = 3};
+    pthread_create(&th, NULL, raw_client, &r3);
+    run_until_done(&r3);
+    pthread_join(th, NULL);
+    LW_CHECK(strncmp(r3.resp, "HTTP/1.1 200 OK\r\n", 17) == 0);
+    LW_CHECK(strstr(r3.resp, "text/event-stream") != NULL);
+    LW_CHECK(strstr(r3.resp, "data: tick 3") != NULL);
+    run_until(&http_closed, 1);
+    LW_CHECK_INT(sse_code, 1006);
+    uv_timer_stop(&sse_timer);
+    uv_close((uv_handle_t *)&sse_timer, NULL);
+    lw_server_close(s);
+}
+
+/* ---- several loops
+ * -------------------------------------------------------------------------------- */
+
+static int shared_port;
+static pthread_t loop_threads[2];
+
+static int loop_init(lw_net_loop_t *l, int index, void *ud)
+{
+    loop_threads[index] = pthread_self();
+    lw_server_config_t sc = {.host = "127.0.0.1", .port = shared_port, .reuseport = true};
+    lw_server_t *s;
+    return lw_server_start(l, &sc, &srv_cbs, NULL, &s);
+}
+
+static pthread_t posted_on;
+static int posted;
+
+static void posted_fn(void *arg)
+{
+    posted_on = pthread_self();
+    __atomic_store_n(&posted, 1, __ATOMIC_SEQ_CST);
+}
+
+LW_TEST(loops_share_port_and_post)
+{
+    /* find a free port, then bind it twice with SO_REUSEPORT */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    socklen_t al = sizeof a;
+    bind(fd, (struct sockaddr *)&a, sizeof a);
+    getsockname(fd, (struct sockaddr *)&a, &al);
+    shared_port = ntohs(a.sin_port);
+    close(fd);
+    memset(&S, 0, sizeof S);
+    int err;
+    lw_net_threads_t *t = lw_net_threads_start(2, loop_init, NULL, &err);
+    LW_CHECK_INT(err, 0);
+    if (!t) return;
+    LW_CHECK_INT(lw_net_threads_count(t), 2);
+    LW_CHECK_INT(lw_net_loop_post(lw_net_threads_loop(t, 1), posted_fn, NULL), 0);
+    while (!__atomic_load_n(&posted, __ATOMIC_SEQ_CST))
+        usleep(1000);
+    LW_CHECK(pthread_equal(posted_on, loop_threads[1]));
+    /* clients from this thread's loop reach the shared port */
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/multi", shared_port);
+    static const size_t sizes[] = {42};
+    cli_state_t st[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&st[i], 0, sizeof st[i]);
+        st[i].sizes = sizes;
+        st[i].nsizes = 1;
+        st[i].close_after = true;
+        dial(url, &st[i], NULL);
+    }
+    for (int i = 0; i < 4; i++) {
+        run_until(&st[i].closed, 1);
+        LW_CHECK_INT(st[i].got, 1);
+        LW_CHECK_INT(st[i].code, 1000);
+    }
+    lw_net_threads_stop(t);
+}
+
+int main(void)
+{
+    uv_loop_init(&uvl);
+    nl = lw_net_loop_new(&uvl, NULL);
+    LW_RUN(echo_many_sizes_and_close);
+    LW_RUN(ping_timeout_closes_silent_peer);
+    LW_RUN(tls_and_mutual_tls);
+    LW_RUN(http_requests_and_sse);
+    LW_RUN(loops_share_port_and_post);
+    lw_net_loop_free(nl);
+    uv_run(&uvl, UV_RUN_DEFAULT);
+    LW_CHECK_INT(uv_loop_close(&uvl), 0);
+    return lw_test_done();
+}
