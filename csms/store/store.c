@@ -245,10 +245,13 @@ size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
     switch (w->kind) {
     case LW_W_TX_STOP: /* a transaction stops once: any retry is the same stop */
         return (size_t)snprintf((char *)out, 64, "%lld", (long long)w->u.tx_stop.tx_id);
-    case LW_W_TX_EVENT: { /* OCPP 2.0.1 E01: (transactionId, seqNo) identifies the event */
+    case LW_W_TX_EVENT: {
+        /* (transactionId, seqNo) identifies an event. A long transactionId (2.1 allows more
+         * than 2.0.1's 36) is hashed below instead of truncated, so seqNo is never cut off. */
         int n = snprintf((char *)out, 64, "%.*s:%d", LW_STR_FMT(w->u.tx_event.tx_uid),
                          w->u.tx_event.seq_no);
-        return n >= 64 ? 63 : (size_t)n;
+        if (n > 0 && n < 64) return (size_t)n;
+        break;
     }
     case LW_W_TX_START:
     case LW_W_METER_VALUES:
@@ -268,6 +271,9 @@ size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
         h_i64(c, w->u.tx_start.meter_start_wh);
         h_i64(c, w->u.tx_start.at_ms);
         h_i64(c, w->u.tx_start.reservation_id);
+    } else if (w->kind == LW_W_TX_EVENT) {
+        h_str(c, w->u.tx_event.tx_uid);
+        h_i64(c, w->u.tx_event.seq_no);
     } else {
         h_i64(c, w->u.meter.evse_id);
         h_i64(c, w->u.meter.connector_id);

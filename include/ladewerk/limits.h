@@ -46,6 +46,7 @@
 /* errorDescription is "string[255]" in OCPP 2.0.1 / 2.1 Part 4 (CALLERROR); 1.6 sets no
  * bound, we use the same. Writers cut longer text at a UTF-8 boundary. */
 #define LW_RPC_ERROR_DESCRIPTION_MAX 255
+
 /* ---- transport ---------------------------------------------------------------------------- */
 
 /* Largest HTTP request/response head (request line + headers) accepted: a WebSocket upgrade
@@ -84,6 +85,7 @@
 /* Per-loop shared read buffer: one socket read at a time lands here; a connection keeps its
  * own buffer only while a frame or head is partially received. */
 #define LW_NET_READ_BUF 65536
+
 /* ---- store (csms/store) ----------------------------------------------------------------- */
 /* Writes waiting for the writer thread. A commit with synchronous=FULL costs one or two
  * fsyncs (~1-10 ms); at 10k writes/s a 16k queue absorbs more than a second of stalled disk
@@ -103,5 +105,19 @@
 #define LW_STORE_WRITE_BYTES_MAX (2 * LW_FRAME_MAX_CEILING)
 /* Default wait for a lock held by another process (e.g. the CLI writing while serve runs). */
 #define LW_STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
+
+/* ---- csms (csms/session, csms/handlers) ------------------------------------------------------ */
+/* CALLs a station may send while an earlier one still waits for its commit: the session
+ * answers in order. Stations should send one at a time (OCPP-J §4.1.1); 32 absorbs a burst
+ * of retries, and a station beyond it is closed rather than buffered without bound. */
+#define LW_CSMS_INQ_MAX 32
+/* CSMS-initiated CALLs queued per station behind the outstanding one (REST commands,
+ * CertificateSigned); beyond it lw_csms_call's callback reports LW_EBUSY. */
+#define LW_CSMS_CALL_QUEUE_MAX 64
+/* Slots in the per-IP limiter table (upgrades and failed authentications per minute). A
+ * full table evicts the oldest window; 4096 IPs cover a site of NATed chargers many times. */
+#define LW_CSMS_IP_SLOTS 4096
+/* Largest CSR accepted in SignCertificate (the 1.6 and 2.x schemas allow 5500 chars). */
+#define LW_CSMS_CSR_MAX 5500
 
 #endif

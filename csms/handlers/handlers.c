@@ -1,0 +1,700 @@
+/*
+ * handlers/handlers.c — one thin handler per station-initiated action of OCPP 1.6 (with the
+ * Security Whitepaper), 2.0.1 and 2.1. The session has already validated the request
+ * against its schema; a handler reads what it needs, turns it into a store write through
+ * the domain rules, and answers — after the commit for everything it stores, so an
+ * acknowledged message is durable. Every frame (and so every message's full content) is
+ * also in the journal; actions without their own table are kept there.
+ *
+ * Answers are built as JSON text and validated against the response schema by
+ * lw_call_reply before they leave.
+ */
+#include "domain/domain.h"
+#include "session/session.h"
+
+#include "ladewerk/limits.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG "handler"
+
+/* ---- JSON helpers ------------------------------------------------------------------------- */
+
+static const cJSON *jget(const cJSON *o, const char *k)
+{
+    return cJSON_GetObjectItemCaseSensitive(o, k);
+}
+static lw_str_t jstr(const cJSON *o, const char *k)
+{
+    const cJSON *x = jget(o, k);
+    return cJSON_IsString(x) ? lw_str_c(x->valuestring) : LW_STR_NULL;
+}
+static int64_t jint(const cJSON *o, const char *k, int64_t def)
+{
+    const cJSON *x = jget(o, k);
+    return cJSON_IsNumber(x) ? (int64_t)x->valuedouble : def;
+}
+static bool jbool(const cJSON *o, const char *k)
+{
+    return cJSON_IsTrue(jget(o, k));
+}
+static int64_t jtime(const cJSON *o, const char *k, int64_t def)
+{
+    int64_t t;
+    lw_str_t s = jstr(o, k);
+    return s.len && lw_time_parse(s, &t) == 0 ? t : def;
+}
+
+static void now_text(lw_call_t *call, char out[32])
+{
+    lw_time_format(lw_clock_wall(lw_session_clock(call->session)), out, 32);
+}
+
+static void reply_c(lw_call_t *call, const char *json)
+{
+    lw_call_reply(call, json, strlen(json));
+}
+static void reply_buf(lw_call_t *call, lw_buf_t *b)
+{
+    if (!b->data) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    lw_call_reply(call, b->data, b->len);
+}
+
+/* Answer after a plain store commit: {} unless the write failed (then the station retries). */
+static void after_commit_empty(lw_call_t *call)
+{
+    if (call->res.status && call->res.status != LW_ENOTFOUND && call->res.status != LW_EEXISTS) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
+        return;
+    }
+    reply_c(call, "{}");
+}
+
+static bool is16(const lw_call_t *call)
+{
+    return call->version == LW_OCPP_16;
+}
+
+/* ---- BootNotification, Heartbeat, StatusNotification -------------------------------------- */
+
+static void boot_done(lw_call_t *call)
+{
+    if (call->res.status) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
+        return;
+    }
+    lw_reg_status_t reg = (lw_reg_status_t)call->i64;
+    const lw_config_t *cfg = lw_session_config(call->session);
+    char now[32];
+    now_text(call, now);
+    /* OCPP 1.6 §4.2 / 2.0.1 B01.FR.*: interval is the heartbeat interval when Accepted and the
+     * retry interval for Pending / Rejected. */
+    uint32_t interval =
+        reg == LW_REG_ACCEPTED ? cfg->heartbeat_interval_s : cfg->boot_retry_interval_s;
+    lw_buf_printf(&call->tmp, "{\"currentTime\":\"%s\",\"interval\":%u,\"status\":\"%s\"}", now,
+                  interval, lw_reg_status_name(reg));
+    lw_session_set_registration(call->session, reg);
+    lw_log(LW_LOG_INFO, LOG, "station=%.*s event=boot status=%s", LW_STR_FMT(call->station),
+           lw_reg_status_name(reg));
+    reply_buf(call, &call->tmp);
+}
+
+static void h_boot(lw_call_t *call)
+{
+    const cJSON *r = call->req;
+    lw_store_write_t w = {.kind = LW_W_BOOT, .station_id = call->station};
+    w.u.boot.at_ms = call->rx_ms;
+    if (is16(call)) {
+        w.u.boot.vendor = jstr(r, "chargePointVendor");
+        w.u.boot.model = jstr(r, "chargePointModel");
+        w.u.boot.serial = jstr(r, "chargePointSerialNumber");
+        if (!w.u.boot.serial.len) w.u.boot.serial = jstr(r, "chargeBoxSerialNumber");
+        w.u.boot.firmware = jstr(r, "firmwareVersion");
+        w.u.boot.iccid = jstr(r, "iccid");
+        w.u.boot.imsi = jstr(r, "imsi");
+        w.u.boot.meter_type = jstr(r, "meterType");
+        w.u.boot.meter_serial = jstr(r, "meterSerialNumber");
+    } else {
+        const cJSON *cs = jget(r, "chargingStation");
+        w.u.boot.reason = jstr(r, "reason");
+        w.u.boot.vendor = jstr(cs, "vendorName");
+        w.u.boot.model = jstr(cs, "model");
+        w.u.boot.serial = jstr(cs, "serialNumber");
+        w.u.boot.firmware = jstr(cs, "firmwareVersion");
+        const cJSON *modem = jget(cs, "modem");
+        w.u.boot.iccid = jstr(modem, "iccid");
+        w.u.boot.imsi = jstr(modem, "imsi");
+    }
+    char *payload = cJSON_PrintUnformatted(r);
+    w.u.boot.payload = lw_str_c(payload);
+    lw_reg_status_t reg = lw_session_policy(call->session);
+    w.u.boot.answered = reg;
+    call->i64 = reg;
+    lw_call_store(call, &w, boot_done);
+    cJSON_free(payload);
+}
+
+static void h_heartbeat(lw_call_t *call)
+{
+    char now[32], buf[64];
+    now_text(call, now);
+    lw_store_write_t w = {.kind = LW_W_STATION_CONN, .station_id = call->station};
+    w.u.conn.online = true;
+    w.u.conn.at_ms = call->rx_ms;
+    lw_store_submit(lw_session_store(call->session), &w, NULL, NULL); /* last seen, best effort */
+    snprintf(buf, sizeof buf, "{\"currentTime\":\"%s\"}", now);
+    reply_c(call, buf);
+}
+
+static void h_status(lw_call_t *call)
+{
+    const cJSON *r = call->req;
+    lw_store_write_t w = {.kind = LW_W_STATUS, .station_id = call->station};
+    w.u.status.connector_id = (int)jint(r, "connectorId", 0);
+    w.u.status.at_ms = jtime(r, "timestamp", call->rx_ms);
+    if (is16(call)) {
+        w.u.status.status = jstr(r, "status");
+        w.u.status.error_code = jstr(r, "errorCode");
+        w.u.status.info = jstr(r, "info");
+        w.u.status.vendor_id = jstr(r, "vendorId");
+        w.u.status.vendor_error_code = jstr(r, "vendorErrorCode");
+    } else {
+        w.u.status.evse_id = (int)jint(r, "evseId", 0);
+        w.u.status.status = jstr(r, "connectorStatus");
+    }
+    lw_call_store(call, &w, after_commit_empty);
+}
+
+/* ---- Authorize ---------------------------------------------------------------------------- */
+
+/* Appends the idTagInfo (1.6) / idTokenInfo (2.x) object for the looked-up token. */
+static void token_info(lw_call_t *call, lw_buf_t *b)
+{
+    const lw_config_t *cfg = lw_session_config(call->session);
+    int64_t now = lw_clock_wall(lw_session_clock(call->session));
+    const char *st =
+        lw_domain_token_status(call->token_rc, &call->token, now, cfg->unknown_tokens_accept);
+    lw_buf_printf(b, "{\"status\":\"%s\"", st);
+    if (call->token_rc == 0) {
+        char exp[32];
+        if (call->token.expiry_ms > 0) lw_time_format(call->token.expiry_ms, exp, sizeof exp);
+        if (is16(call)) {
+            if (call->token.expiry_ms > 0) lw_buf_printf(b, ",\"expiryDate\":\"%s\"", exp);
+            if (call->token.group_id[0]) {
+                lw_buf_append_c(b, ",\"parentIdTag\":");
+                lw_buf_append_json_str(b, lw_str_c(call->token.group_id));
+            }
+        } else {
+            if (call->token.expiry_ms > 0) lw_buf_printf(b, ",\"cacheExpiryDateTime\":\"%s\"", exp);
+            if (call->token.group_id[0]) {
+                lw_buf_append_c(b, ",\"groupIdToken\":{\"idToken\":");
+                lw_buf_append_json_str(b, lw_str_c(call->token.group_id));
+                lw_buf_append_c(b, ",\"type\":");
+                lw_buf_append_json_str(
+                    b, lw_str_c(call->token.type[0] ? call->token.type : "Central"));
+                lw_buf_putc(b, '}');
+            }
+        }
+    }
+    lw_buf_putc(b, '}');
+}
+
+/* 2.x: the token to look up, or NULL when none is needed (NoAuthorization). */
+static const char *token_of(lw_call_t *call, const cJSON *idtoken)
+{
+    if (!idtoken) return NULL;
+    if (is16(call)) return cJSON_IsString(idtoken) ? idtoken->valuestring : NULL;
+    lw_str_t type = jstr(idtoken, "type");
+    if (lw_str_eq_c(type, "NoAuthorization")) return NULL;
+    const cJSON *t = jget(idtoken, "idToken");
+    return cJSON_IsString(t) ? t->valuestring : NULL;
+}
+
+static void authorize_done(lw_call_t *call)
+{
+    lw_buf_append_c(&call->tmp, is16(call) ? "{\"idTagInfo\":" : "{\"idTokenInfo\":");
+    token_info(call, &call->tmp);
+    lw_buf_putc(&call->tmp, '}');
+    reply_buf(call, &call->tmp);
+}
+
+static void h_authorize(lw_call_t *call)
+{
+    const cJSON *tok = is16(call) ? jget(call->req, "idTag") : jget(call->req, "idToken");
+    const char *t = token_of(call, tok);
+    if (!t) {
+        call->token_rc = 0; /* NoAuthorization: nothing to check */
+        memset(&call->token, 0, sizeof call->token);
+        call->token.status = LW_TOKEN_ACCEPTED;
+        authorize_done(call);
+        return;
+    }
+    lw_call_token_lookup(call, t, authorize_done);
+}
+
+/* ---- 1.6 transactions --------------------------------------------------------------------- */
+
+static void start_done(lw_call_t *call)
+{
+    if (call->res.status) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
+        return;
+    }
+    /* A retry gets the first answer's idTagInfo and the same transactionId. */
+    lw_str_t info =
+        call->res.duplicate && call->res.answer.len ? call->res.answer : lw_buf_view(&call->tmp);
+    char *copy = lw_str_dup(info);
+    lw_buf_reset(&call->tmp);
+    lw_buf_printf(&call->tmp, "{\"idTagInfo\":%s,\"transactionId\":%lld}", copy ? copy : "{}",
+                  (long long)call->res.tx_id);
+    free(copy);
+    reply_buf(call, &call->tmp);
+}
+
+static void start_looked_up(lw_call_t *call)
+{
+    const cJSON *r = call->req;
+    token_info(call, &call->tmp); /* the idTagInfo, kept with the transaction */
+    lw_store_write_t w = {.kind = LW_W_TX_START, .station_id = call->station};
+    w.u.tx_start.connector_id = (int)jint(r, "connectorId", 0);
+    w.u.tx_start.id_tag = jstr(r, "idTag");
+    w.u.tx_start.meter_start_wh = jint(r, "meterStart", 0);
+    w.u.tx_start.at_ms = jtime(r, "timestamp", call->rx_ms);
+    w.u.tx_start.reservation_id = (int)jint(r, "reservationId", -1);
+    w.u.tx_start.answer = lw_buf_view(&call->tmp);
+    lw_call_store(call, &w, start_done);
+}
+
+static void h_start16(lw_call_t *call)
+{
+    lw_call_token_lookup(call, jstr(call->req, "idTag").p, start_looked_up);
+}
+
+static void stop_done(lw_call_t *call)
+{
+    /* A StopTransaction is always acknowledged, also for an unknown or -1 transaction: it
+     * is in the journal for reconciliation. Only a failed commit makes the station retry. */
+    if (call->res.status && call->res.status != LW_ENOTFOUND) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
+        return;
+    }
+    if (call->res.status == LW_ENOTFOUND)
+        lw_log(LW_LOG_WARN, LOG, "station=%.*s event=stop_unknown_transaction tx=%lld",
+               LW_STR_FMT(call->station), (long long)jint(call->req, "transactionId", 0));
+    if (call->res.duplicate && call->res.answer.len) {
+        lw_call_reply(call, call->res.answer.p, call->res.answer.len);
+        return;
+    }
+    reply_buf(call, &call->tmp);
+}
+
+static void stop_looked_up(lw_call_t *call)
+{
+    const cJSON *r = call->req;
+    lw_buf_reset(&call->tmp);
+    if (jget(r, "idTag")) {
+        lw_buf_append_c(&call->tmp, "{\"idTagInfo\":");
+        token_info(call, &call->tmp);
+        lw_buf_putc(&call->tmp, '}');
+    } else {
+        lw_buf_append_c(&call->tmp, "{}");
+    }
+    lw_arena_t arena;
+    lw_arena_init(&arena, 0);
+    lw_meter_value_t *vals = NULL;
+    size_t n = 0;
+    if (lw_domain_meter_values(jget(r, "transactionData"), call->version, &arena, &vals, &n)) {
+        lw_arena_free(&arena);
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
+        return;
+    }
+    lw_store_write_t w = {.kind = LW_W_TX_STOP, .station_id = call->station};
+    w.u.tx_stop.tx_id = jint(r, "transactionId", -1);
+    w.u.tx_stop.id_tag = jstr(r, "idTag");
+    w.u.tx_stop.meter_stop_wh = jint(r, "meterStop", 0);
+    w.u.tx_stop.at_ms = jtime(r, "timestamp", call->rx_ms);
+    w.u.tx_stop.reason = jstr(r, "reason");
+    w.u.tx_stop.values = vals;
+    w.u.tx_stop.n_values = n;
+    w.u.tx_stop.answer = lw_buf_view(&call->tmp);
+    lw_call_store(call, &w, stop_done);
+    lw_arena_free(&arena);
+}
+
+static void h_stop16(lw_call_t *call)
+{
+    lw_str_t tag = jstr(call->req, "idTag");
+    if (tag.len)
+        lw_call_token_lookup(call, tag.p, stop_looked_up);
+    else
+        stop_looked_up(call);
+}
+
+/* ---- MeterValues (all versions) ----------------------------------------------------------- */
+
+static void h_meter_values(lw_call_t *call)
+{
+    const cJSON *r = call->req;
+    lw_arena_t arena;
+    lw_arena_init(&arena, 0);
+    lw_meter_value_t *vals = NULL;
+    size_t n = 0;
+    if (lw_domain_meter_values(jget(r, "meterValue"), call->version, &arena, &vals, &n)) {
+        lw_arena_free(&arena);
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
+        return;
+    }
+    lw_store_write_t w = {.kind = LW_W_METER_VALUES, .station_id = call->station};
+    if (is16(call)) {
+        w.u.meter.connector_id = (int)jint(r, "connectorId", 0);
+        w.u.meter.tx_id = jint(r, "transactionId", 0);
+    } else {
+        w.u.meter.evse_id = (int)jint(r, "evseId", 0);
+    }
+    w.u.meter.values = vals;
+    w.u.meter.n_values = n;
+    lw_call_store(call, &w, after_commit_empty);
+    lw_arena_free(&arena);
+}
+
+/* ---- 2.x TransactionEvent ----------------------------------------------------------------- */
+
+static void txe_done(lw_call_t *call)
+{
+    if (call->res.status && call->res.status != LW_ENOTFOUND) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
+        return;
+    }
+    if (call->res.duplicate && call->res.answer.len) {
+        lw_call_reply(call, call->res.answer.p, call->res.answer.len);
+        return;
+    }
+    reply_buf(call, &call->tmp);
+}
+
+static void txe_looked_up(lw_call_t *call)
+{
+    const cJSON *r = call->req;
+    const cJSON *info = jget(r, "transactionInfo");
+    const cJSON *evse = jget(r, "evse");
+    const cJSON *tok = jget(r, "idToken");
+    lw_buf_reset(&call->tmp);
+    /* 2.0.1 E01.FR.* / C: idTokenInfo answers a TransactionEvent that carries an idToken. */
+    if (tok && token_of(call, tok)) {
+        lw_buf_append_c(&call->tmp, "{\"idTokenInfo\":");
+        token_info(call, &call->tmp);
+        lw_buf_putc(&call->tmp, '}');
+    } else {
+        lw_buf_append_c(&call->tmp, "{}");
+    }
+    lw_arena_t arena;
+    lw_arena_init(&arena, 0);
+    lw_meter_value_t *vals = NULL;
+    size_t n = 0;
+    if (lw_domain_meter_values(jget(r, "meterValue"), call->version, &arena, &vals, &n)) {
+        lw_arena_free(&arena);
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
+        return;
+    }
+    lw_store_write_t w = {.kind = LW_W_TX_EVENT, .station_id = call->station};
+    w.u.tx_event.tx_uid = jstr(info, "transactionId");
+    w.u.tx_event.event_type = jstr(r, "eventType");
+    w.u.tx_event.seq_no = (int)jint(r, "seqNo", 0);
+    w.u.tx_event.at_ms = jtime(r, "timestamp", call->rx_ms);
+    w.u.tx_event.trigger_reason = jstr(r, "triggerReason");
+    w.u.tx_event.offline = jbool(r, "offline");
+    w.u.tx_event.evse_id = (int)jint(evse, "id", 0);
+    w.u.tx_event.connector_id = (int)jint(evse, "connectorId", 0);
+    w.u.tx_event.id_token = jstr(tok, "idToken");
+    w.u.tx_event.id_token_type = jstr(tok, "type");
+    w.u.tx_event.charging_state = jstr(info, "chargingState");
+    w.u.tx_event.stopped_reason = jstr(info, "stoppedReason");
+    w.u.tx_event.reservation_id = (int)jint(r, "reservationId", -1);
+    w.u.tx_event.remote_start_id = (int)jint(info, "remoteStartId", -1);
+    w.u.tx_event.values = vals;
+    w.u.tx_event.n_values = n;
+    w.u.tx_event.answer = lw_buf_view(&call->tmp);
+    lw_call_store(call, &w, txe_done);
+    lw_arena_free(&arena);
+}
+
+static void h_tx_event(lw_call_t *call)
+{
+    const char *t = token_of(call, jget(call->req, "idToken"));
+    if (t)
+        lw_call_token_lookup(call, t, txe_looked_up);
+    else
+        txe_looked_up(call);
+}
+
+/* ---- notifications with their own tables -------------------------------------------------- */
+
+static void fw_status(lw_call_t *call, const char *what)
+{
+    lw_store_write_t w = {.kind = LW_W_FW_STATUS, .station_id = call->station};
+    w.u.fw_status.what = lw_str_c(what);
+    w.u.fw_status.status = jstr(call->req, "status");
+    w.u.fw_status.request_id = (int)jint(call->req, "requestId", -1);
+    w.u.fw_status.at_ms = call->rx_ms;
+    lw_call_store(call, &w, after_commit_empty);
+}
+static void h_fw_status(lw_call_t *call)
+{
+    fw_status(call, "firmware");
+}
+static void h_diag_status(lw_call_t *call)
+{
+    fw_status(call, "diagnostics");
+}
+static void h_log_status(lw_call_t *call)
+{
+    fw_status(call, "log");
+}
+static void h_publish_status(lw_call_t *call)
+{
+    fw_status(call, "publish");
+}
+
+static void h_security_event(lw_call_t *call)
+{
+    lw_store_write_t w = {.kind = LW_W_SECURITY_EVENT, .station_id = call->station};
+    w.u.security.type = jstr(call->req, "type");
+    w.u.security.tech_info = jstr(call->req, "techInfo");
+    w.u.security.at_ms = jtime(call->req, "timestamp", call->rx_ms);
+    lw_call_store(call, &w, after_commit_empty);
+}
+
+static void dt_done(lw_call_t *call)
+{
+    if (call->res.status) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
+        return;
+    }
+    /* No vendor extension is installed: the spec's answer is UnknownVendorId (1.6 §4.3,
+     * 2.0.1 P01.FR.*); the data is stored. */
+    reply_c(call, "{\"status\":\"UnknownVendorId\"}");
+}
+
+static void h_data_transfer(lw_call_t *call)
+{
+    lw_store_write_t w = {.kind = LW_W_DATA_TRANSFER, .station_id = call->station};
+    w.u.data_transfer.vendor_id = jstr(call->req, "vendorId");
+    w.u.data_transfer.message_id = jstr(call->req, "messageId");
+    char *data = NULL;
+    const cJSON *d = jget(call->req, "data");
+    if (cJSON_IsString(d))
+        w.u.data_transfer.data = lw_str_c(d->valuestring);
+    else if (d && (data = cJSON_PrintUnformatted(d)))
+        w.u.data_transfer.data = lw_str_c(data);
+    w.u.data_transfer.inbound = true;
+    w.u.data_transfer.at_ms = call->rx_ms;
+    lw_call_store(call, &w, dt_done);
+    cJSON_free(data);
+}
+
+/* ---- SignCertificate ---------------------------------------------------------------------- */
+
+typedef struct {
+    char station[LW_STATION_ID_MAX + 1];
+} signed_ctx_t;
+
+static void cert_signed_done(void *ud, int status, lw_str_t payload, lw_str_t code, lw_str_t desc)
+{
+    signed_ctx_t *sc = ud;
+    lw_log(status ? LW_LOG_WARN : LW_LOG_INFO, LOG,
+           "station=%s event=certificate_signed status=%s answer=%.*s%.*s", sc->station,
+           lw_err_name(status), LW_STR_FMT(payload), LW_STR_FMT(code));
+    (void)desc;
+    free(sc);
+}
+
+static void h_sign_certificate(lw_call_t *call)
+{
+    const lw_config_t *cfg = lw_session_config(call->session);
+    lw_str_t csr = jstr(call->req, "csr");
+    char type[64]; /* copied: the request is freed with the answer */
+    snprintf(type, sizeof type, "%.*s", LW_STR_FMT(jstr(call->req, "certificateType")));
+    lw_buf_t pem;
+    lw_buf_init(&pem, 20000);
+    char why[128] = "no CA configured (ca-cert, ca-key)";
+    int rc = LW_ENOTSUP;
+    char sid[LW_STATION_ID_MAX + 1];
+    snprintf(sid, sizeof sid, "%.*s", LW_STR_FMT(call->station));
+    if (cfg->ca_cert[0] && csr.len <= LW_CSMS_CSR_MAX)
+        rc = lw_domain_sign_csr(cfg->ca_cert, cfg->ca_key, csr.p, sid, (int)cfg->cert_days, &pem,
+                                why, sizeof why);
+    lw_store_write_t w = {.kind = LW_W_SECURITY_EVENT, .station_id = call->station};
+    w.u.security.type = LW_STR("SignCertificateRequest");
+    w.u.security.tech_info = lw_str_c(rc ? why : "CSR signed");
+    w.u.security.at_ms = call->rx_ms;
+    lw_store_submit(lw_session_store(call->session), &w, NULL, NULL);
+    lw_session_t *s = call->session;
+    /* Answer first (A02/A03: Accepted means the CSR will be processed), then send the
+     * CertificateSigned CALL. */
+    reply_c(call, rc ? "{\"status\":\"Rejected\"}" : "{\"status\":\"Accepted\"}");
+    if (rc) {
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=sign_certificate_rejected reason=\"%s\"", sid,
+               why);
+        lw_buf_free(&pem);
+        return;
+    }
+    lw_buf_t payload;
+    lw_buf_init(&payload, 40000);
+    lw_buf_append_c(&payload, "{\"certificateChain\":");
+    lw_buf_append_json_str(&payload, lw_buf_view(&pem));
+    if (type[0]) {
+        lw_buf_append_c(&payload, ",\"certificateType\":");
+        lw_buf_append_json_str(&payload, lw_str_c(type));
+    }
+    lw_buf_putc(&payload, '}');
+    lw_buf_cstr(&payload);
+    signed_ctx_t *sc = calloc(1, sizeof *sc);
+    if (sc) {
+        snprintf(sc->station, sizeof sc->station, "%s", sid);
+        int crc = payload.data
+                      ? lw_session_call(s, "CertificateSigned", payload.data, cert_signed_done, sc)
+                      : LW_ENOMEM;
+        if (crc) {
+            lw_log(LW_LOG_WARN, LOG, "station=%s event=certificate_signed_not_sent err=%s", sid,
+                   lw_err_name(crc));
+            free(sc);
+        }
+    }
+    lw_buf_free(&payload);
+    lw_buf_free(&pem);
+}
+
+/* ---- actions answered from their request alone (content kept in the journal) -------------- */
+
+static void h_empty(lw_call_t *call)
+{
+    /* NotifyReport, NotifyEvent, NotifyMonitoringReport, NotifyChargingLimit,
+     * ClearedChargingLimit, NotifyCustomerInformation, NotifyDisplayMessages,
+     * ReservationStatusUpdate, ReportChargingProfiles, 2.1 NotifyDER*, BatterySwap,
+     * NotifyPriorityCharging, NotifySettlement, ReportDERControl, ClosePeriodicEventStream:
+     * their responses carry no required field; the request is in the journal. */
+    reply_c(call, "{}");
+}
+
+static void h_status_only(lw_call_t *call, const char *status)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "{\"status\":\"%s\"}", status);
+    reply_c(call, buf);
+}
+/* No ISO 15118 contract-certificate service is configured: Failed (2.0.1 M02/M03). */
+static void h_get_15118(lw_call_t *call)
+{
+    reply_c(call, "{\"status\":\"Failed\",\"exiResponse\":\"\"}");
+}
+/* No OCSP responder is configured: Failed (2.0.1 M06). */
+static void h_get_cert_status(lw_call_t *call)
+{
+    h_status_only(call, "Failed");
+}
+/* No smart-charging service computes schedules: the needs are stored, no schedule follows
+ * (2.0.1 K15: Rejected = "no charging schedule will be provided"). */
+static void h_ev_needs(lw_call_t *call)
+{
+    h_status_only(call, "Rejected");
+}
+static void h_ev_schedule(lw_call_t *call)
+{
+    h_status_only(call, "Accepted");
+}
+static void h_open_stream(lw_call_t *call)
+{
+    h_status_only(call, "Accepted"); /* SEND messages of the stream are validated and kept */
+}
+static void h_pull_schedule(lw_call_t *call)
+{
+    h_status_only(call, "Rejected"); /* no dynamic schedule is kept for the station */
+}
+static void h_vat(lw_call_t *call)
+{
+    /* No VAT validation service is configured. */
+    lw_buf_append_c(&call->tmp, "{\"vatNumber\":");
+    lw_buf_append_json_str(&call->tmp, jstr(call->req, "vatNumber"));
+    if (jget(call->req, "evseId"))
+        lw_buf_printf(&call->tmp, ",\"evseId\":%lld", (long long)jint(call->req, "evseId", 0));
+    lw_buf_append_c(&call->tmp, ",\"status\":\"Rejected\"}");
+    reply_buf(call, &call->tmp);
+}
+static void h_cert_chain_status(lw_call_t *call)
+{
+    /* No OCSP/CRL service: every certificate asked about is answered Failed. */
+    char now[32];
+    now_text(call, now);
+    lw_buf_append_c(&call->tmp, "{\"certificateStatus\":[");
+    const cJSON *it;
+    int i = 0;
+    cJSON_ArrayForEach(it, jget(call->req, "certificateStatusRequests"))
+    {
+        char *hash = cJSON_PrintUnformatted(jget(it, "certificateHashData"));
+        lw_buf_printf(&call->tmp, "%s{\"certificateHashData\":%s,\"source\":", i++ ? "," : "",
+                      hash ? hash : "{}");
+        lw_buf_append_json_str(&call->tmp, jstr(it, "source"));
+        lw_buf_printf(&call->tmp, ",\"status\":\"Failed\",\"nextUpdate\":\"%s\"}", now);
+        cJSON_free(hash);
+    }
+    lw_buf_append_c(&call->tmp, "]}");
+    reply_buf(call, &call->tmp);
+}
+
+/* ---- dispatch ----------------------------------------------------------------------------- */
+
+typedef struct {
+    const char *action;
+    unsigned versions; /* bit per lw_ocpp_version_t */
+    void (*fn)(lw_call_t *call);
+} route_t;
+
+#define V16  (1u << LW_OCPP_16)
+#define V2X  ((1u << LW_OCPP_201) | (1u << LW_OCPP_21))
+#define VALL (V16 | V2X)
+#define V21  (1u << LW_OCPP_21)
+
+static const route_t routes[] = {
+    {"BootNotification", VALL, h_boot},
+    {"Heartbeat", VALL, h_heartbeat},
+    {"StatusNotification", VALL, h_status},
+    {"Authorize", VALL, h_authorize},
+    {"StartTransaction", V16, h_start16},
+    {"StopTransaction", V16, h_stop16},
+    {"MeterValues", VALL, h_meter_values},
+    {"TransactionEvent", V2X, h_tx_event},
+    {"DataTransfer", VALL, h_data_transfer},
+    {"FirmwareStatusNotification", VALL, h_fw_status},
+    {"SignedFirmwareStatusNotification", V16, h_fw_status},
+    {"DiagnosticsStatusNotification", V16, h_diag_status},
+    {"LogStatusNotification", VALL, h_log_status},
+    {"PublishFirmwareStatusNotification", V2X, h_publish_status},
+    {"SecurityEventNotification", VALL, h_security_event},
+    {"SignCertificate", VALL, h_sign_certificate},
+    {"Get15118EVCertificate", V2X, h_get_15118},
+    {"GetCertificateStatus", V2X, h_get_cert_status},
+    {"GetCertificateChainStatus", V21, h_cert_chain_status},
+    {"NotifyEVChargingNeeds", V2X, h_ev_needs},
+    {"NotifyEVChargingSchedule", V2X, h_ev_schedule},
+    {"OpenPeriodicEventStream", V21, h_open_stream},
+    {"PullDynamicScheduleUpdate", V21, h_pull_schedule},
+    {"VatNumberValidation", V21, h_vat},
+};
+
+void lw_handle_call(lw_call_t *call)
+{
+    const char *name = call->action->name;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if ((routes[i].versions & (1u << call->version)) && !strcmp(routes[i].action, name)) {
+            routes[i].fn(call);
+            return;
+        }
+    /* Every other station-initiated action: a notification whose response has no required
+     * field (checked: lw_call_reply validates "{}" against the response schema, and a unit
+     * test walks every action of every version). */
+    h_empty(call);
+}

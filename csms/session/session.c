@@ -1,0 +1,1303 @@
+/*
+ * session/session.c — the station side of `ladewerk serve`: listener loops, the WebSocket
+ * upgrade (station id, subprotocol, security profile, per-IP limits), one session per
+ * station (RPC state, ordered handling of incoming CALLs, the queue of CSMS-initiated CALLs,
+ * the message journal), the registry of online stations and the graceful stop.
+ *
+ * Threads. Sessions live on the loop that accepted them and are touched only there. Store
+ * completions run on the store's writer thread and come back with lw_net_loop_post();
+ * blocking reads (credentials, id tokens) run on libuv's thread pool (uv_queue_work). A
+ * session is freed on its loop once it is closed and nothing it started is still running
+ * (refs == 0).
+ */
+#include "session/session.h"
+
+#include "ladewerk/limits.h"
+#include "ladewerk/net.h"
+#include "ladewerk/rpc.h"
+
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define LOG "session"
+
+typedef struct loop_ctx loop_ctx_t;
+
+typedef struct inframe {
+    struct inframe *next;
+    size_t len;
+    char data[];
+} inframe_t;
+
+typedef struct outcall {
+    struct outcall *next;
+    lw_csms_t *csms;
+    char station[LW_STATION_ID_MAX + 1];
+    char action[LW_ACTION_MAX + 1];
+    char *payload;
+    lw_csms_call_cb cb;
+    void *ud;
+    struct loop_ctx *on; /* the loop it was posted to */
+} outcall_t;
+
+struct lw_session {
+    lw_csms_t *csms;
+    loop_ctx_t *lc;
+    lw_conn_t *conn; /* NULL once closed */
+    uint64_t serial;
+    char id[LW_STATION_ID_MAX + 1];
+    char ip[64];
+    lw_ocpp_version_t version;
+    lw_rpc_peer_t rpc;
+    int refs;
+    bool closed;
+    lw_reg_status_t policy; /* the store's registration status */
+    bool accepted;          /* registration as last answered */
+    uint32_t bad;
+    lw_call_t *cur; /* the incoming CALL being handled */
+    inframe_t *inq, *inq_tail;
+    size_t inq_len;
+    outcall_t *outq, *outq_tail;
+    size_t outq_len;
+    outcall_t *out_active;
+    lw_session_t *next, *prev; /* loop list */
+};
+
+struct loop_ctx {
+    lw_csms_t *csms;
+    lw_net_loop_t *loop;
+    lw_server_t *server;
+    uv_timer_t tick;
+    int index;
+    lw_session_t *sessions;
+};
+
+typedef struct reg_entry {
+    struct reg_entry *next;
+    char id[LW_STATION_ID_MAX + 1];
+    uint64_t serial;
+    loop_ctx_t *lc;
+    lw_ocpp_version_t version;
+} reg_entry_t;
+
+#define REG_BUCKETS 4096
+
+typedef struct ip_slot {
+    char ip[64];
+    int64_t window; /* minute index */
+    uint32_t upgrades, failures;
+} ip_slot_t;
+
+struct lw_csms {
+    lw_config_t cfg;
+    lw_store_t *store;
+    const lw_clock_t *clock;
+    lw_tls_t *tls;
+    lw_net_threads_t *threads;
+    int nloops;
+    loop_ctx_t **loops;
+    atomic_int port;
+    atomic_bool draining;
+    atomic_int inflight; /* answers waiting on a commit or read, outgoing calls */
+    atomic_uint_fast64_t next_serial;
+    pthread_mutex_t reg_mu;
+    reg_entry_t *reg[REG_BUCKETS];
+    pthread_mutex_t ip_mu;
+    ip_slot_t *ips;
+    pthread_mutex_t post_mu; /* guards loops_alive: no post to a loop that is being freed */
+    bool loops_alive;
+    int64_t last_prune_ms;
+};
+
+/* ---- small helpers ------------------------------------------------------------------------ */
+
+static uint32_t hash_str(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h;
+}
+
+static int64_t now_ms(lw_csms_t *c)
+{
+    return lw_clock_wall(c->clock);
+}
+
+/* OCPP 2.0.1 Part 2 identifierString (a-z A-Z 0-9 * - _ = : + | @ .), which covers the
+ * 1.6 ids seen in practice; plus '~' (RFC 3986 unreserved). Length 1..48
+ * (SecurityCtrlr.Identity is string[48]). */
+static bool station_id_ok(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > LW_STATION_ID_MAX) return false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = id[i];
+        if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
+            continue;
+        if (!strchr("*-_=:+|@.~", ch)) return false;
+    }
+    return true;
+}
+
+/* Posts fn(arg) to lc's loop unless the loops are stopping. Returns 0 or LW_ECLOSED (fn will
+ * not run). */
+static int csms_post(lw_csms_t *c, loop_ctx_t *lc, void (*fn)(void *), void *arg)
+{
+    int rc = LW_ECLOSED;
+    pthread_mutex_lock(&c->post_mu);
+    if (c->loops_alive) rc = lw_net_loop_post(lc->loop, fn, arg);
+    pthread_mutex_unlock(&c->post_mu);
+    return rc ? LW_ECLOSED : 0;
+}
+
+/* ---- registry ----------------------------------------------------------------------------- */
+
+/* Puts (id -> serial on lc); returns the replaced entry's (serial, lc) in *old (serial 0 if
+ * none). */
+static void reg_put(lw_csms_t *c, const char *id, uint64_t serial, loop_ctx_t *lc,
+                    lw_ocpp_version_t v, uint64_t *old_serial, loop_ctx_t **old_lc)
+{
+    uint32_t b = hash_str(id) % REG_BUCKETS;
+    *old_serial = 0;
+    *old_lc = NULL;
+    pthread_mutex_lock(&c->reg_mu);
+    reg_entry_t *e = c->reg[b];
+    while (e && strcmp(e->id, id))
+        e = e->next;
+    if (!e) {
+        e = calloc(1, sizeof *e);
+        if (e) {
+            snprintf(e->id, sizeof e->id, "%s", id);
+            e->next = c->reg[b];
+            c->reg[b] = e;
+        }
+    } else {
+        *old_serial = e->serial;
+        *old_lc = e->lc;
+    }
+    if (e) {
+        e->serial = serial;
+        e->lc = lc;
+        e->version = v;
+    }
+    pthread_mutex_unlock(&c->reg_mu);
+}
+
+/* Removes id if it still maps to serial. Returns true if it did. */
+static bool reg_remove(lw_csms_t *c, const char *id, uint64_t serial)
+{
+    uint32_t b = hash_str(id) % REG_BUCKETS;
+    bool removed = false;
+    pthread_mutex_lock(&c->reg_mu);
+    for (reg_entry_t **pp = &c->reg[b]; *pp; pp = &(*pp)->next) {
+        if (strcmp((*pp)->id, id)) continue;
+        if ((*pp)->serial == serial) {
+            reg_entry_t *e = *pp;
+            *pp = e->next;
+            free(e);
+            removed = true;
+        }
+        break;
+    }
+    pthread_mutex_unlock(&c->reg_mu);
+    return removed;
+}
+
+static bool reg_get(lw_csms_t *c, const char *id, uint64_t *serial, loop_ctx_t **lc,
+                    lw_ocpp_version_t *v)
+{
+    uint32_t b = hash_str(id) % REG_BUCKETS;
+    bool found = false;
+    pthread_mutex_lock(&c->reg_mu);
+    for (reg_entry_t *e = c->reg[b]; e; e = e->next)
+        if (!strcmp(e->id, id)) {
+            if (serial) *serial = e->serial;
+            if (lc) *lc = e->lc;
+            if (v) *v = e->version;
+            found = true;
+            break;
+        }
+    pthread_mutex_unlock(&c->reg_mu);
+    return found;
+}
+
+bool lw_csms_online(lw_csms_t *c, const char *station_id, lw_ocpp_version_t *version)
+{
+    return reg_get(c, station_id, NULL, NULL, version);
+}
+
+static lw_session_t *loop_find(loop_ctx_t *lc, uint64_t serial)
+{
+    for (lw_session_t *s = lc->sessions; s; s = s->next)
+        if (s->serial == serial) return s;
+    return NULL;
+}
+
+/* ---- per-IP limits ------------------------------------------------------------------------ */
+
+static ip_slot_t *ip_slot(lw_csms_t *c, const char *ip, int64_t minute)
+{
+    uint32_t h = hash_str(ip) % LW_CSMS_IP_SLOTS;
+    ip_slot_t *sl = &c->ips[h];
+    if (strcmp(sl->ip, ip) || sl->window != minute) {
+        /* A different IP in the slot or an old window: start afresh. Collisions can only
+         * make the limit forget, never refuse an innocent IP early. */
+        snprintf(sl->ip, sizeof sl->ip, "%s", ip);
+        sl->window = minute;
+        sl->upgrades = sl->failures = 0;
+    }
+    return sl;
+}
+
+/* Counts an upgrade from ip; false when ip is over a limit. */
+static bool ip_allow_upgrade(lw_csms_t *c, const char *ip)
+{
+    int64_t minute = now_ms(c) / 60000;
+    bool ok = true;
+    pthread_mutex_lock(&c->ip_mu);
+    ip_slot_t *sl = ip_slot(c, ip, minute);
+    sl->upgrades++;
+    if (c->cfg.upgrades_per_ip && sl->upgrades > c->cfg.upgrades_per_ip) ok = false;
+    if (c->cfg.auth_failures_per_ip && sl->failures >= c->cfg.auth_failures_per_ip) ok = false;
+    pthread_mutex_unlock(&c->ip_mu);
+    return ok;
+}
+
+static void ip_auth_failed(lw_csms_t *c, const char *ip)
+{
+    int64_t minute = now_ms(c) / 60000;
+    pthread_mutex_lock(&c->ip_mu);
+    ip_slot(c, ip, minute)->failures++;
+    pthread_mutex_unlock(&c->ip_mu);
+}
+
+/* ---- journal ------------------------------------------------------------------------------ */
+
+static void journal(lw_session_t *s, bool inbound, int type, lw_str_t id, lw_str_t action,
+                    lw_str_t payload)
+{
+    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(s->id)};
+    w.u.journal.inbound = inbound;
+    w.u.journal.msg_type = type;
+    w.u.journal.msg_id = id;
+    w.u.journal.action = action;
+    w.u.journal.payload = payload;
+    w.u.journal.at_ms = now_ms(s->csms);
+    int rc = lw_store_submit(s->csms->store, &w, NULL, NULL);
+    if (rc)
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=journal_dropped err=%s", s->id, lw_err_name(rc));
+}
+
+/* Sends a frame and journals it. */
+static int send_frame(lw_session_t *s, const lw_buf_t *b, int type, lw_str_t id, lw_str_t action,
+                      lw_str_t payload)
+{
+    if (!s->conn) return LW_ECLOSED;
+    int rc = lw_ws_send_text(s->conn, b->data, b->len);
+    if (rc) return rc;
+    lw_rpc_peer_sent(&s->rpc, (lw_rpc_type_t)type);
+    journal(s, false, type, id, action, payload);
+    return 0;
+}
+
+/* ---- session lifetime --------------------------------------------------------------------- */
+
+static void free_call(lw_call_t *call)
+{
+    if (!call) return;
+    cJSON_Delete(call->req);
+    free(call->answer_copy);
+    lw_buf_free(&call->tmp);
+    free(call);
+}
+
+static void maybe_free(lw_session_t *s)
+{
+    if (!s->closed || s->refs > 0) return;
+    while (s->inq) {
+        inframe_t *f = s->inq;
+        s->inq = f->next;
+        free(f);
+    }
+    free(s);
+}
+
+static void bad_message(lw_session_t *s, const char *why)
+{
+    s->bad++;
+    lw_log(LW_LOG_INFO, LOG, "station=%s event=bad_message count=%u reason=\"%s\"", s->id, s->bad,
+           why);
+    if (s->csms->cfg.max_bad_messages && s->bad >= s->csms->cfg.max_bad_messages && s->conn) {
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=close reason=too_many_bad_messages", s->id);
+        lw_ws_close(s->conn, 1008, "too many malformed messages");
+    }
+}
+
+/* ---- incoming CALLs ----------------------------------------------------------------------- */
+
+static void process_frame(lw_session_t *s, const char *data, size_t len);
+
+static void drain_inq(lw_session_t *s)
+{
+    while (!s->closed && !s->cur && s->inq) {
+        inframe_t *f = s->inq;
+        s->inq = f->next;
+        if (!s->inq) s->inq_tail = NULL;
+        s->inq_len--;
+        process_frame(s, f->data, f->len);
+        free(f);
+    }
+}
+
+static void call_done(lw_call_t *call)
+{
+    lw_session_t *s = call->session;
+    if (s->cur == call) s->cur = NULL;
+    free_call(call);
+    drain_inq(s);
+}
+
+static void send_error(lw_session_t *s, lw_str_t id, lw_str_t action, lw_ocpp_err_t code,
+                       const char *desc)
+{
+    lw_buf_t b;
+    lw_buf_init(&b, 4096);
+    if (lw_rpc_write_error(&b, s->version, id, code, lw_str_c(desc), LW_STR_NULL) == 0)
+        send_frame(s, &b, LW_RPC_CALLERROR, id, action, lw_str_c(desc));
+    lw_buf_free(&b);
+}
+
+void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
+{
+    lw_session_t *s = call->session;
+    lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
+    send_error(s, lw_str_c(call->msg_id), lw_str_c(call->action->name), code, description);
+    call_done(call);
+}
+
+void lw_call_reply(lw_call_t *call, const char *json, size_t len)
+{
+    lw_session_t *s = call->session;
+    lw_codec_error_t err;
+    /* Every frame out is validated: an answer that breaks its schema is our bug. */
+    if (lw_codec_validate(call->action->response, json, len, &err)) {
+        char why[512];
+        lw_codec_error_format(&err, s->version, why, sizeof why);
+        lw_log(LW_LOG_ERROR, LOG, "station=%s action=%s event=invalid_answer detail=\"%s\"", s->id,
+               call->action->name, why);
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "the CSMS built an invalid answer");
+        return;
+    }
+    lw_buf_t b;
+    lw_buf_init(&b, s->csms->cfg.max_frame + 256);
+    lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
+    if (lw_rpc_write_result(&b, lw_str_c(call->msg_id), (lw_str_t){json, len}) == 0)
+        send_frame(s, &b, LW_RPC_CALLRESULT, lw_str_c(call->msg_id), lw_str_c(call->action->name),
+                   (lw_str_t){json, len});
+    lw_buf_free(&b);
+    call_done(call);
+}
+
+static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
+{
+    char action[LW_ACTION_MAX + 1];
+    snprintf(action, sizeof action, "%.*s", LW_STR_FMT(f->action));
+    const lw_codec_action_t *act = lw_codec_action_find(s->version, f->action);
+    if (!act) {
+        /* OCPP-J: NotImplemented for an action the receiver does not know. */
+        send_error(s, f->id, f->action, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+        return;
+    }
+    if (!(act->dir & LW_DIR_FROM_STATION) || !act->response) {
+        send_error(s, f->id, f->action, LW_OCPP_ERR_NOT_SUPPORTED,
+                   "action is not sent by a charging station");
+        return;
+    }
+    lw_codec_error_t err;
+    if (lw_codec_validate(act->request, f->payload.p, f->payload.len, &err)) {
+        char why[512];
+        lw_codec_error_format(&err, s->version, why, sizeof why);
+        send_error(s, f->id, f->action, err.code ? err.code : LW_OCPP_ERR_FORMAT, why);
+        bad_message(s, why);
+        return;
+    }
+    /* OCPP 2.0.1 B02.FR.09 / B03.FR.07 (and 1.6 §4.2: a station that is not Accepted sends
+     * nothing but BootNotification): anything else is answered with SecurityError. */
+    if (!s->accepted && strcmp(action, "BootNotification") != 0) {
+        send_error(s, f->id, f->action, LW_OCPP_ERR_SECURITY,
+                   "station is not accepted: send BootNotification first");
+        return;
+    }
+    cJSON *req = cJSON_ParseWithLength(f->payload.p, f->payload.len);
+    lw_call_t *call = req ? calloc(1, sizeof *call) : NULL;
+    if (!call) {
+        cJSON_Delete(req);
+        send_error(s, f->id, f->action, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    call->session = s;
+    call->action = act;
+    call->version = s->version;
+    snprintf(call->msg_id, sizeof call->msg_id, "%.*s", LW_STR_FMT(f->id));
+    call->req = req;
+    call->rx_ms = now_ms(s->csms);
+    call->station = lw_str_c(s->id);
+    lw_buf_init(&call->tmp, s->csms->cfg.max_frame + 4096);
+    s->cur = call;
+    lw_rpc_peer_incoming(&s->rpc, f);
+    lw_handle_call(call);
+}
+
+static void process_frame(lw_session_t *s, const char *data, size_t len)
+{
+    lw_rpc_frame_t f;
+    lw_rpc_parse_error_t perr;
+    int rc = lw_rpc_peer_parse(&s->rpc, data, len, &f, &perr);
+    if (rc) {
+        journal(s, true, perr.type, perr.reply_id, LW_STR_NULL, (lw_str_t){data, len});
+        if (perr.reply != LW_RPC_REPLY_NONE && s->conn) {
+            lw_buf_t b;
+            lw_buf_init(&b, 4096);
+            if (lw_rpc_write_parse_error(&b, s->version, &perr) == 0)
+                send_frame(s, &b,
+                           perr.reply == LW_RPC_REPLY_CALLERROR ? LW_RPC_CALLERROR
+                                                                : LW_RPC_CALLRESULTERROR,
+                           perr.reply_id, LW_STR_NULL, lw_str_c(perr.reason));
+            lw_buf_free(&b);
+        }
+        bad_message(s, perr.reason ? perr.reason : "malformed frame");
+        return;
+    }
+    switch (f.type) {
+    case LW_RPC_CALL:
+        journal(s, true, f.type, f.id, f.action, f.payload);
+        handle_call(s, &f);
+        break;
+    case LW_RPC_SEND: { /* 2.1 NotifyPeriodicEventStream: validated, journaled, never answered */
+        journal(s, true, f.type, f.id, f.action, f.payload);
+        const lw_codec_action_t *act = lw_codec_action_find(s->version, f.action);
+        lw_codec_error_t err;
+        if (!act || lw_codec_validate(act->request, f.payload.p, f.payload.len, &err))
+            bad_message(s, "invalid SEND");
+        break;
+    }
+    case LW_RPC_CALLRESULT:
+    case LW_RPC_CALLERROR:
+        journal(s, true, f.type, f.id, lw_str_c(s->rpc.out_action),
+                f.type == LW_RPC_CALLRESULT ? f.payload : f.error_code);
+        lw_rpc_peer_match(&s->rpc, &f);
+        break;
+    default:
+        journal(s, true, f.type, f.id, LW_STR_NULL, f.error_code);
+        lw_rpc_peer_match(&s->rpc, &f); /* CALLRESULTERROR: counted and logged there */
+        break;
+    }
+}
+
+static void on_message(lw_conn_t *conn, lw_str_t data, bool binary)
+{
+    lw_session_t *s = lw_conn_data(conn);
+    if (!s || s->closed) return;
+    if (binary) {
+        bad_message(s, "binary WebSocket message");
+        return;
+    }
+    if (s->cur || s->inq) {
+        /* A CALL is being handled: keep this frame in order. Responses to our CALLs do not
+         * need to wait, but keeping one order is simpler and they are rare. */
+        if (s->inq_len >= LW_CSMS_INQ_MAX) {
+            lw_log(LW_LOG_WARN, LOG, "station=%s event=close reason=inbound_queue_full", s->id);
+            lw_ws_close(conn, 1008, "too many unanswered CALLs");
+            return;
+        }
+        inframe_t *f = malloc(sizeof *f + data.len);
+        if (!f) return;
+        f->next = NULL;
+        f->len = data.len;
+        memcpy(f->data, data.p, data.len);
+        if (s->inq_tail)
+            s->inq_tail->next = f;
+        else
+            s->inq = f;
+        s->inq_tail = f;
+        s->inq_len++;
+        return;
+    }
+    process_frame(s, data.p, data.len);
+}
+
+/* ---- continuations: store completions and thread-pool reads ------------------------------- */
+
+static void call_resume(void *arg)
+{
+    lw_call_t *call = arg;
+    lw_session_t *s = call->session;
+    s->refs--;
+    atomic_fetch_sub(&s->csms->inflight, 1);
+    if (s->closed) {
+        if (s->cur == call) s->cur = NULL;
+        free_call(call);
+        maybe_free(s);
+        return;
+    }
+    call->cont(call);
+}
+
+static void store_done(void *ud, const lw_store_result_t *res)
+{
+    lw_call_t *call = ud;
+    call->res = *res;
+    call->res.answer = LW_STR_NULL;
+    if (res->answer.len) {
+        call->answer_copy = lw_str_dup(res->answer);
+        if (call->answer_copy) call->res.answer = lw_str_c(call->answer_copy);
+    }
+    lw_csms_t *c = call->session->csms;
+    if (csms_post(c, call->session->lc, call_resume, call) != 0) {
+        /* The loops are stopping (lw_csms_stop gave up waiting): nobody can be answered.
+         * The session is not touched from this thread; it stays allocated. */
+        atomic_fetch_sub(&c->inflight, 1);
+        free_call(call);
+    }
+}
+
+int lw_call_store(lw_call_t *call, const lw_store_write_t *w, lw_call_cont_fn cont)
+{
+    lw_session_t *s = call->session;
+    call->cont = cont;
+    s->refs++;
+    atomic_fetch_add(&s->csms->inflight, 1);
+    int rc = lw_store_submit(s->csms->store, w, store_done, call);
+    if (rc) {
+        s->refs--;
+        atomic_fetch_sub(&s->csms->inflight, 1);
+        lw_log(LW_LOG_WARN, LOG, "station=%s action=%s event=store_submit_failed err=%s", s->id,
+               call->action->name, lw_err_name(rc));
+        /* Not stored: the station must retry, so no CALLRESULT. */
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL,
+                      rc == LW_EBUSY ? "store busy, retry later" : "store unavailable");
+    }
+    return rc;
+}
+
+typedef struct {
+    uv_work_t work;
+    lw_call_t *call;
+    char token[LW_STORE_IDTOK + 256];
+} token_work_t;
+
+static void token_work(uv_work_t *w)
+{
+    token_work_t *tw = w->data;
+    lw_call_t *call = tw->call;
+    memset(&call->token, 0, sizeof call->token);
+    call->token_rc =
+        lw_store_id_token_get(call->session->csms->store, lw_str_c(tw->token), &call->token);
+}
+
+static void token_after(uv_work_t *w, int status)
+{
+    token_work_t *tw = w->data;
+    lw_call_t *call = tw->call;
+    free(tw);
+    if (status) call->token_rc = LW_ECANCELED;
+    call_resume(call);
+}
+
+void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn cont)
+{
+    lw_session_t *s = call->session;
+    token_work_t *tw = calloc(1, sizeof *tw);
+    call->cont = cont;
+    if (!tw) {
+        call->token_rc = LW_ENOMEM;
+        cont(call);
+        return;
+    }
+    tw->work.data = tw;
+    tw->call = call;
+    snprintf(tw->token, sizeof tw->token, "%s", id_token);
+    s->refs++;
+    atomic_fetch_add(&s->csms->inflight, 1);
+    if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &tw->work, token_work, token_after)) {
+        s->refs--;
+        atomic_fetch_sub(&s->csms->inflight, 1);
+        free(tw);
+        call->token_rc = LW_EIO;
+        cont(call);
+    }
+}
+
+/* ---- handler accessors -------------------------------------------------------------------- */
+
+const lw_config_t *lw_session_config(const lw_session_t *s)
+{
+    return &s->csms->cfg;
+}
+lw_store_t *lw_session_store(const lw_session_t *s)
+{
+    return s->csms->store;
+}
+const lw_clock_t *lw_session_clock(const lw_session_t *s)
+{
+    return s->csms->clock;
+}
+lw_csms_t *lw_session_csms(const lw_session_t *s)
+{
+    return s->csms;
+}
+void lw_session_set_registration(lw_session_t *s, lw_reg_status_t reg)
+{
+    s->accepted = reg == LW_REG_ACCEPTED;
+}
+lw_reg_status_t lw_session_policy(const lw_session_t *s)
+{
+    return s->policy;
+}
+
+/* ---- outgoing CALLs ----------------------------------------------------------------------- */
+
+static void outcall_free(outcall_t *oc)
+{
+    free(oc->payload);
+    free(oc);
+}
+
+static void outcall_fail(outcall_t *oc, int status)
+{
+    oc->cb(oc->ud, status, LW_STR_NULL, LW_STR_NULL, LW_STR_NULL);
+    atomic_fetch_sub(&oc->csms->inflight, 1);
+    outcall_free(oc);
+}
+
+static void pump(lw_session_t *s);
+
+static void out_done(void *ud, int status, const char *id, const char *action,
+                     const lw_rpc_frame_t *f)
+{
+    lw_session_t *s = ud;
+    outcall_t *oc = s->out_active;
+    s->out_active = NULL;
+    if (!oc) return;
+    lw_str_t payload = LW_STR_NULL, code = LW_STR_NULL, desc = LW_STR_NULL;
+    lw_buf_t d;
+    lw_buf_init(&d, 1024);
+    if (status == 0 && f) {
+        const lw_codec_action_t *act = lw_codec_action_find(s->version, lw_str_c(action));
+        lw_codec_error_t err;
+        if (act && act->response &&
+            lw_codec_validate(act->response, f->payload.p, f->payload.len, &err)) {
+            /* The station answered with an invalid payload: report it as a CALLERROR. */
+            char why[512];
+            lw_codec_error_format(&err, s->version, why, sizeof why);
+            bad_message(s, why);
+            status = LW_EPROTO;
+            code = lw_str_c(lw_ocpp_err_name(s->version, err.code));
+            lw_buf_append_c(&d, why);
+            desc = lw_buf_view(&d);
+        } else {
+            payload = f->payload;
+        }
+    } else if (status == LW_EPROTO && f) {
+        code = f->error_code;
+        lw_rpc_unescape(f->error_description, &d);
+        desc = lw_buf_view(&d);
+        payload = f->error_details;
+    }
+    oc->cb(oc->ud, status, payload, code, desc);
+    lw_buf_free(&d);
+    atomic_fetch_sub(&oc->csms->inflight, 1);
+    outcall_free(oc);
+    if (!s->closed) pump(s);
+}
+
+static void pump(lw_session_t *s)
+{
+    while (!s->closed && !s->out_active && s->outq) {
+        outcall_t *oc = s->outq;
+        s->outq = oc->next;
+        if (!s->outq) s->outq_tail = NULL;
+        s->outq_len--;
+        char id[LW_MSGID_MAX + 1];
+        lw_buf_t b;
+        lw_buf_init(&b, s->csms->cfg.max_frame + 256);
+        int rc = lw_rpc_make_id(id);
+        if (!rc)
+            rc = lw_rpc_write_call(&b, lw_str_c(id), lw_str_c(oc->action), lw_str_c(oc->payload));
+        if (!rc) rc = lw_rpc_peer_begin(&s->rpc, lw_str_c(id), lw_str_c(oc->action), out_done, s);
+        if (!rc) {
+            s->out_active = oc;
+            rc = send_frame(s, &b, LW_RPC_CALL, lw_str_c(id), lw_str_c(oc->action),
+                            lw_str_c(oc->payload));
+            if (rc) {
+                lw_rpc_peer_cancel(&s->rpc);
+                s->out_active = NULL;
+            }
+        }
+        lw_buf_free(&b);
+        if (rc) outcall_fail(oc, rc == LW_ECLOSED ? LW_ECLOSED : rc);
+    }
+}
+
+static void enqueue_outcall(lw_session_t *s, outcall_t *oc)
+{
+    if (s->outq_len >= LW_CSMS_CALL_QUEUE_MAX) {
+        outcall_fail(oc, LW_EBUSY);
+        return;
+    }
+    oc->next = NULL;
+    if (s->outq_tail)
+        s->outq_tail->next = oc;
+    else
+        s->outq = oc;
+    s->outq_tail = oc;
+    s->outq_len++;
+    pump(s);
+}
+
+static void deliver_outcall(void *arg)
+{
+    outcall_t *oc = arg;
+    lw_csms_t *c = oc->csms;
+    uint64_t serial;
+    loop_ctx_t *lc;
+    if (!reg_get(c, oc->station, &serial, &lc, NULL)) {
+        outcall_fail(oc, LW_ECLOSED);
+        return;
+    }
+    if (lc != oc->on) {
+        /* The station reconnected on another loop since the post: follow it. */
+        oc->on = lc;
+        if (csms_post(c, lc, deliver_outcall, oc)) outcall_fail(oc, LW_ECLOSED);
+        return;
+    }
+    lw_session_t *s = loop_find(lc, serial);
+    if (s && !s->closed)
+        enqueue_outcall(s, oc);
+    else
+        outcall_fail(oc, LW_ECLOSED);
+}
+
+int lw_session_call(lw_session_t *s, const char *action, const char *payload, lw_csms_call_cb cb,
+                    void *ud)
+{
+    const lw_codec_action_t *act = lw_codec_action_find(s->version, lw_str_c(action));
+    if (!act || !(act->dir & LW_DIR_FROM_CSMS)) return LW_ENOTSUP;
+    if (lw_codec_validate(act->request, payload, strlen(payload), NULL)) return LW_ESCHEMA;
+    if (s->closed) return LW_ECLOSED;
+    outcall_t *oc = calloc(1, sizeof *oc);
+    if (!oc || !(oc->payload = strdup(payload))) {
+        free(oc);
+        return LW_ENOMEM;
+    }
+    oc->csms = s->csms;
+    snprintf(oc->station, sizeof oc->station, "%s", s->id);
+    snprintf(oc->action, sizeof oc->action, "%s", action);
+    oc->cb = cb;
+    oc->ud = ud;
+    atomic_fetch_add(&s->csms->inflight, 1);
+    enqueue_outcall(s, oc);
+    return 0;
+}
+
+int lw_csms_call(lw_csms_t *c, const char *station_id, const char *action, const char *payload,
+                 lw_csms_call_cb cb, void *ud)
+{
+    if (atomic_load(&c->draining)) return LW_ECLOSED;
+    lw_ocpp_version_t v;
+    loop_ctx_t *lc;
+    if (!reg_get(c, station_id, NULL, &lc, &v)) return LW_ENOTFOUND;
+    const lw_codec_action_t *act = lw_codec_action_find(v, lw_str_c(action));
+    if (!act || !(act->dir & LW_DIR_FROM_CSMS)) return LW_ENOTSUP;
+    if (lw_codec_validate(act->request, payload, strlen(payload), NULL)) return LW_ESCHEMA;
+    outcall_t *oc = calloc(1, sizeof *oc);
+    if (!oc || !(oc->payload = strdup(payload))) {
+        free(oc);
+        return LW_ENOMEM;
+    }
+    oc->csms = c;
+    snprintf(oc->station, sizeof oc->station, "%s", station_id);
+    snprintf(oc->action, sizeof oc->action, "%s", action);
+    oc->cb = cb;
+    oc->ud = ud;
+    oc->on = lc;
+    atomic_fetch_add(&c->inflight, 1);
+    int rc = csms_post(c, lc, deliver_outcall, oc);
+    if (rc) {
+        atomic_fetch_sub(&c->inflight, 1);
+        outcall_free(oc);
+        return LW_ECLOSED;
+    }
+    return 0;
+}
+
+/* ---- upgrade and authentication ----------------------------------------------------------- */
+
+typedef struct {
+    uv_work_t work;
+    lw_csms_t *csms;
+    loop_ctx_t *lc;
+    lw_conn_t *conn;
+    char id[LW_STATION_ID_MAX + 1];
+    char ip[64];
+    char cn[256];
+    bool has_cn, tls, has_basic;
+    char user[128], password[128];
+    lw_ocpp_version_t version;
+    /* results (thread pool) */
+    int rec_rc, pw_rc;
+    lw_station_rec_t rec;
+} upgrade_t;
+
+/* "Basic base64(user:password)". Returns true and fills user/password. */
+static bool parse_basic(lw_str_t auth, char *user, size_t usz, char *pw, size_t psz)
+{
+    if (auth.len < 7 || strncasecmp(auth.p, "Basic ", 6) != 0) return false;
+    const char *b64 = auth.p + 6;
+    size_t n = auth.len - 6;
+    while (n && *b64 == ' ')
+        b64++, n--;
+    if (n == 0 || n % 4 != 0 || n > 512) return false;
+    unsigned char out[400];
+    int len = EVP_DecodeBlock(out, (const unsigned char *)b64, (int)n);
+    if (len < 0) return false;
+    if (b64[n - 1] == '=') len--;
+    if (b64[n - 2] == '=') len--;
+    unsigned char *colon = memchr(out, ':', (size_t)len);
+    if (!colon) return false;
+    size_t ul = (size_t)(colon - out), pl = (size_t)len - ul - 1;
+    if (ul >= usz || pl >= psz) return false;
+    memcpy(user, out, ul);
+    user[ul] = 0;
+    memcpy(pw, colon + 1, pl);
+    pw[pl] = 0;
+    return true;
+}
+
+static void upgrade_work(uv_work_t *w)
+{
+    upgrade_t *u = w->data;
+    u->rec_rc = lw_store_station_get(u->csms->store, lw_str_c(u->id), &u->rec);
+    u->pw_rc = LW_EAUTH;
+    if (u->rec_rc == 0 && u->has_basic && !strcmp(u->user, u->id))
+        u->pw_rc =
+            lw_store_station_check_password(u->csms->store, lw_str_c(u->id), lw_str_c(u->password));
+}
+
+static void reject(upgrade_t *u, int status, const char *why)
+{
+    lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=refused status=%d reason=\"%s\"", u->id, u->ip,
+           status, why);
+    lw_ws_reject(u->conn, status,
+                 status == 401 ? "WWW-Authenticate: Basic realm=\"ladewerk\"\r\n" : NULL);
+}
+
+static void close_replaced(void *arg);
+
+typedef struct {
+    lw_csms_t *csms;
+    loop_ctx_t *lc;
+    uint64_t serial;
+} replace_t;
+
+static void upgrade_after(uv_work_t *w, int status)
+{
+    upgrade_t *u = w->data;
+    lw_csms_t *c = u->csms;
+    bool registered_now = false;
+    lw_reg_status_t policy = LW_REG_ACCEPTED;
+    int profile = 0;
+    if (status || atomic_load(&c->draining)) {
+        reject(u, 503, "shutting down");
+        goto out;
+    }
+    if (u->rec_rc == LW_ENOTFOUND) {
+        if (c->cfg.unknown_stations == LW_UNKNOWN_REJECT) {
+            ip_auth_failed(c, u->ip);
+            reject(u, 401, "unknown station");
+            goto out;
+        }
+        policy = c->cfg.unknown_stations == LW_UNKNOWN_ACCEPT ? LW_REG_ACCEPTED : LW_REG_PENDING;
+        registered_now = true;
+    } else if (u->rec_rc) {
+        reject(u, 503, "store unavailable");
+        goto out;
+    } else {
+        profile = u->rec.security_profile;
+        policy = u->rec.reg_status;
+        bool ok = false;
+        const char *why = "";
+        switch (profile) {
+        case 0: /* no authentication: only for stations registered with profile 0 */
+            ok = true;
+            break;
+        case 1: /* Basic auth (ws:// allowed) */
+            ok = u->pw_rc == 0;
+            why = "bad credentials";
+            break;
+        case 2: /* TLS server certificate + Basic auth */
+            ok = u->tls && u->pw_rc == 0;
+            why = u->tls ? "bad credentials" : "profile 2 needs TLS";
+            break;
+        case 3: /* mutual TLS: client certificate CN == station id */
+            ok = u->tls && u->has_cn && !strcmp(u->cn, u->id);
+            why = !u->tls     ? "profile 3 needs TLS"
+                  : u->has_cn ? "certificate CN mismatch"
+                              : "no client certificate";
+            break;
+        default:
+            why = "bad security profile";
+        }
+        if (!ok) {
+            ip_auth_failed(c, u->ip);
+            reject(u, 401, why);
+            goto out;
+        }
+    }
+    lw_session_t *s = calloc(1, sizeof *s);
+    if (!s) {
+        reject(u, 503, "out of memory");
+        goto out;
+    }
+    s->csms = c;
+    s->lc = u->lc;
+    s->conn = u->conn;
+    s->serial = atomic_fetch_add(&c->next_serial, 1) + 1;
+    snprintf(s->id, sizeof s->id, "%s", u->id);
+    snprintf(s->ip, sizeof s->ip, "%s", u->ip);
+    s->version = u->version;
+    s->policy = policy;
+    /* A station accepted earlier may go on without a new BootNotification (1.6 stations do
+     * not boot on every reconnect; 2.x B04 offline behaviour). */
+    s->accepted = policy == LW_REG_ACCEPTED && (registered_now || u->rec.last_boot_ms > 0);
+    lw_rpc_peer_init(&s->rpc, s->version, c->clock, c->cfg.call_timeout_s * 1000, s->id);
+    lw_conn_set_data(u->conn, s);
+    if (lw_ws_accept(u->conn, lw_str_c(lw_ocpp_subprotocol(u->version))) != 0) {
+        free(s); /* peer left meanwhile: no callbacks follow */
+        goto out;
+    }
+    s->next = u->lc->sessions;
+    if (s->next) s->next->prev = s;
+    u->lc->sessions = s;
+    if (registered_now) {
+        lw_store_write_t w = {.kind = LW_W_STATION_PUT, .station_id = lw_str_c(s->id)};
+        w.u.station_put.set_profile = true;
+        w.u.station_put.security_profile = 0;
+        w.u.station_put.set_reg_status = true;
+        w.u.station_put.reg_status = policy;
+        w.u.station_put.must_not_exist = true;
+        lw_store_submit(c->store, &w, NULL, NULL);
+        if (policy == LW_REG_ACCEPTED)
+            lw_log(LW_LOG_WARN, LOG,
+                   "station=%s event=unknown_station_accepted note=\"unknown-stations=accept is "
+                   "for test benches only\"",
+                   s->id);
+    }
+    uint64_t old_serial;
+    loop_ctx_t *old_lc;
+    reg_put(c, s->id, s->serial, s->lc, s->version, &old_serial, &old_lc);
+    lw_store_write_t cw = {.kind = LW_W_STATION_CONN, .station_id = lw_str_c(s->id)};
+    cw.u.conn.online = true;
+    cw.u.conn.ocpp_version = lw_str_c(lw_ocpp_version_name(s->version));
+    cw.u.conn.at_ms = now_ms(c);
+    lw_store_submit(c->store, &cw, NULL, NULL);
+    lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=connected ocpp=%s profile=%d tls=%d", s->id,
+           s->ip, lw_ocpp_version_name(s->version), profile, u->tls);
+    if (old_serial) {
+        /* The newcomer authenticated: the old connection goes, with a security event. */
+        lw_store_write_t sw = {.kind = LW_W_SECURITY_EVENT, .station_id = lw_str_c(s->id)};
+        char info[160];
+        snprintf(info, sizeof info, "an authenticated connection from %s replaced the open one",
+                 s->ip);
+        sw.u.security.type = LW_STR("ConnectionReplaced");
+        sw.u.security.tech_info = lw_str_c(info);
+        sw.u.security.at_ms = now_ms(c);
+        lw_store_submit(c->store, &sw, NULL, NULL);
+        replace_t *r = malloc(sizeof *r);
+        if (r) {
+            *r = (replace_t){c, old_lc, old_serial};
+            if (csms_post(c, old_lc, close_replaced, r)) free(r);
+        }
+    }
+out:
+    free(u);
+}
+
+static void close_replaced(void *arg)
+{
+    replace_t *r = arg;
+    lw_session_t *s = loop_find(r->lc, r->serial);
+    if (s && s->conn) {
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=replaced old_ip=%s", s->id, s->ip);
+        lw_ws_close(s->conn, 1000, "replaced by a new connection");
+    }
+    free(r);
+}
+
+static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
+{
+    loop_ctx_t *lc = lw_server_data(lw_conn_server(conn));
+    lw_csms_t *c = lc->csms;
+    lw_conn_set_data(conn, NULL);
+    if (atomic_load(&c->draining)) {
+        lw_ws_reject(conn, 503, NULL);
+        return;
+    }
+    char ip[64] = "?";
+    lw_conn_peer_ip(conn, ip, sizeof ip);
+    if (!ip_allow_upgrade(c, ip)) {
+        lw_log(LW_LOG_INFO, LOG, "ip=%s event=refused status=429 reason=per_ip_limit", ip);
+        lw_ws_reject(conn, 429, "Retry-After: 60\r\n");
+        return;
+    }
+    char path[256];
+    int n = lw_http_path_decode(req->target, path, sizeof path);
+    if (n < 0 || strncmp(path, "/ocpp/", 6) != 0 || !station_id_ok(path + 6)) {
+        lw_log(LW_LOG_INFO, LOG, "ip=%s event=refused status=404 target=\"%.*s\"", ip,
+               (int)(req->target.len > 80 ? 80 : req->target.len), req->target.p);
+        lw_ws_reject(conn, 404, NULL);
+        return;
+    }
+    /* Prefer the newest version the station offers. */
+    int best = -1;
+    for (size_t i = 0; i < req->nprotocols; i++)
+        for (int v = LW_OCPP_VERSION_COUNT - 1; v >= 0; v--)
+            if (lw_str_eq_c(req->protocols[i], lw_ocpp_subprotocol((lw_ocpp_version_t)v)) &&
+                v > best)
+                best = v;
+    if (best < 0) {
+        /* OCPP-J 1.6 §3.1.2, 2.0.1 Part 4 §3.1.2: no agreeable subprotocol — finish the
+         * handshake without Sec-WebSocket-Protocol, then close at once (in on_open). */
+        lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=refused reason=no_ocpp_subprotocol",
+               path + 6, ip);
+        lw_ws_accept(conn, LW_STR_NULL);
+        return;
+    }
+    upgrade_t *u = calloc(1, sizeof *u);
+    if (!u) {
+        lw_ws_reject(conn, 503, NULL);
+        return;
+    }
+    u->work.data = u;
+    u->csms = c;
+    u->lc = lc;
+    u->conn = conn;
+    u->version = (lw_ocpp_version_t)best;
+    snprintf(u->id, sizeof u->id, "%s", path + 6);
+    snprintf(u->ip, sizeof u->ip, "%s", ip);
+    u->tls = lw_conn_is_tls(conn);
+    u->has_cn = lw_conn_peer_cn(conn, u->cn, sizeof u->cn) == 0;
+    u->has_basic =
+        parse_basic(req->authorization, u->user, sizeof u->user, u->password, sizeof u->password);
+    if (uv_queue_work(lw_net_loop_uv(lc->loop), &u->work, upgrade_work, upgrade_after)) {
+        free(u);
+        lw_ws_reject(conn, 503, NULL);
+    }
+}
+
+static void on_open(lw_conn_t *conn, lw_str_t protocol)
+{
+    if (protocol.len == 0) lw_ws_close(conn, 1002, "no supported OCPP subprotocol");
+}
+
+static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
+{
+    lw_session_t *s = lw_conn_data(conn);
+    if (!s) return;
+    lw_csms_t *c = s->csms;
+    s->conn = NULL;
+    s->closed = true;
+    if (s->prev)
+        s->prev->next = s->next;
+    else
+        s->lc->sessions = s->next;
+    if (s->next) s->next->prev = s->prev;
+    lw_log(LW_LOG_INFO, LOG, "station=%s event=disconnected code=%d reason=\"%.*s\"", s->id, code,
+           LW_STR_FMT(reason));
+    if (reg_remove(c, s->id, s->serial)) {
+        lw_store_write_t w = {.kind = LW_W_STATION_CONN, .station_id = lw_str_c(s->id)};
+        w.u.conn.online = false;
+        w.u.conn.at_ms = now_ms(c);
+        lw_store_submit(c->store, &w, NULL, NULL);
+    }
+    lw_rpc_peer_close(&s->rpc); /* fails the outstanding CALL (ECLOSED) */
+    while (s->outq) {
+        outcall_t *oc = s->outq;
+        s->outq = oc->next;
+        outcall_fail(oc, LW_ECLOSED);
+    }
+    s->outq_tail = NULL;
+    maybe_free(s);
+}
+
+/* ---- loops, start and stop ---------------------------------------------------------------- */
+
+static void tick(uv_timer_t *t)
+{
+    loop_ctx_t *lc = t->data;
+    for (lw_session_t *s = lc->sessions; s; s = s->next)
+        lw_rpc_peer_tick(&s->rpc);
+    lw_csms_t *c = lc->csms;
+    if (lc->index == 0 && (c->cfg.journal_retention_s || c->cfg.journal_keep)) {
+        int64_t now = now_ms(c);
+        if (now - c->last_prune_ms >= 3600 * 1000) { /* hourly */
+            c->last_prune_ms = now;
+            lw_store_write_t w = {.kind = LW_W_JOURNAL_PRUNE, .station_id = LW_STR("")};
+            w.u.prune.older_than_ms =
+                c->cfg.journal_retention_s ? now - c->cfg.journal_retention_s * 1000 : 0;
+            w.u.prune.keep_per_station = c->cfg.journal_keep;
+            lw_store_submit(c->store, &w, NULL, NULL);
+        }
+    }
+}
+
+static bool allow_peer(void *ud, const char *ip)
+{
+    (void)ud;
+    (void)ip;
+    return true; /* limits are applied per upgrade, where the request is known */
+}
+
+static int loop_init(lw_net_loop_t *l, int index, void *ud)
+{
+    lw_csms_t *c = ud;
+    loop_ctx_t *lc = calloc(1, sizeof *lc);
+    if (!lc) return LW_ENOMEM;
+    lc->csms = c;
+    lc->loop = l;
+    lc->index = index;
+    c->loops[index] = lc;
+    static const lw_net_cbs_t cbs = {.on_upgrade = on_upgrade,
+                                     .on_open = on_open,
+                                     .on_message = on_message,
+                                     .on_close = on_close};
+    lw_server_config_t sc = {
+        .host = c->cfg.ocpp_host,
+        .port = atomic_load(&c->port),
+        .reuseport = true,
+        .tls = c->tls,
+        .max_message = c->cfg.max_frame,
+        .ping_interval_ms = c->cfg.ping_interval_s * 1000,
+        .pong_timeout_ms = c->cfg.pong_timeout_s * 1000,
+        .allow_peer = allow_peer,
+    };
+    int rc = lw_server_start(l, &sc, &cbs, lc, &lc->server);
+    if (rc) return rc;
+    /* Port 0: the first loop picks the port, the others share it. lw_net_threads_start
+     * runs the inits one after another, so the others see it. */
+    atomic_store(&c->port, lw_server_port(lc->server));
+    uv_timer_init(lw_net_loop_uv(l), &lc->tick);
+    lc->tick.data = lc;
+    uv_timer_start(&lc->tick, tick, 1000, 1000);
+    return 0;
+}
+
+int lw_csms_start(const lw_config_t *cfg, lw_store_t *store, lw_csms_t **out)
+{
+    lw_csms_t *c = calloc(1, sizeof *c);
+    if (!c) return LW_ENOMEM;
+    c->cfg = *cfg;
+    c->store = store;
+    c->clock = lw_clock_real();
+    c->nloops = cfg->threads > 0 ? cfg->threads : 1;
+    c->loops = calloc((size_t)c->nloops, sizeof *c->loops);
+    c->ips = calloc(LW_CSMS_IP_SLOTS, sizeof *c->ips);
+    pthread_mutex_init(&c->reg_mu, NULL);
+    pthread_mutex_init(&c->ip_mu, NULL);
+    pthread_mutex_init(&c->post_mu, NULL);
+    c->loops_alive = true;
+    atomic_store(&c->port, cfg->ocpp_port);
+    c->last_prune_ms = 0;
+    if (!c->loops || !c->ips) {
+        lw_csms_free(c);
+        return LW_ENOMEM;
+    }
+    if (cfg->tls_cert[0]) {
+        lw_tls_config_t tc = {.cert_file = cfg->tls_cert,
+                              .key_file = cfg->tls_key,
+                              .ca_file = cfg->tls_ca[0] ? cfg->tls_ca : NULL,
+                              .verify =
+                                  cfg->tls_ca[0] ? LW_TLS_VERIFY_OPTIONAL : LW_TLS_VERIFY_NONE};
+        int err = 0;
+        c->tls = lw_tls_server_new(&tc, &err);
+        if (!c->tls) {
+            lw_log(LW_LOG_ERROR, "serve", "event=tls_failed err=%s", lw_err_name(err));
+            lw_csms_free(c);
+            return err ? err : LW_ETLS;
+        }
+    }
+    int err = 0;
+    c->threads = lw_net_threads_start(c->nloops, loop_init, c, &err);
+    if (!c->threads) {
+        lw_csms_free(c);
+        return err ? err : LW_EIO;
+    }
+    *out = c;
+    return 0;
+}
+
+int lw_csms_port(const lw_csms_t *c)
+{
+    return atomic_load(&((lw_csms_t *)c)->port);
+}
+
+static void tick_closed(uv_handle_t *h)
+{
+    (void)h; /* the loop_ctx is freed with the csms */
+}
+
+static void loop_shutdown(void *arg)
+{
+    loop_ctx_t *lc = arg;
+    if (lc->server) lw_server_close(lc->server);
+    lc->server = NULL;
+    uv_timer_stop(&lc->tick);
+    uv_close((uv_handle_t *)&lc->tick, tick_closed);
+}
+
+void lw_csms_stop(lw_csms_t *c, uint32_t wait_ms)
+{
+    if (!c->threads) return;
+    atomic_store(&c->draining, true);
+    /* Finish what is in flight: answers waiting on commits, CALLs sent to stations. */
+    uint64_t start = lw_clock_mono(lw_clock_real());
+    while (atomic_load(&c->inflight) > 0 && lw_clock_mono(lw_clock_real()) - start < wait_ms) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&c->inflight) > 0)
+        lw_log(LW_LOG_WARN, "serve", "event=stop_timeout inflight=%d", atomic_load(&c->inflight));
+    for (int i = 0; i < c->nloops; i++)
+        if (c->loops[i]) csms_post(c, c->loops[i], loop_shutdown, c->loops[i]);
+    pthread_mutex_lock(&c->post_mu);
+    c->loops_alive = false;
+    pthread_mutex_unlock(&c->post_mu);
+    lw_net_threads_stop(c->threads);
+    c->threads = NULL;
+}
+
+void lw_csms_free(lw_csms_t *c)
+{
+    if (!c) return;
+    if (c->threads) lw_csms_stop(c, 0);
+    for (int i = 0; i < REG_BUCKETS; i++)
+        while (c->reg[i]) {
+            reg_entry_t *e = c->reg[i];
+            c->reg[i] = e->next;
+            free(e);
+        }
+    if (c->tls) lw_tls_free(c->tls);
+    pthread_mutex_destroy(&c->reg_mu);
+    pthread_mutex_destroy(&c->ip_mu);
+    pthread_mutex_destroy(&c->post_mu);
+    for (int i = 0; i < c->nloops && c->loops; i++)
+        free(c->loops[i]);
+    free(c->ips);
+    free(c->loops);
+    free(c);
+}

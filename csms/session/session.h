@@ -1,0 +1,84 @@
+/*
+ * session/session.h — what a handler sees of the session that received a CALL (internal to
+ * the CSMS). A session handles one incoming CALL at a time: later CALLs of the same station
+ * wait in order until the current one is answered, so a StartTransaction is stored before
+ * the MeterValues that follows it is looked at.
+ *
+ * A handler answers now (lw_call_reply), or hands work off and answers from a continuation:
+ *   lw_call_store()  submits a store write; the continuation runs on the session's loop after
+ *                    the commit that holds it ("acknowledged means durable");
+ *   lw_call_work()   runs a blocking function (store reads) on libuv's thread pool, then the
+ *                    continuation on the loop.
+ * If the station disconnected meanwhile, the continuation is not called and the call is
+ * dropped (there is nobody to answer).
+ */
+#ifndef LW_CSMS_SESSION_H
+#define LW_CSMS_SESSION_H
+
+#include "config.h"
+#include "ladewerk/codec.h"
+#include "ladewerk/ocpp.h"
+#include "session/csms.h"
+#include "store/store.h"
+
+#include <cjson/cJSON.h>
+
+typedef struct lw_session lw_session_t;
+typedef struct lw_call lw_call_t;
+typedef void (*lw_call_cont_fn)(lw_call_t *call);
+
+/* Per-call scratch a handler may use across its continuations. */
+#define LW_CALL_SCRATCH 512
+
+struct lw_call {
+    lw_session_t *session;
+    const lw_codec_action_t *action;
+    lw_ocpp_version_t version;
+    char msg_id[LW_MSGID_MAX + 1];
+    cJSON *req;       /* the validated request payload (owned by the call) */
+    int64_t rx_ms;    /* wall time it arrived */
+    lw_str_t station; /* the station id (valid while the call lives) */
+    /* results of lw_call_store / lw_call_work */
+    lw_store_result_t res; /* res.answer points into answer_copy */
+    char *answer_copy;
+    lw_id_token_rec_t token;
+    int token_rc; /* LW_ENOTFOUND, 0, or an error */
+    /* handler state */
+    lw_call_cont_fn cont;
+    void (*work)(lw_call_t *call);
+    lw_buf_t tmp; /* free for the handler (freed with the call) */
+    char scratch[LW_CALL_SCRATCH];
+    int64_t i64;
+};
+
+/* Station state the handlers read and change (loop thread only). */
+const lw_config_t *lw_session_config(const lw_session_t *s);
+lw_store_t *lw_session_store(const lw_session_t *s);
+const lw_clock_t *lw_session_clock(const lw_session_t *s);
+lw_csms_t *lw_session_csms(const lw_session_t *s);
+/* Registration as answered to the last BootNotification (or taken over from an earlier
+ * connection): accepted sessions may send anything. */
+void lw_session_set_registration(lw_session_t *s, lw_reg_status_t reg);
+lw_reg_status_t lw_session_policy(const lw_session_t *s); /* the store's reg_status */
+
+/* Answers the call with payload JSON (borrowed), which is validated against the action's
+ * response schema first (an invalid answer is our bug: logged, InternalError sent). Frees
+ * the call. */
+void lw_call_reply(lw_call_t *call, const char *json, size_t len);
+/* Answers with a CALLERROR. Frees the call. */
+void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description);
+/* Submits w (borrowed); cont runs on the loop after the commit, with call->res filled.
+ * On a submit failure answers InternalError itself and returns the error. */
+int lw_call_store(lw_call_t *call, const lw_store_write_t *w, lw_call_cont_fn cont);
+/* Looks up an id token on the thread pool (fills call->token, call->token_rc), then cont. */
+void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn cont);
+
+/* Sends a CSMS-initiated CALL on this session's loop (CertificateSigned after
+ * SignCertificate). Same contract as lw_csms_call. */
+int lw_session_call(lw_session_t *s, const char *action, const char *payload, lw_csms_call_cb cb,
+                    void *ud);
+
+/* handlers/handlers.c: answers call (now or through continuations). */
+void lw_handle_call(lw_call_t *call);
+
+#endif
