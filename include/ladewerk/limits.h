@@ -36,6 +36,36 @@
 /* Default CALL timeout: OCPP leaves it to configuration; 30 s matches common practice. */
 #define LW_CALL_TIMEOUT_MS_DEFAULT 30000
 
+/* ---- station ------------------------------------------------------------------------------ */
+/* Connectors (1.6) or EVSEs (2.x) per station: real chargers have 1-4, hubs up to ~24. */
+#define LW_STATION_CONNECTORS_MAX 32
+/* Outputs (frames to send) held before the host drains them: a burst of StatusNotifications
+ * after boot plus answers; the host drains after every call, so 256 is never reached. */
+#define LW_STATION_OUT_MAX 256
+/* CALLs waiting to be sent (one is in flight at a time, OCPP-J). Transaction messages
+ * queued while offline count here: a day offline at a 60 s meter interval on 4 connectors
+ * is ~5800; 8192 keeps memory under a few MB even with large MeterValues. When full, new
+ * periodic (Updated/sampled) meter values are not queued; start/stop messages always are,
+ * up to the hard ceiling below. */
+#define LW_STATION_QUEUE_MAX      8192
+#define LW_STATION_QUEUE_HARD_MAX 9216
+/* Local authorization list and authorization cache entries (LocalAuthListMaxLength). */
+#define LW_STATION_LOCAL_LIST_MAX 1000
+#define LW_STATION_AUTH_CACHE_MAX 256
+/* Installed charging profiles (MaxChargingProfilesInstalled) and periods per schedule
+ * (ChargingScheduleMaxPeriods); stack levels 0..LW_STATION_STACK_LEVEL_MAX. */
+#define LW_STATION_PROFILES_MAX    32
+#define LW_STATION_PERIODS_MAX     48
+#define LW_STATION_STACK_LEVEL_MAX 8
+/* Installed certificates (InstallCertificate, CertificateSigned). */
+#define LW_STATION_CERTS_MAX 16
+/* A journal larger than this is compacted once its queue is empty. */
+#define LW_STATION_JOURNAL_COMPACT 262144
+/* Largest journal loaded at start (a full queue of large messages). */
+#define LW_STATION_JOURNAL_MAX (64 * 1024 * 1024)
+/* Items per GetConfiguration answer (GetConfigurationMaxKeys), per NotifyReport message
+ * (DeviceDataCtrlr.ItemsPerMessage) and per GetVariables/SetVariables request. */
+#define LW_STATION_ITEMS_PER_MESSAGE 64
 /* ---- rpc ---------------------------------------------------------------------------------- */
 /* Nesting depth of an OCPP-J frame's payload or errorDetails as the RPC scanner accepts it
  * (the payload object itself is depth 1). Same bound as the codec's, so a frame the scanner
