@@ -115,6 +115,7 @@
 /* Per-loop shared read buffer: one socket read at a time lands here; a connection keeps its
  * own buffer only while a frame or head is partially received. */
 #define LW_NET_READ_BUF 65536
+
 /* ---- store (csms/store) ----------------------------------------------------------------- */
 /* Writes waiting for the writer thread. A commit with synchronous=FULL costs one or two
  * fsyncs (~1-10 ms); at 10k writes/s a 16k queue absorbs more than a second of stalled disk
