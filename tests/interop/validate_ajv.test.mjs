@@ -14,19 +14,20 @@
 //
 // Env: LADEWERK_BIN (binary; the cross-check is skipped without it or when the binary has no
 // `validate`), LADEWERK_SRC (schemas at $LADEWERK_SRC/../shared/ocpp-schemas unless
-// LADEWERK_SCHEMAS is set), LADEWERK_AJV_SITES (sites per constraint kind, default 2),
+// LADEWERK_SCHEMAS is set), LADEWERK_AJV_SITES (sites per constraint kind and random samples per schema, default 1;
+// 2 or more for a longer, deeper run),
 // LADEWERK_AJV_JOBS (concurrent processes, default 8).
 import test from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync, mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { tmpdir } from "node:os";
-import { loadAll } from "./lib/ocpp_schemas.mjs";
-import { casesFor, constraintKinds } from "./lib/instance_gen.mjs";
+import { loadAll, newAjv, isDecimalMultipleOf } from "./lib/ocpp_schemas.mjs";
+import { casesFor, constraintKinds, VALID_DATE_TIMES, INVALID_DATE_TIMES, VALID_URIS, INVALID_URIS } from "./lib/instance_gen.mjs";
 import { runOne, runPool } from "./lib/run_pool.mjs";
 
 const EXPECTED_ACTIONS = { "1.6": 39, "2.0.1": 64, "2.1": 91 }; // 2.1: 90 + NotifyPeriodicEventStream
-const SITES = parseInt(process.env.LADEWERK_AJV_SITES || "2", 10);
+const SITES = parseInt(process.env.LADEWERK_AJV_SITES || "1", 10);
 const JOBS = parseInt(process.env.LADEWERK_AJV_JOBS || "8", 10);
 const BIN = process.env.LADEWERK_BIN ? resolve(process.env.LADEWERK_BIN) : null;
 const SRC = resolve(process.env.LADEWERK_SRC || process.cwd());
@@ -42,7 +43,7 @@ function buildSuites() {
         const s = a[dir];
         if (!s) continue;
         const label = `${v.ocpp} ${a.action} ${dir}`;
-        const { cases, kinds } = casesFor(s.schema, label, { sitesPerKind: SITES });
+        const { cases, kinds } = casesFor(s.schema, label, { sitesPerKind: SITES, randomSamples: SITES });
         suites.push({ ocpp: v.ocpp, action: a.action, dir, schema: s, label, cases, kinds });
       }
     }
@@ -92,7 +93,30 @@ test("schema files enumerate every action of 1.6, 2.0.1 and 2.1", () => {
         if (a[dir]) assert.ok(suites.some((s) => s.ocpp === v.ocpp && s.action === a.action && s.dir === dir && s.cases.length > 0));
 });
 
-// ---- 2. the generator agrees with ajv -----------------------------------------------------
+// ---- 2. the independent validator and the generator agree --------------------------------
+
+test("independent validator: exact decimal multipleOf and strict RFC 3339 date-time", () => {
+  for (const draft of [4, 6]) {
+    const ajv = newAjv(draft);
+    const mult = ajv.compile({ type: "number", multipleOf: 0.1 });
+    for (const v of [0.3, 1.1, 0.7, 2.3, 16.1, 0, -0.3, 6, 1e21, 1234567.8])
+      assert.equal(mult(v), true, `draft-0${draft}: ${v} is a multiple of 0.1`);
+    for (const v of [12.35, 0.15, 0.01, 7.0001, 0.30000000000000004, 1.5e-7, 0.1000000000001])
+      assert.equal(mult(v), false, `draft-0${draft}: ${v} is not a multiple of 0.1`);
+    const dt = ajv.compile({ type: "string", format: "date-time" });
+    for (const v of VALID_DATE_TIMES) assert.equal(dt(v), true, `draft-0${draft}: ${v} is an RFC 3339 date-time`);
+    for (const [why, v] of INVALID_DATE_TIMES) assert.equal(dt(v), false, `draft-0${draft}: ${v} (${why}) is not`);
+    const uri = ajv.compile({ type: "string", format: "uri" });
+    for (const v of VALID_URIS) assert.equal(uri(v), true, `draft-0${draft}: ${v} is a URI`);
+    for (const [why, v] of INVALID_URIS) assert.equal(uri(v), false, `draft-0${draft}: ${v} (${why}) is not`);
+    const len = ajv.compile({ type: "string", maxLength: 3 });
+    assert.equal(len("ä€😀"), true, "maxLength counts code points");
+    assert.equal(len("ä€😀x"), false, "maxLength counts code points");
+  }
+  assert.equal(isDecimalMultipleOf(0.3, 0.1), true);
+  assert.equal(isDecimalMultipleOf(12.35, 0.1), false);
+});
+
 
 test("generator: ajv confirms the intent of every instance, every constraint kind is covered", () => {
   const problems = [];

@@ -415,8 +415,11 @@ export function pathString(path) {
 
 // Returns { cases: [{ kind, intent: "valid"|"invalid", instance, text?, path? }], kinds }
 // where kinds lists the constraint kinds the schema uses (each must be covered by at least
-// one invalid case). sitesPerKind bounds how many locations one kind is exercised at.
-export function casesFor(root, label, { randomSamples = 2, sitesPerKind = 2 } = {}) {
+// one invalid case). sitesPerKind bounds how many locations one kind is exercised at (more
+// sites: a longer, deeper run), randomSamples the number of seeded random valid samples.
+export function casesFor(root, label, { randomSamples = 1, sitesPerKind = 1 } = {}) {
+  // required and additionalProperties are always tried at the top level and one nested object.
+  const structural = Math.max(2, sitesPerKind);
   const rng = new Rng(hashString(label));
   const cases = [];
   const add = (kind, intent, instance, extra = {}) => cases.push({ kind, intent, instance, ...extra });
@@ -432,6 +435,19 @@ export function casesFor(root, label, { randomSamples = 2, sitesPerKind = 2 } = 
   add("valid:max-utf8-escaped", "valid", maxUE, { text: escapedJson(maxUE) });
   for (let i = 0; i < randomSamples; i++) add("valid:random", "valid", generate(root, "rand", rng.fork(`rand${i}`)));
 
+  // Enum sweep: every value of every enum, at every enum site of a compact maximal sample
+  // (sample k sets each site to its k-th value, wrapping), so that no enum entry of the
+  // generated code goes untested.
+  const sweepBase = generate(root, "max", rng.fork("sweep"), null, { arrayCap: 1, stringCap: 32 });
+  const enumSites = [];
+  walkSites(root, sweepBase, (s) => s.node.enum && enumSites.push(s));
+  const sweeps = Math.max(0, ...enumSites.map((s) => s.node.enum.length));
+  for (let k = 0; k < sweeps; k++) {
+    let inst = sweepBase;
+    for (const s of enumSites) inst = setAt(inst, s.path, s.node.enum[k % s.node.enum.length]);
+    add("valid:enum-sweep", "valid", inst);
+  }
+
   // Sites, from the maximal sample (it contains every property).
   const sites = [];
   walkSites(root, maxI, (s) => sites.push(s));
@@ -440,13 +456,15 @@ export function casesFor(root, label, { randomSamples = 2, sitesPerKind = 2 } = 
   // Mutations alternate between the maximal sample and a minimal one that contains the site.
   let alt = 0;
   const baseFor = (path) => (alt++ % 2 === 0 ? maxI : smallBase(path));
-  // Chooses up to k sites: the shallowest, then seeded picks among the rest.
+  // Chooses up to k sites, seeded: one site is a random pick; more start with the shallowest
+  // (the top level) and add random picks among the rest (mostly nested).
   const choose = (list, k = sitesPerKind, tag = "") => {
     if (list.length === 0) return [];
+    const r = rng.fork("choose" + tag + list.length);
+    if (k === 1) return [list[r.int(0, list.length - 1)]];
     const sorted = [...list].sort((a, b) => a.path.length - b.path.length);
     const out = [sorted[0]];
     const rest = sorted.slice(1);
-    const r = rng.fork("choose" + tag + list.length);
     while (out.length < k && rest.length) out.push(rest.splice(r.int(0, rest.length - 1), 1)[0]);
     return out;
   };
@@ -458,7 +476,7 @@ export function casesFor(root, label, { randomSamples = 2, sitesPerKind = 2 } = 
   const typed = (t) => sites.filter((s) => typeOf(s.node) === t);
 
   // required property missing
-  for (const s of choose(sites.filter((s) => (s.node.required || []).length > 0), sitesPerKind, "req")) {
+  for (const s of choose(sites.filter((s) => (s.node.required || []).length > 0), structural, "req")) {
     const req = s.node.required;
     const key = req[rng.int(0, req.length - 1)];
     const base = baseFor(s.path);
@@ -469,14 +487,19 @@ export function casesFor(root, label, { randomSamples = 2, sitesPerKind = 2 } = 
   }
   // wrong JSON types
   for (const s of choose(typed("string"), sitesPerKind, "s2n")) mutate("type:string-as-number", s, 42);
-  for (const s of choose(typed("string"), 1, "s2b")) mutate("type:string-as-boolean", s, true);
   for (const s of choose([...typed("integer"), ...typed("number")], sitesPerKind, "n2s")) mutate("type:number-as-string", s, String(s.value));
   for (const s of choose(typed("integer"), sitesPerKind, "frac")) mutate("type:integer-as-fraction", s, 1.5);
   for (const s of choose(typed("object").filter((s) => s.path.length > 0), sitesPerKind, "o2a")) mutate("type:object-as-array", s, [s.value]);
   for (const s of choose(typed("array"), sitesPerKind, "a2o")) mutate("type:array-as-object", s, { 0: getAt(maxI, s.path)[0] ?? {} });
   for (const s of choose(typed("boolean"), 1, "b2s")) mutate("type:boolean-as-string", s, "true");
   for (const s of choose(typed("boolean"), 1, "b2n")) mutate("type:boolean-as-number", s, 1);
-  for (const s of choose(sites.filter((s) => s.path.length > 0 && typeOf(s.node) !== "any"), 1, "null")) mutate("type:null", s, null);
+  // null (allowed nowhere) at any site, or a boolean where a string belongs: one per schema,
+  // alternating between schemas.
+  if (hashString(label) % 2 === 0 || typed("string").length === 0) {
+    for (const s of choose(sites.filter((s) => s.path.length > 0 && typeOf(s.node) !== "any"), 1, "null")) mutate("type:null", s, null);
+  } else {
+    for (const s of choose(typed("string"), 1, "s2b")) mutate("type:string-as-boolean", s, true);
+  }
   // enum
   for (const s of choose(sites.filter((s) => s.node.enum), sitesPerKind, "enum")) {
     mutate("enum:not-in-list", s, "NotAnEnumValue");
@@ -531,7 +554,7 @@ export function casesFor(root, label, { randomSamples = 2, sitesPerKind = 2 } = 
   }
   // additionalProperties: false, at the top and nested
   const closed = sites.filter((s) => typeOf(s.node) === "object" && s.node.additionalProperties === false);
-  for (const s of choose(closed, sitesPerKind, "ap")) {
+  for (const s of choose(closed, structural, "ap")) {
     const base = baseFor(s.path);
     const obj = { ...getAt(base, s.path), unexpectedProperty: "surprise" };
     mutate("additionalProperties", s, obj, { base });

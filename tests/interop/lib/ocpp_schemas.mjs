@@ -115,7 +115,8 @@ function configure(ajv) {
   return ajv;
 }
 
-function newAjv(draft) {
+// A validator configured as described at the top of this file, for draft 4 or 6.
+export function newAjv(draft) {
   const opts = { strict: false, allErrors: true, validateFormats: true };
   if (draft === 4) return configure(new Ajv04(opts));
   const ajv = new Ajv(opts);
