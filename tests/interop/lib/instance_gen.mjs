@@ -61,11 +61,13 @@ export const VALID_URIS = [
   "ftp://diag:secret@192.168.10.5:2121/upload/",
   "http://[2001:db8::1]:8080/fw.bin?channel=stable#sig",
   "sftp://logs.example.org/cp/CP0001",
+  "http://[v7.lw-host]/fw.bin", // RFC 3986 IPvFuture literal
 ];
 export const INVALID_URIS = [
   ["no-scheme", "firmware.example.com/lw22/image.bin"],
   ["scheme-relative", "//firmware.example.com/image.bin"],
   ["space-in-host", "http://firm ware.example.com/image.bin"],
+  ["bad-ipv6-literal", "http://[2001:db8::.1]:8080/fw.bin"],
   ["empty", ""],
 ];
 
@@ -73,9 +75,12 @@ export const INVALID_URIS = [
 const MULTIPLE_OF_VALID = [0.3, 1.1, 0.7, 2.3, 4.6, 10.2, 16.1, 32.9, 0, 6, -0.3, 1234.5];
 const MULTIPLE_OF_INVALID = [12.35, 0.15, 7.0001, 0.01, 1.05, 0.30000000000000004];
 
-// Multi-byte characters: 2, 3 and 4 bytes of UTF-8 (the last is a UTF-16 surrogate pair),
-// so a length counted in bytes or UTF-16 units differs from the code-point count.
-const MB_CHARS = ["ä", "€", "😀", "ß", "語", "x"];
+// Multi-byte characters: 2, 3 and 4 bytes of UTF-8 (😀 is a UTF-16 surrogate pair), so a
+// length counted in bytes or UTF-16 units differs from the code-point count; and characters
+// JSON text must escape (quote, backslash, newline, tab, U+0001), so a length counted on the
+// escaped text differs too. (U+0000 is left out: the codec rejects it by design, see
+// include/ladewerk/codec.h.)
+const MB_CHARS = ["ä", "€", "😀", '"', "ß", "\\", "語", "\n", "x", "\t", "/", "\u0001"];
 
 const WORDS = [
   "alpha", "bravo", "charge", "delta", "energy", "fuse", "grid", "hertz", "joule", "kilo",
@@ -577,6 +582,51 @@ export function casesFor(root, label, { randomSamples = 1, sitesPerKind = 1 } = 
   for (const s of sites.filter((s) => s.node.format === "uri")) {
     for (const [why, v] of INVALID_URIS) mutate(`uri:${why}`, s, v);
     for (const v of VALID_URIS) add("valid:uri", "valid", setAt(maxI, s.path, v), { path: pathString(s.path) });
+  }
+  // Number syntax: the same value written differently ("1.0", "1e0", "-0", "1.23E1") must get
+  // the same verdict; the JSON text is edited after serialising, ajv sees the parsed value.
+  const numSites = [...typed("integer"), ...typed("number")];
+  const h0 = hashString(label);
+  if (numSites.length) {
+    const s = choose(numSites, 1, "numsyn")[0];
+    const base = baseFor(s.path);
+    const v = getAt(base, s.path);
+    const forms = Number.isInteger(v)
+      ? v === 0
+        ? ["-0", "0.0", "0e5", "-0.0E-3"]
+        : [`${v}.0`, `${v}e0`, `${v}0e-1`, `${v}.000E+0`]
+      : [`${v}e0`, `${v}E+0`, `${v}000`, `${v}0e0`];
+    const form = forms[h0 % forms.length];
+    const marked = JSON.stringify(setAt(base, s.path, "__LW_NUMBER__"));
+    kinds.add("number-syntax");
+    add("valid:number-syntax", "valid", base, { text: marked.replace('"__LW_NUMBER__"', form), path: pathString(s.path) });
+  }
+  // JSON grammar violations (not JSON at all: ajv never sees a value, JSON.parse refuses it).
+  // Each edit damages an existing value of a valid sample, so nothing but the grammar is wrong.
+  const GRAMMAR = [
+    ["leading-zero", (t) => t.replace(/":(-?)(\d)/, '":$10$2')],
+    ["plus-sign", (t) => t.replace(/":(\d)/, '":+$1')],
+    ["bare-fraction", (t) => t.replace(/":(\d+)([,}\]])/, '":.$1$2')],
+    ["NaN", (t) => t.replace(/":-?\d[\d.eE+-]*/, '":NaN')],
+    ["trailing-comma", (t) => t.replace(/}$/, ",}")],
+    ["single-quotes", (t) => t.replace(/"/g, "'")],
+    ["raw-control-char", (t) => t.replace(/:"/, ':"\u0001')],
+    ["invalid-escape", (t) => t.replace(/:"/, ':"\\q')],
+    ["unquoted-key", (t) => t.replace(/^\{"([^"]+)"/, "{$1")],
+    ["missing-colon", (t) => t.replace(/^\{("[^"]+"):/, "{$1 ")],
+    ["unclosed", (t) => t.slice(0, -1)],
+  ];
+  {
+    const good = JSON.stringify(maxI);
+    let [why, edit] = GRAMMAR[h0 % GRAMMAR.length];
+    let text = edit(good);
+    if (text === good) {
+      // The sample has no value of that kind (e.g. no number): cut it short instead.
+      why = "unclosed";
+      text = good.slice(0, -1);
+    }
+    kinds.add("json-grammar");
+    add(`json-grammar:${why}`, "invalid", null, { text, path: "/" });
   }
   // payload not an object
   const notObjects = [[], "payload", 42, null, true, [minI]];
