@@ -31,6 +31,7 @@ export const VALID_DATE_TIMES = [
   "2000-02-29T00:00:00+05:30", // leap day in a century divisible by 400
   "2024-05-01t10:00:00z", // RFC 3339 §5.6 NOTE: "T" and "Z" may be lower case
   "1999-01-01T00:00:00.5+00:00",
+  "2016-12-31T23:59:60Z", // a real leap second (RFC 3339 §5.7: 23:59:60 UTC)
 ];
 
 // Each invalid date-time carries the reason, reported as the mutation kind.
@@ -53,6 +54,7 @@ export const INVALID_DATE_TIMES = [
   ["epoch-seconds", "1714557600"],
   ["trailing-space", "2024-05-01T10:00:00Z "],
   ["offset-hour-24", "2024-05-01T10:00:00+24:00"],
+  ["leap-second-not-at-23:59-utc", "2024-05-01T12:00:60Z"], // RFC 3339 §5.7; ajv-formats agrees
 ];
 const CORE_DATE_TIME_KINDS = ["no-timezone", "impossible-date", "garbage"];
 

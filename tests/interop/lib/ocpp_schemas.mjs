@@ -12,7 +12,8 @@
 //  2. date-time: ajv-formats' "full" mode checks the calendar and requires a time zone, but it
 //     also accepts a space instead of "T" and offsets written "+0200" or "+02". RFC 3339 §5.6's
 //     ABNF (which JSON Schema cites) requires "T"/"t" and "+HH:MM", so both forms are
-//     rejected here on top of ajv-formats' check. Leap seconds (":60") are not generated.
+//     rejected here on top of ajv-formats' check. A leap second (":60") is accepted only at
+//     23:59 UTC, as ajv-formats does (RFC 3339 §5.7).
 //  3. strict: false — the OCA files carry non-standard keywords (javaType, comment),
 //     `additionalProperties` on string types and `additionalItems` next to a single `items`
 //     schema; all are annotations to a validator and must not make compilation fail.
