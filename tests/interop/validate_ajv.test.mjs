@@ -255,7 +255,7 @@ test("ladewerk validate agrees with ajv on every generated instance", async (t) 
     const PRINT = 150;
     for (const d of disagreements.slice(0, PRINT)) {
       console.log(
-        `\n--- ${d.ocpp} ${d.action} ${d.direction} [${d.kind}] at ${d.path}: ${d.class}\n` +
+        `\n--- ${d.ocpp} ${d.action} ${d.direction} [${d.kind}] at ${d.path ?? "(whole sample)"}: ${d.class}\n` +
           `instance: ${short(d.instance)}\n` +
           `ajv: ${d.ajvErrors.length ? d.ajvErrors.slice(0, 4).join("; ") : "valid"}\n` +
           `ladewerk (${d.ladewerk.outcome}): ${short((d.ladewerk.stdout + d.ladewerk.stderr).trim(), 400)}`,
