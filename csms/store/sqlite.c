@@ -145,8 +145,8 @@
       "INSERT INTO certificates (station_id, cert_type, serial, subject, not_before, "             \
       "not_after, pem, csr, issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")               \
     X(CMD_FIND_IDEM, "SELECT id FROM commands WHERE station_id = ?1 AND idempotency_key = ?2")     \
-    X(CMD_INSERT, "INSERT INTO commands (station_id, action, payload, idempotency_key, "           \
-                  "created_at, expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)")       \
+    X(CMD_INSERT, "INSERT INTO commands (id, station_id, action, payload, idempotency_key, "       \
+                  "created_at, expires_at, updated_at) VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6, ?5)")   \
     X(CMD_STATE, "SELECT station_id, status FROM commands WHERE id = ?1")                          \
     X(CMD_SET, "UPDATE commands SET status = ?2, "                                                 \
                "msg_id = CASE WHEN ?3 <> '' THEN ?3 ELSE msg_id END, "                             \
@@ -1038,6 +1038,10 @@ static int cmd_insert(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result
         sqlite3_bind_null(st, 4);
     b_i64(st, 5, at);
     b_i64(st, 6, at + p->ttl_s * 1000);
+    if (p->id > 0)
+        b_i64(st, 7, p->id);
+    else
+        sqlite3_bind_null(st, 7); /* the next row id */
     int rc = step_done(c, st);
     if (!rc) res->row_id = sqlite3_last_insert_rowid(c->db);
     return rc;

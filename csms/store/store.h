@@ -467,6 +467,8 @@ typedef struct lw_store_write {
                                        * nothing: result.duplicate, row_id = the EXISTING
                                        * command's id (whatever its payload or state) */
             int64_t at_ms;            /* creation time; 0 = the store's clock */
+            int64_t id;               /* > 0: use this command id (the REST API numbers its
+                                       * commands itself); LW_EEXISTS if taken. 0 = next */
         } cmd;
         struct { /* LW_W_CMD_UPDATE (station_id must be the command's) */
             int64_t id;
