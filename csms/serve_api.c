@@ -395,8 +395,7 @@ static void call_done(void *ud, int status, lw_str_t payload, lw_str_t error_cod
                             LW_STR("the station did not answer in time"));
         break;
     case LW_ECLOSED:
-        lw_api_command_done(api, cu->cmd_id, LW_API_CMD_FAILED, LW_STR_NULL,
-                            LW_STR("Disconnected"),
+        lw_api_command_done(api, cu->cmd_id, LW_API_CMD_FAILED, LW_STR_NULL, LW_STR("Disconnected"),
                             LW_STR("the station disconnected before it answered"));
         break;
     case LW_EBUSY:
@@ -566,8 +565,7 @@ static int restore_each(void *ud, const lw_cmd_rec_t *r)
     add_time(o, "expires_at", r->expires_ms);
     add_time(o, "sent_at", r->sent_ms);
     add_time(o, "finished_at", r->status >= LW_CMD_ANSWERED ? r->updated_ms : 0);
-    if (r->idempotency_key[0])
-        cJSON_AddStringToObject(o, "idempotency_key", r->idempotency_key);
+    if (r->idempotency_key[0]) cJSON_AddStringToObject(o, "idempotency_key", r->idempotency_key);
     char *t = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!t) return 1;
@@ -592,8 +590,7 @@ static int restore_commands(lw_serve_api_t *sa)
     int rc = 0;
     while (sv.n < LW_API_COMMANDS_MAX) {
         size_t had = sv.n;
-        rc = lw_store_cmd_list(sa->store, LW_STR(""), before, LW_STORE_PAGE_MAX, restore_each,
-                               &sv);
+        rc = lw_store_cmd_list(sa->store, LW_STR(""), before, LW_STORE_PAGE_MAX, restore_each, &sv);
         if (rc || sv.n == had) break;
         cJSON *last = cJSON_Parse(sv.json[sv.n - 1]);
         const cJSON *id = cJSON_GetObjectItemCaseSensitive(last, "id");
@@ -634,7 +631,7 @@ int lw_serve_api_new(const lw_config_t *cfg, lw_store_t *store, lw_serve_api_t *
         .tx_list = b_tx_list,
         .meter_list = b_meter_list,
         .id_token_get = b_id_token_get,
-        .id_token_list = NULL,   /* the store has no id-token list read yet: 501 */
+        .id_token_list = NULL, /* the store has no id-token list read yet: 501 */
         .id_token_put = b_id_token_put,
         .id_token_delete = NULL, /* nor a delete write */
         .journal_list = b_journal_list,
@@ -650,8 +647,7 @@ int lw_serve_api_new(const lw_config_t *cfg, lw_store_t *store, lw_serve_api_t *
     }
     lw_api_set_command_ttl(sa->api, (int64_t)cfg->command_ttl_s * 1000);
     int rc = restore_commands(sa);
-    if (rc)
-        lw_log(LW_LOG_WARN, LOG, "event=commands_restore_failed err=%s", lw_err_name(rc));
+    if (rc) lw_log(LW_LOG_WARN, LOG, "event=commands_restore_failed err=%s", lw_err_name(rc));
     *out = sa;
     return 0;
 }
@@ -722,8 +718,7 @@ static void job_after(uv_work_t *w, int status)
     sa->pending--;
     if (status || j->rc) {
         static const char body[] = "{\"error\":\"internal\",\"detail\":\"out of memory\"}";
-        lw_http_respond(j->conn, 500, "Content-Type: application/json\r\n", body,
-                        sizeof body - 1);
+        lw_http_respond(j->conn, 500, "Content-Type: application/json\r\n", body, sizeof body - 1);
     } else if (j->res.stream && !atomic_load(&sa->stopping)) {
         lw_buf_cstr(&j->res.headers);
         stream_t *st = calloc(1, sizeof *st);

@@ -313,14 +313,15 @@ static void h_start16(lw_call_t *call)
 
 static void stop_done(lw_call_t *call)
 {
-    /* A StopTransaction is always acknowledged, also for an unknown or -1 transaction: it
-     * is in the journal for reconciliation. Only a failed commit makes the station retry. */
-    if (call->res.status && call->res.status != LW_ENOTFOUND) {
+    /* A StopTransaction is always acknowledged, also for an unknown or -1 transaction: the
+     * store keeps it in orphan_stops for reconciliation (tx_id 0). Only a failed commit
+     * makes the station retry. */
+    if (call->res.status) {
         lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
         return;
     }
-    if (call->res.status == LW_ENOTFOUND)
-        lw_log(LW_LOG_WARN, LOG, "station=%.*s event=stop_unknown_transaction tx=%lld",
+    if (call->res.tx_id <= 0 && !call->res.duplicate)
+        lw_log(LW_LOG_WARN, LOG, "station=%.*s event=stop_unknown_transaction tx=%lld kept=orphan",
                LW_STR_FMT(call->station), (long long)jint(call->req, "transactionId", 0));
     else if (!call->res.duplicate && call->res.tx_id > 0)
         lw_session_publish_tx(call->session, "ended", call->res.tx_id, 0);

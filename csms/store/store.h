@@ -256,7 +256,9 @@ typedef enum {
     LW_W_BOOT,             /* BootNotification: history row + station info */
     LW_W_STATUS,           /* StatusNotification: current state per connector + history */
     LW_W_TX_START,         /* 1.6 StartTransaction (dedupe: same content = same id) */
-    LW_W_TX_STOP,          /* 1.6 StopTransaction (dedupe: one stop per transaction) */
+    LW_W_TX_STOP,          /* 1.6 StopTransaction (dedupe: one stop per transaction); for
+                            * an unknown / -1 transaction it is kept in orphan_stops
+                            * (schema 003): status 0, tx_id 0, row_id = orphan row */
     LW_W_TX_EVENT,         /* 2.x TransactionEvent (dedupe: transactionId + seqNo) */
     LW_W_METER_VALUES,     /* MeterValues (dedupe: content hash) */
     LW_W_JOURNAL,          /* one message-journal entry */
