@@ -151,6 +151,9 @@ DURATION_SETTER(set_call_timeout, call_timeout_s, 1, 3600)
 DURATION_SETTER(set_heartbeat, heartbeat_interval_s, 1, 604800)
 DURATION_SETTER(set_boot_retry, boot_retry_interval_s, 1, 86400)
 DURATION_SETTER(set_retention, journal_retention_s, 0, 315360000)
+DURATION_SETTER(set_dedupe_retention, dedupe_retention_s, 0, 315360000)
+DURATION_SETTER(set_maintain_interval, maintain_interval_s, 60, 604800)
+DURATION_SETTER(set_command_ttl, command_ttl_s, 1, 604800)
 
 #define PATH_SETTER(fn, field)                                                                     \
     static int fn(lw_config_t *c, const char *v, char *why, size_t whysz)                          \
@@ -246,6 +249,14 @@ static const key_t_ keys[] = {
      set_retention},
     {"journal-keep", "N", "newest journal rows kept per station, 0 = no bound (default 100000)",
      set_journal_keep},
+    {"dedupe-retention", "DURATION",
+     "age after which the answers kept to recognise retried transaction messages are pruned, "
+     "0 = keep (default 2d)",
+     set_dedupe_retention},
+    {"maintain-interval", "DURATION", "period of the store's retention run (default 1h)",
+     set_maintain_interval},
+    {"command-ttl", "DURATION",
+     "how long an operator command waits for an offline station (default 15m)", set_command_ttl},
     {"log-level", "debug|info|warn|error", "log verbosity (default info)", set_log_level},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
@@ -272,6 +283,9 @@ void lw_config_defaults(lw_config_t *c)
     c->auth_failures_per_ip = 20;
     c->journal_retention_s = 30 * 86400;
     c->journal_keep = 100000;
+    c->dedupe_retention_s = LW_STORE_DEDUPE_MAX_AGE_MS_DEFAULT / 1000;
+    c->maintain_interval_s = 3600;
+    c->command_ttl_s = LW_API_COMMAND_TTL_MS_DEFAULT / 1000;
     c->log_level = LW_LOG_INFO;
 }
 

@@ -206,3 +206,29 @@ out:
     X509_free(crt);
     return rc;
 }
+
+static int64_t asn1_time_ms(const ASN1_TIME *t)
+{
+    struct tm tm;
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return 0;
+    return (int64_t)timegm(&tm) * 1000;
+}
+
+int lw_domain_cert_info(lw_str_t pem, lw_domain_cert_info_t *out)
+{
+    memset(out, 0, sizeof *out);
+    BIO *bio = BIO_new_mem_buf(pem.p, (int)pem.len);
+    X509 *crt = bio ? PEM_read_bio_X509(bio, NULL, NULL, NULL) : NULL;
+    BIO_free(bio);
+    if (!crt) return LW_EINVAL;
+    BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(crt), NULL);
+    char *hex = bn ? BN_bn2hex(bn) : NULL;
+    if (hex) snprintf(out->serial, sizeof out->serial, "%s", hex);
+    OPENSSL_free(hex);
+    BN_free(bn);
+    X509_NAME_oneline(X509_get_subject_name(crt), out->subject, sizeof out->subject);
+    out->not_before_ms = asn1_time_ms(X509_get0_notBefore(crt));
+    out->not_after_ms = asn1_time_ms(X509_get0_notAfter(crt));
+    X509_free(crt);
+    return out->serial[0] ? 0 : LW_EINVAL;
+}

@@ -37,4 +37,13 @@ int lw_domain_meter_values(const cJSON *meter_value, lw_ocpp_version_t v, lw_are
 int lw_domain_sign_csr(const char *ca_cert, const char *ca_key, const char *csr_pem,
                        const char *station_id, int days, lw_buf_t *out, char *why, size_t whysz);
 
+/* What the store keeps of an issued certificate: the first certificate of a PEM chain. */
+typedef struct lw_domain_cert_info {
+    char serial[128]; /* upper-case hex */
+    char subject[256];
+    int64_t not_before_ms, not_after_ms;
+} lw_domain_cert_info_t;
+/* Reads the first certificate of pem (borrowed). Returns 0 or LW_EINVAL. */
+int lw_domain_cert_info(lw_str_t pem, lw_domain_cert_info_t *out);
+
 #endif

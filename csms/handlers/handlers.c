@@ -9,11 +9,14 @@
  * Answers are built as JSON text and validated against the response schema by
  * lw_call_reply before they leave.
  */
+#include "api/api.h"
 #include "domain/domain.h"
 #include "session/session.h"
 
 #include "ladewerk/limits.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +80,26 @@ static void after_commit_empty(lw_call_t *call)
 static bool is16(const lw_call_t *call)
 {
     return call->version == LW_OCPP_16;
+}
+
+/* Active power in W from the newest Power.Active.Import sample, -1 when none was sent (for
+ * the live chart of the operator API). */
+static double power_of(const lw_meter_value_t *v, size_t n)
+{
+    double w = -1;
+    int64_t at = INT64_MIN;
+    for (size_t i = 0; i < n; i++) {
+        if (!lw_str_eq_c(v[i].measurand, "Power.Active.Import") || v[i].timestamp_ms < at) continue;
+        if (v[i].phase.len) continue; /* per-phase values: the total is what is charted */
+        char num[64];
+        snprintf(num, sizeof num, "%.*s", LW_STR_FMT(v[i].value));
+        char *end;
+        double x = strtod(num, &end);
+        if (end == num || !isfinite(x)) continue;
+        w = lw_str_eq_c(v[i].unit, "kW") ? x * 1000 : x;
+        at = v[i].timestamp_ms;
+    }
+    return w;
 }
 
 /* ---- BootNotification, Heartbeat, StatusNotification -------------------------------------- */
@@ -150,6 +173,19 @@ static void h_heartbeat(lw_call_t *call)
     reply_c(call, buf);
 }
 
+static void status_done(lw_call_t *call)
+{
+    lw_api_t *api = lw_session_api(call->session);
+    if (api && !call->res.status && !call->res.duplicate) {
+        const cJSON *r = call->req;
+        lw_api_event_status(api, call->station, is16(call) ? 0 : (int)jint(r, "evseId", 0),
+                            (int)jint(r, "connectorId", 0),
+                            jstr(r, is16(call) ? "status" : "connectorStatus"),
+                            jstr(r, "errorCode"));
+    }
+    after_commit_empty(call);
+}
+
 static void h_status(lw_call_t *call)
 {
     const cJSON *r = call->req;
@@ -166,7 +202,7 @@ static void h_status(lw_call_t *call)
         w.u.status.evse_id = (int)jint(r, "evseId", 0);
         w.u.status.status = jstr(r, "connectorStatus");
     }
-    lw_call_store(call, &w, after_commit_empty);
+    lw_call_store(call, &w, status_done);
 }
 
 /* ---- Authorize ---------------------------------------------------------------------------- */
@@ -252,6 +288,7 @@ static void start_done(lw_call_t *call)
     lw_buf_printf(&call->tmp, "{\"idTagInfo\":%s,\"transactionId\":%lld}", copy ? copy : "{}",
                   (long long)call->res.tx_id);
     free(copy);
+    if (!call->res.duplicate) lw_session_publish_tx(call->session, "started", call->res.tx_id, -1);
     reply_buf(call, &call->tmp);
 }
 
@@ -276,15 +313,18 @@ static void h_start16(lw_call_t *call)
 
 static void stop_done(lw_call_t *call)
 {
-    /* A StopTransaction is always acknowledged, also for an unknown or -1 transaction: it
-     * is in the journal for reconciliation. Only a failed commit makes the station retry. */
-    if (call->res.status && call->res.status != LW_ENOTFOUND) {
+    /* A StopTransaction is always acknowledged, also for an unknown or -1 transaction: the
+     * store keeps it in orphan_stops for reconciliation (tx_id 0). Only a failed commit
+     * makes the station retry. */
+    if (call->res.status) {
         lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
         return;
     }
-    if (call->res.status == LW_ENOTFOUND)
-        lw_log(LW_LOG_WARN, LOG, "station=%.*s event=stop_unknown_transaction tx=%lld",
+    if (call->res.tx_id <= 0 && !call->res.duplicate)
+        lw_log(LW_LOG_WARN, LOG, "station=%.*s event=stop_unknown_transaction tx=%lld kept=orphan",
                LW_STR_FMT(call->station), (long long)jint(call->req, "transactionId", 0));
+    else if (!call->res.duplicate && call->res.tx_id > 0)
+        lw_session_publish_tx(call->session, "ended", call->res.tx_id, 0);
     if (call->res.duplicate && call->res.answer.len) {
         lw_call_reply(call, call->res.answer.p, call->res.answer.len);
         return;
@@ -336,6 +376,16 @@ static void h_stop16(lw_call_t *call)
 
 /* ---- MeterValues (all versions) ----------------------------------------------------------- */
 
+static void meter_done(lw_call_t *call)
+{
+    if (!call->res.status && !call->res.duplicate && call->i64 > 0) {
+        double p;
+        memcpy(&p, call->scratch, sizeof p);
+        lw_session_publish_tx(call->session, "updated", call->i64, p);
+    }
+    after_commit_empty(call);
+}
+
 static void h_meter_values(lw_call_t *call)
 {
     const cJSON *r = call->req;
@@ -357,7 +407,10 @@ static void h_meter_values(lw_call_t *call)
     }
     w.u.meter.values = vals;
     w.u.meter.n_values = n;
-    lw_call_store(call, &w, after_commit_empty);
+    double p = power_of(vals, n);
+    call->i64 = w.u.meter.tx_id;
+    memcpy(call->scratch, &p, sizeof p);
+    lw_call_store(call, &w, meter_done);
     lw_arena_free(&arena);
 }
 
@@ -368,6 +421,16 @@ static void txe_done(lw_call_t *call)
     if (call->res.status && call->res.status != LW_ENOTFOUND) {
         lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
         return;
+    }
+    if (!call->res.status && !call->res.duplicate && call->res.tx_id > 0) {
+        lw_str_t et = jstr(call->req, "eventType");
+        double p;
+        memcpy(&p, call->scratch, sizeof p);
+        lw_session_publish_tx(call->session,
+                              lw_str_eq_c(et, "Started") ? "started"
+                              : lw_str_eq_c(et, "Ended") ? "ended"
+                                                         : "updated",
+                              call->res.tx_id, p);
     }
     if (call->res.duplicate && call->res.answer.len) {
         lw_call_reply(call, call->res.answer.p, call->res.answer.len);
@@ -418,6 +481,8 @@ static void txe_looked_up(lw_call_t *call)
     w.u.tx_event.values = vals;
     w.u.tx_event.n_values = n;
     w.u.tx_event.answer = lw_buf_view(&call->tmp);
+    double p = power_of(vals, n);
+    memcpy(call->scratch, &p, sizeof p);
     lw_call_store(call, &w, txe_done);
     lw_arena_free(&arena);
 }
@@ -459,13 +524,22 @@ static void h_publish_status(lw_call_t *call)
     fw_status(call, "publish");
 }
 
+static void security_done(lw_call_t *call)
+{
+    lw_api_t *api = lw_session_api(call->session);
+    if (api && !call->res.status)
+        lw_api_event_security(api, call->station, jstr(call->req, "type"),
+                              jstr(call->req, "techInfo"));
+    after_commit_empty(call);
+}
+
 static void h_security_event(lw_call_t *call)
 {
     lw_store_write_t w = {.kind = LW_W_SECURITY_EVENT, .station_id = call->station};
     w.u.security.type = jstr(call->req, "type");
     w.u.security.tech_info = jstr(call->req, "techInfo");
     w.u.security.at_ms = jtime(call->req, "timestamp", call->rx_ms);
-    lw_call_store(call, &w, after_commit_empty);
+    lw_call_store(call, &w, security_done);
 }
 
 static void dt_done(lw_call_t *call)
@@ -535,6 +609,24 @@ static void h_sign_certificate(lw_call_t *call)
     lw_session_t *s = call->session;
     /* Answer first (A02/A03: Accepted means the CSR will be processed), then send the
      * CertificateSigned CALL. */
+    if (rc == 0) {
+        lw_domain_cert_info_t ci;
+        if (lw_domain_cert_info(lw_buf_view(&pem), &ci) == 0) {
+            lw_store_write_t cw = {.kind = LW_W_CERT_ISSUED, .station_id = call->station};
+            cw.u.cert.cert_type = lw_str_c(type[0] ? type : "ChargingStationCertificate");
+            cw.u.cert.csr = csr;
+            cw.u.cert.pem = lw_buf_view(&pem);
+            cw.u.cert.serial = lw_str_c(ci.serial);
+            cw.u.cert.subject = lw_str_c(ci.subject);
+            cw.u.cert.not_before_ms = ci.not_before_ms;
+            cw.u.cert.not_after_ms = ci.not_after_ms;
+            cw.u.cert.at_ms = call->rx_ms;
+            int src = lw_store_submit(lw_session_store(call->session), &cw, NULL, NULL);
+            if (src)
+                lw_log(LW_LOG_WARN, LOG, "station=%s event=cert_not_stored err=%s", sid,
+                       lw_err_name(src));
+        }
+    }
     reply_c(call, rc ? "{\"status\":\"Rejected\"}" : "{\"status\":\"Accepted\"}");
     if (rc) {
         lw_log(LW_LOG_WARN, LOG, "station=%s event=sign_certificate_rejected reason=\"%s\"", sid,
@@ -645,6 +737,339 @@ static void h_cert_chain_status(lw_call_t *call)
     reply_buf(call, &call->tmp);
 }
 
+/* ---- 2.x device model: NotifyReport, NotifyEvent; reservations ---------------------------- */
+
+/* Strings printed from cJSON for one write, freed together after the submit copied them. */
+typedef struct {
+    char **p;
+    size_t n, cap;
+} strs_t;
+static lw_str_t strs_keep(strs_t *k, char *t)
+{
+    if (!t) return LW_STR_NULL;
+    if (k->n == k->cap) {
+        size_t cap = k->cap ? k->cap * 2 : 16;
+        char **np = realloc(k->p, cap * sizeof *np);
+        if (!np) {
+            cJSON_free(t);
+            return LW_STR_NULL;
+        }
+        k->p = np, k->cap = cap;
+    }
+    k->p[k->n++] = t;
+    return lw_str_c(t);
+}
+static void strs_free(strs_t *k)
+{
+    for (size_t i = 0; i < k->n; i++)
+        cJSON_free(k->p[i]);
+    free(k->p);
+}
+
+/* component / variable of a 2.x ComponentType / VariableType into a (views into the tree). */
+static void comp_var(const cJSON *comp, const cJSON *var, lw_dm_attr_t *a)
+{
+    a->component = jstr(comp, "name");
+    a->component_inst = jstr(comp, "instance");
+    const cJSON *evse = jget(comp, "evse");
+    a->evse_id = (int)jint(evse, "id", 0);
+    a->connector_id = (int)jint(evse, "connectorId", 0);
+    a->variable = jstr(var, "name");
+    a->variable_inst = jstr(var, "instance");
+}
+
+static void h_notify_report(lw_call_t *call)
+{
+    const cJSON *data = jget(call->req, "reportData"), *rd;
+    size_t n = 0;
+    cJSON_ArrayForEach(rd, data) n += (size_t)cJSON_GetArraySize(jget(rd, "variableAttribute"));
+    if (n == 0) { /* an empty report (tbc: true heads) has nothing to keep */
+        reply_c(call, "{}");
+        return;
+    }
+    if (n > LW_STORE_ITEMS_MAX) {
+        /* Larger than one write takes: the rest stays in the journal only. */
+        lw_log(LW_LOG_WARN, LOG, "station=%.*s event=notify_report_truncated attributes=%zu",
+               LW_STR_FMT(call->station), n);
+        n = LW_STORE_ITEMS_MAX;
+    }
+    lw_dm_attr_t *attrs = calloc(n, sizeof *attrs);
+    strs_t keep = {0};
+    if (!attrs) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    size_t i = 0;
+    cJSON_ArrayForEach(rd, data)
+    {
+        const cJSON *va;
+        const cJSON *chars = jget(rd, "variableCharacteristics");
+        lw_str_t ch = chars ? strs_keep(&keep, cJSON_PrintUnformatted(chars)) : LW_STR_NULL;
+        cJSON_ArrayForEach(va, jget(rd, "variableAttribute"))
+        {
+            if (i == n) break;
+            lw_dm_attr_t *a = &attrs[i++];
+            comp_var(jget(rd, "component"), jget(rd, "variable"), a);
+            a->attr_type = jstr(va, "type");
+            a->value = jstr(va, "value");
+            a->mutability = jstr(va, "mutability");
+            a->characteristics = ch;
+        }
+    }
+    lw_store_write_t w = {.kind = LW_W_DEVICE_MODEL, .station_id = call->station};
+    w.u.device_model.attrs = attrs;
+    w.u.device_model.n_attrs = i;
+    w.u.device_model.at_ms = jtime(call->req, "generatedAt", call->rx_ms);
+    lw_call_store(call, &w, after_commit_empty);
+    free(attrs);
+    strs_free(&keep);
+}
+
+static void h_notify_event(lw_call_t *call)
+{
+    const cJSON *data = jget(call->req, "eventData"), *ed;
+    size_t n = (size_t)cJSON_GetArraySize(data);
+    if (n > LW_STORE_ITEMS_MAX) n = LW_STORE_ITEMS_MAX; /* the rest: journal only */
+    if (n == 0) {
+        reply_c(call, "{}");
+        return;
+    }
+    lw_dm_event_t *ev = calloc(n, sizeof *ev);
+    strs_t keep = {0};
+    if (!ev) {
+        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    size_t i = 0;
+    cJSON_ArrayForEach(ed, data)
+    {
+        if (i == n) break;
+        lw_dm_event_t *e = &ev[i++];
+        e->event_id = (int)jint(ed, "eventId", 0);
+        e->at_ms = jtime(ed, "timestamp", call->rx_ms);
+        e->trigger = jstr(ed, "trigger");
+        e->component = jstr(jget(ed, "component"), "name");
+        e->variable = jstr(jget(ed, "variable"), "name");
+        e->actual = jstr(ed, "actualValue");
+        e->payload = strs_keep(&keep, cJSON_PrintUnformatted(ed));
+    }
+    lw_store_write_t w = {.kind = LW_W_DEVICE_EVENTS, .station_id = call->station};
+    w.u.device_events.events = ev;
+    w.u.device_events.n_events = i;
+    lw_call_store(call, &w, after_commit_empty);
+    free(ev);
+    strs_free(&keep);
+}
+
+static void h_reservation_status(lw_call_t *call)
+{
+    /* 2.x H05: the reservation expired or was removed on the station. */
+    lw_store_write_t w = {.kind = LW_W_RESERVATION_STATUS, .station_id = call->station};
+    w.u.reservation_status.id = (int)jint(call->req, "reservationId", 0);
+    w.u.reservation_status.status = jstr(call->req, "reservationUpdateStatus");
+    lw_call_store(call, &w, after_commit_empty); /* unknown ids are answered too */
+}
+
+/* ---- what answered CSMS-initiated CALLs changed -------------------------------------------- */
+
+static void submit_quiet(lw_session_t *s, const lw_store_write_t *w, const char *what)
+{
+    int rc = lw_store_submit(lw_session_store(s), w, NULL, NULL);
+    if (rc)
+        lw_log(LW_LOG_WARN, LOG, "station=%.*s event=%s_not_stored err=%s",
+               LW_STR_FMT(w->station_id), what, lw_err_name(rc));
+}
+
+static bool status_in(const cJSON *resp, const char *a, const char *b)
+{
+    lw_str_t st = jstr(resp, "status");
+    return lw_str_eq_c(st, a) || (b && lw_str_eq_c(st, b));
+}
+
+static void result_get_configuration(lw_session_t *s, lw_str_t station, const cJSON *req,
+                                     const cJSON *resp, int64_t now)
+{
+    const cJSON *keys = jget(resp, "configurationKey"), *k;
+    size_t n = (size_t)cJSON_GetArraySize(keys);
+    if (n > LW_STORE_ITEMS_MAX) n = LW_STORE_ITEMS_MAX;
+    lw_config_key_t *ks = n ? calloc(n, sizeof *ks) : NULL;
+    if (n && !ks) return;
+    size_t i = 0;
+    cJSON_ArrayForEach(k, keys)
+    {
+        if (i == n) break;
+        lw_config_key_t *c = &ks[i++];
+        c->key = jstr(k, "key");
+        const cJSON *v = jget(k, "value");
+        c->value = cJSON_IsString(v) ? lw_str_c(v->valuestring) : LW_STR_NULL;
+        c->no_value = !cJSON_IsString(v);
+        c->readonly = jbool(k, "readonly");
+    }
+    /* Asked for every key (no "key" list): the answer is the station's whole list. */
+    lw_store_write_t w = {.kind = LW_W_CONFIG_KEYS, .station_id = station};
+    w.u.config_keys.keys = ks;
+    w.u.config_keys.n_keys = i;
+    w.u.config_keys.replace_all = cJSON_GetArraySize(jget(req, "key")) == 0;
+    w.u.config_keys.at_ms = now;
+    if (i || w.u.config_keys.replace_all) submit_quiet(s, &w, "config_keys");
+    free(ks);
+}
+
+static void result_change_configuration(lw_session_t *s, lw_str_t station, const cJSON *req,
+                                        const cJSON *resp, int64_t now)
+{
+    if (!status_in(resp, "Accepted", "RebootRequired")) return;
+    lw_config_key_t k = {.key = jstr(req, "key"), .value = jstr(req, "value")};
+    lw_store_write_t w = {.kind = LW_W_CONFIG_KEYS, .station_id = station};
+    w.u.config_keys.keys = &k;
+    w.u.config_keys.n_keys = 1;
+    w.u.config_keys.at_ms = now;
+    submit_quiet(s, &w, "config_keys");
+}
+
+/* 2.x GetVariables results / SetVariables data that the station accepted. */
+static void result_variables(lw_session_t *s, lw_str_t station, const cJSON *req, const cJSON *resp,
+                             bool set, int64_t now)
+{
+    const cJSON *res = jget(resp, set ? "setVariableResult" : "getVariableResult"), *r;
+    size_t n = (size_t)cJSON_GetArraySize(res);
+    if (n == 0 || n > LW_STORE_ITEMS_MAX) return;
+    lw_dm_attr_t *attrs = calloc(n, sizeof *attrs);
+    if (!attrs) return;
+    size_t i = 0;
+    cJSON_ArrayForEach(r, res)
+    {
+        if (!lw_str_eq_c(jstr(r, "attributeStatus"), "Accepted")) continue;
+        lw_dm_attr_t *a = &attrs[i];
+        comp_var(jget(r, "component"), jget(r, "variable"), a);
+        a->attr_type = jstr(r, "attributeType");
+        if (!set) {
+            a->value = jstr(r, "attributeValue");
+        } else {
+            /* The value set is in the request entry for the same component and variable. */
+            const cJSON *d;
+            bool found = false;
+            cJSON_ArrayForEach(d, jget(req, "setVariableData"))
+            {
+                lw_dm_attr_t b = {0};
+                comp_var(jget(d, "component"), jget(d, "variable"), &b);
+                if (lw_str_eq(a->component, b.component) &&
+                    lw_str_eq(a->component_inst, b.component_inst) && a->evse_id == b.evse_id &&
+                    a->connector_id == b.connector_id && lw_str_eq(a->variable, b.variable) &&
+                    lw_str_eq(a->variable_inst, b.variable_inst) &&
+                    lw_str_eq(a->attr_type, jstr(d, "attributeType"))) {
+                    a->value = jstr(d, "attributeValue");
+                    found = true;
+                    break;
+                }
+            }
+            if (!found) continue;
+        }
+        i++;
+    }
+    if (i) {
+        lw_store_write_t w = {.kind = LW_W_DEVICE_MODEL, .station_id = station};
+        w.u.device_model.attrs = attrs;
+        w.u.device_model.n_attrs = i;
+        w.u.device_model.at_ms = now;
+        submit_quiet(s, &w, "device_model");
+    }
+    free(attrs);
+}
+
+static void result_reserve(lw_session_t *s, lw_str_t station, bool v16, const cJSON *req,
+                           const cJSON *resp, int64_t now)
+{
+    lw_store_write_t w = {.kind = LW_W_RESERVATION_PUT, .station_id = station};
+    w.u.reservation.status = jstr(resp, "status");
+    w.u.reservation.at_ms = now;
+    int64_t t;
+    if (v16) {
+        w.u.reservation.id = (int)jint(req, "reservationId", 0);
+        w.u.reservation.connector_id = (int)jint(req, "connectorId", 0);
+        w.u.reservation.id_token = jstr(req, "idTag");
+        w.u.reservation.group_id = jstr(req, "parentIdTag");
+        w.u.reservation.expiry_ms = lw_time_parse(jstr(req, "expiryDate"), &t) == 0 ? t : now;
+    } else {
+        w.u.reservation.id = (int)jint(req, "id", 0);
+        w.u.reservation.evse_id = (int)jint(req, "evseId", 0);
+        w.u.reservation.id_token = jstr(jget(req, "idToken"), "idToken");
+        w.u.reservation.group_id = jstr(jget(req, "groupIdToken"), "idToken");
+        w.u.reservation.expiry_ms = lw_time_parse(jstr(req, "expiryDateTime"), &t) == 0 ? t : now;
+    }
+    if (w.u.reservation.id > 0) submit_quiet(s, &w, "reservation");
+}
+
+static void result_profile(lw_session_t *s, lw_str_t station, bool v16, const cJSON *req,
+                           const cJSON *resp, int64_t now)
+{
+    const cJSON *p = jget(req, v16 ? "csChargingProfiles" : "chargingProfile");
+    char *text = cJSON_PrintUnformatted(p);
+    if (!text) return;
+    lw_store_write_t w = {.kind = LW_W_PROFILE_PUT, .station_id = station};
+    w.u.profile.profile_id = (int)jint(p, v16 ? "chargingProfileId" : "id", 0);
+    if (v16)
+        w.u.profile.connector_id = (int)jint(req, "connectorId", 0);
+    else
+        w.u.profile.evse_id = (int)jint(req, "evseId", 0);
+    w.u.profile.stack_level = (int)jint(p, "stackLevel", 0);
+    w.u.profile.purpose = jstr(p, "chargingProfilePurpose");
+    w.u.profile.kind = jstr(p, "chargingProfileKind");
+    w.u.profile.tx_id = v16 ? jint(p, "transactionId", 0) : 0;
+    w.u.profile.valid_from_ms = jtime(p, "validFrom", 0);
+    w.u.profile.valid_to_ms = jtime(p, "validTo", 0);
+    w.u.profile.profile = lw_str_c(text);
+    w.u.profile.status = jstr(resp, "status");
+    w.u.profile.at_ms = now;
+    submit_quiet(s, &w, "charging_profile");
+    cJSON_free(text);
+}
+
+void lw_handle_call_result(lw_session_t *s, const char *action, lw_str_t request, lw_str_t response)
+{
+    cJSON *req = cJSON_ParseWithLength(request.p, request.len);
+    cJSON *resp = cJSON_ParseWithLength(response.p, response.len);
+    if (!req || !resp) goto out;
+    lw_str_t station = LW_STR_NULL;
+    char sid[LW_STATION_ID_MAX + 1];
+    lw_session_station_id(s, sid, sizeof sid);
+    station = lw_str_c(sid);
+    bool v16 = lw_session_version(s) == LW_OCPP_16;
+    int64_t now = lw_clock_wall(lw_session_clock(s));
+    if (!strcmp(action, "GetConfiguration")) {
+        result_get_configuration(s, station, req, resp, now);
+    } else if (!strcmp(action, "ChangeConfiguration")) {
+        result_change_configuration(s, station, req, resp, now);
+    } else if (!strcmp(action, "GetVariables")) {
+        result_variables(s, station, req, resp, false, now);
+    } else if (!strcmp(action, "SetVariables")) {
+        result_variables(s, station, req, resp, true, now);
+    } else if (!strcmp(action, "ReserveNow")) {
+        result_reserve(s, station, v16, req, resp, now);
+    } else if (!strcmp(action, "CancelReservation")) {
+        if (status_in(resp, "Accepted", NULL)) {
+            lw_store_write_t w = {.kind = LW_W_RESERVATION_STATUS, .station_id = station};
+            w.u.reservation_status.id = (int)jint(req, "reservationId", 0);
+            w.u.reservation_status.status = LW_STR("Cancelled");
+            submit_quiet(s, &w, "reservation");
+        }
+    } else if (!strcmp(action, "SetChargingProfile")) {
+        result_profile(s, station, v16, req, resp, now);
+    } else if (!strcmp(action, "ClearChargingProfile")) {
+        int64_t id = jint(req, v16 ? "id" : "chargingProfileId", 0);
+        if (id > 0 && status_in(resp, "Accepted", NULL)) {
+            lw_store_write_t w = {.kind = LW_W_PROFILE_STATUS, .station_id = station};
+            w.u.profile_status.profile_id = (int)id;
+            w.u.profile_status.status = LW_STR("Cleared");
+            w.u.profile_status.at_ms = now;
+            submit_quiet(s, &w, "charging_profile");
+        }
+    }
+out:
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+}
+
 /* ---- dispatch ----------------------------------------------------------------------------- */
 
 typedef struct {
@@ -683,6 +1108,9 @@ static const route_t routes[] = {
     {"OpenPeriodicEventStream", V21, h_open_stream},
     {"PullDynamicScheduleUpdate", V21, h_pull_schedule},
     {"VatNumberValidation", V21, h_vat},
+    {"NotifyReport", V2X, h_notify_report},
+    {"NotifyEvent", V2X, h_notify_event},
+    {"ReservationStatusUpdate", V2X, h_reservation_status},
 };
 
 bool lw_handlers_has_route(lw_ocpp_version_t v, const char *action)

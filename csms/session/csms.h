@@ -18,11 +18,15 @@
 #include "store/store.h"
 
 typedef struct lw_csms lw_csms_t;
+typedef struct lw_api lw_api_t;
+typedef struct lw_api_metrics lw_api_metrics_t;
 
-/* Starts the station listener on cfg->threads loops. Borrows cfg (copied) and store (must
- * outlive the csms). Returns 0 and *out (owned: lw_csms_stop then lw_csms_free) or an error
- * with a reason logged. */
-int lw_csms_start(const lw_config_t *cfg, lw_store_t *store, lw_csms_t **out);
+/* Starts the station listener on cfg->threads loops. Borrows cfg (copied), store and api
+ * (both must outlive the csms). api (csms/api/api.h; NULL = none) receives the sessions'
+ * events (connected, status, transactions, security events) and hands over queued commands
+ * when a station is accepted. Returns 0 and *out (owned: lw_csms_stop then lw_csms_free) or
+ * an error with a reason logged. */
+int lw_csms_start(const lw_config_t *cfg, lw_store_t *store, lw_api_t *api, lw_csms_t **out);
 /* The bound station port (after port 0). */
 int lw_csms_port(const lw_csms_t *c);
 /* Graceful stop: refuse new upgrades, wait up to wait_ms for answers that wait on a commit
@@ -45,6 +49,15 @@ typedef void (*lw_csms_call_cb)(void *ud, int status, lw_str_t payload, lw_str_t
  * (payload invalid), LW_ECLOSED (stopping), LW_ENOMEM. */
 int lw_csms_call(lw_csms_t *c, const char *station_id, const char *action, const char *payload,
                  lw_csms_call_cb cb, void *ud);
+
+/* The API given to lw_csms_start (or NULL). */
+lw_api_t *lw_csms_api(const lw_csms_t *c);
+
+/* Fills the session part of a metrics snapshot: stations connected by version, upgrades,
+ * authentication failures, messages by action/direction/outcome, CALLERRORs by code, CALL
+ * latency per action, CALLs waiting to be sent. The arrays are owned by c and valid until
+ * the next call (callers serialize: the API does). Any thread. */
+void lw_csms_metrics(lw_csms_t *c, lw_api_metrics_t *out);
 
 /* Whether the station is connected now, and with which version. Any thread. */
 bool lw_csms_online(lw_csms_t *c, const char *station_id, lw_ocpp_version_t *version);

@@ -12,13 +12,16 @@
  */
 #include "session/session.h"
 
+#include "api/api.h"
 #include "ladewerk/limits.h"
+#include "session/metrics.h"
 #include "ladewerk/net.h"
 #include "ladewerk/rpc.h"
 
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
@@ -42,6 +45,7 @@ typedef struct outcall {
     lw_csms_call_cb cb;
     void *ud;
     struct loop_ctx *on; /* the loop it was posted to */
+    uint64_t sent_mono;  /* when the CALL went out (latency metric) */
 } outcall_t;
 
 struct lw_session {
@@ -57,6 +61,7 @@ struct lw_session {
     bool closed;
     lw_reg_status_t policy; /* the store's registration status */
     bool accepted;          /* registration as last answered */
+    bool counted;           /* counted in the connected-stations gauge */
     uint32_t bad;
     lw_call_t *cur; /* the incoming CALL being handled */
     inframe_t *inq, *inq_tail;
@@ -111,6 +116,8 @@ struct lw_csms {
     pthread_mutex_t post_mu; /* guards loops_alive: no post to a loop that is being freed */
     bool loops_alive;
     int64_t last_prune_ms;
+    lw_api_t *api; /* the operator API, NULL = none */
+    lw_sess_metrics_t *metrics;
 };
 
 /* ---- small helpers ------------------------------------------------------------------------ */
@@ -274,6 +281,7 @@ static void ip_auth_failed(lw_csms_t *c, const char *ip)
     pthread_mutex_lock(&c->ip_mu);
     ip_slot(c, ip, minute)->failures++;
     pthread_mutex_unlock(&c->ip_mu);
+    atomic_fetch_add(&lw_sess_metrics_counters(c->metrics)->auth_failures, 1);
 }
 
 /* ---- journal ------------------------------------------------------------------------------ */
@@ -370,12 +378,14 @@ static void send_error(lw_session_t *s, lw_str_t id, lw_str_t action, lw_ocpp_er
     if (lw_rpc_write_error(&b, s->version, id, code, lw_str_c(desc), LW_STR_NULL) == 0)
         send_frame(s, &b, LW_RPC_CALLERROR, id, action, lw_str_c(desc));
     lw_buf_free(&b);
+    lw_sess_metrics_callerror(s->csms->metrics, lw_ocpp_err_name(s->version, code));
 }
 
 void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
 {
     lw_session_t *s = call->session;
     lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
+    lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "callerror");
     send_error(s, lw_str_c(call->msg_id), lw_str_c(call->action->name), code, description);
     call_done(call);
 }
@@ -396,6 +406,7 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
     lw_buf_t b;
     lw_buf_init(&b, s->csms->cfg.max_frame + 256);
     lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
+    lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "ok");
     if (lw_rpc_write_result(&b, lw_str_c(call->msg_id), (lw_str_t){json, len}) == 0)
         send_frame(s, &b, LW_RPC_CALLRESULT, lw_str_c(call->msg_id), lw_str_c(call->action->name),
                    (lw_str_t){json, len});
@@ -409,11 +420,13 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     snprintf(action, sizeof action, "%.*s", LW_STR_FMT(f->action));
     const lw_codec_action_t *act = lw_codec_action_find(s->version, f->action);
     if (!act) {
+        lw_sess_metrics_msg(s->csms->metrics, "", true, "invalid");
         /* OCPP-J: NotImplemented for an action the receiver does not know. */
         send_error(s, f->id, f->action, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
         return;
     }
     if (!(act->dir & LW_DIR_FROM_STATION) || !act->response) {
+        lw_sess_metrics_msg(s->csms->metrics, act->name, true, "invalid");
         send_error(s, f->id, f->action, LW_OCPP_ERR_NOT_SUPPORTED,
                    "action is not sent by a charging station");
         return;
@@ -422,6 +435,7 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     if (lw_codec_validate(act->request, f->payload.p, f->payload.len, &err)) {
         char why[512];
         lw_codec_error_format(&err, s->version, why, sizeof why);
+        lw_sess_metrics_msg(s->csms->metrics, act->name, true, "invalid");
         send_error(s, f->id, f->action, err.code ? err.code : LW_OCPP_ERR_FORMAT, why);
         bad_message(s, why);
         return;
@@ -429,6 +443,7 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     /* OCPP 2.0.1 B02.FR.09 / B03.FR.07 (and 1.6 §4.2: a station that is not Accepted sends
      * nothing but BootNotification): anything else is answered with SecurityError. */
     if (!s->accepted && strcmp(action, "BootNotification") != 0) {
+        lw_sess_metrics_msg(s->csms->metrics, act->name, true, "callerror");
         send_error(s, f->id, f->action, LW_OCPP_ERR_SECURITY,
                    "station is not accepted: send BootNotification first");
         return;
@@ -459,10 +474,14 @@ static void process_frame(lw_session_t *s, const char *data, size_t len)
     lw_rpc_parse_error_t perr;
     int rc = lw_rpc_peer_parse(&s->rpc, data, len, &f, &perr);
     if (rc) {
+        lw_sess_metrics_msg(s->csms->metrics, "", true, "invalid");
         journal(s, true, perr.type, perr.reply_id, LW_STR_NULL, (lw_str_t){data, len});
         if (perr.reply != LW_RPC_REPLY_NONE && s->conn) {
             lw_buf_t b;
             lw_buf_init(&b, 4096);
+            if (perr.reply == LW_RPC_REPLY_CALLERROR)
+                lw_sess_metrics_callerror(s->csms->metrics,
+                                          lw_ocpp_err_name(s->version, perr.code));
             if (lw_rpc_write_parse_error(&b, s->version, &perr) == 0)
                 send_frame(s, &b,
                            perr.reply == LW_RPC_REPLY_CALLERROR ? LW_RPC_CALLERROR
@@ -654,6 +673,21 @@ lw_csms_t *lw_session_csms(const lw_session_t *s)
 void lw_session_set_registration(lw_session_t *s, lw_reg_status_t reg)
 {
     s->accepted = reg == LW_REG_ACCEPTED;
+    /* Queued operator commands go out once the station is accepted: posted to this loop,
+     * so they follow the BootNotification answer the caller is about to send. */
+    if (s->accepted && s->csms->api) lw_api_station_connected(s->csms->api, lw_str_c(s->id));
+}
+void lw_session_station_id(const lw_session_t *s, char *out, size_t outsz)
+{
+    snprintf(out, outsz, "%s", s->id);
+}
+lw_ocpp_version_t lw_session_version(const lw_session_t *s)
+{
+    return s->version;
+}
+lw_api_t *lw_session_api(const lw_session_t *s)
+{
+    return s->csms->api;
 }
 lw_reg_status_t lw_session_policy(const lw_session_t *s)
 {
@@ -670,6 +704,7 @@ static void outcall_free(outcall_t *oc)
 
 static void outcall_fail(outcall_t *oc, int status)
 {
+    if (status == LW_EBUSY) lw_sess_metrics_msg(oc->csms->metrics, oc->action, false, "callerror");
     oc->cb(oc->ud, status, LW_STR_NULL, LW_STR_NULL, LW_STR_NULL);
     atomic_fetch_sub(&oc->csms->inflight, 1);
     outcall_free(oc);
@@ -709,6 +744,23 @@ static void out_done(void *ud, int status, const char *id, const char *action,
         desc = lw_buf_view(&d);
         payload = f->error_details;
     }
+    lw_sess_metrics_t *m = s->csms->metrics;
+    if (status == 0 || status == LW_EPROTO || status == LW_ETIMEDOUT) {
+        lw_sess_metrics_msg(m, oc->action, false,
+                            status == 0           ? "ok"
+                            : status == LW_EPROTO ? "callerror"
+                                                  : "timeout");
+        lw_sess_metrics_latency(m, oc->action,
+                                (double)(lw_clock_mono(s->csms->clock) - oc->sent_mono));
+        if (status == LW_EPROTO) {
+            char cbuf[40];
+            snprintf(cbuf, sizeof cbuf, "%.*s", LW_STR_FMT(code));
+            lw_sess_metrics_callerror(m, cbuf);
+        }
+    }
+    /* What a CALL changed on the station (configuration, reservations, profiles) is kept. */
+    if (status == 0 && !s->closed)
+        lw_handle_call_result(s, oc->action, lw_str_c(oc->payload), payload);
     oc->cb(oc->ud, status, payload, code, desc);
     lw_buf_free(&d);
     atomic_fetch_sub(&oc->csms->inflight, 1);
@@ -723,6 +775,8 @@ static void pump(lw_session_t *s)
         s->outq = oc->next;
         if (!s->outq) s->outq_tail = NULL;
         s->outq_len--;
+        atomic_fetch_sub(&lw_sess_metrics_counters(s->csms->metrics)->outbound_queued, 1);
+        oc->sent_mono = lw_clock_mono(s->csms->clock);
         char id[LW_MSGID_MAX + 1];
         lw_buf_t b;
         lw_buf_init(&b, s->csms->cfg.max_frame + 256);
@@ -757,6 +811,7 @@ static void enqueue_outcall(lw_session_t *s, outcall_t *oc)
         s->outq = oc;
     s->outq_tail = oc;
     s->outq_len++;
+    atomic_fetch_add(&lw_sess_metrics_counters(s->csms->metrics)->outbound_queued, 1);
     pump(s);
 }
 
@@ -891,6 +946,7 @@ static void upgrade_work(uv_work_t *w)
 
 static void reject(upgrade_t *u, int status, const char *why)
 {
+    atomic_fetch_add(&lw_sess_metrics_counters(u->csms->metrics)->upgrades_rejected, 1);
     lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=refused status=%d reason=\"%s\"", u->id, u->ip,
            status, why);
     lw_ws_reject(u->conn, status,
@@ -1008,6 +1064,12 @@ static void upgrade_after(uv_work_t *w, int status)
     lw_store_submit(c->store, &cw, NULL, NULL);
     lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=connected ocpp=%s profile=%d tls=%d", s->id,
            s->ip, lw_ocpp_version_name(s->version), profile, u->tls);
+    atomic_fetch_add(&lw_sess_metrics_counters(c->metrics)->connected[s->version], 1);
+    s->counted = true;
+    if (c->api) {
+        lw_api_event_station(c->api, lw_str_c(s->id), true, s->version);
+        if (s->accepted) lw_api_station_connected(c->api, lw_str_c(s->id));
+    }
     if (old_serial) {
         /* The newcomer authenticated: the old connection goes, with a security event. */
         lw_store_write_t sw = {.kind = LW_W_SECURITY_EVENT, .station_id = lw_str_c(s->id)};
@@ -1018,6 +1080,8 @@ static void upgrade_after(uv_work_t *w, int status)
         sw.u.security.tech_info = lw_str_c(info);
         sw.u.security.at_ms = now_ms(c);
         lw_store_submit(c->store, &sw, NULL, NULL);
+        if (c->api)
+            lw_api_event_security(c->api, lw_str_c(s->id), sw.u.security.type, lw_str_c(info));
         replace_t *r = malloc(sizeof *r);
         if (r) {
             *r = (replace_t){c, old_lc, old_serial};
@@ -1044,7 +1108,10 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
     loop_ctx_t *lc = lw_server_data(lw_conn_server(conn));
     lw_csms_t *c = lc->csms;
     lw_conn_set_data(conn, NULL);
+    lw_sess_counters_t *ctr = lw_sess_metrics_counters(c->metrics);
+    atomic_fetch_add(&ctr->upgrades, 1);
     if (atomic_load(&c->draining)) {
+        atomic_fetch_add(&ctr->upgrades_rejected, 1);
         lw_ws_reject(conn, 503, NULL);
         return;
     }
@@ -1052,6 +1119,7 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
     lw_conn_peer_ip(conn, ip, sizeof ip);
     if (!ip_allow_upgrade(c, ip)) {
         lw_log(LW_LOG_INFO, LOG, "ip=%s event=refused status=429 reason=per_ip_limit", ip);
+        atomic_fetch_add(&ctr->upgrades_rejected, 1);
         lw_ws_reject(conn, 429, "Retry-After: 60\r\n");
         return;
     }
@@ -1060,6 +1128,7 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
     if (n < 0 || strncmp(path, "/ocpp/", 6) != 0 || !station_id_ok(path + 6)) {
         lw_log(LW_LOG_INFO, LOG, "ip=%s event=refused status=404 target=\"%.*s\"", ip,
                (int)(req->target.len > 80 ? 80 : req->target.len), req->target.p);
+        atomic_fetch_add(&ctr->upgrades_rejected, 1);
         lw_ws_reject(conn, 404, NULL);
         return;
     }
@@ -1075,6 +1144,7 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
          * handshake without Sec-WebSocket-Protocol, then close at once (in on_open). */
         lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=refused reason=no_ocpp_subprotocol",
                path + 6, ip);
+        atomic_fetch_add(&ctr->upgrades_rejected, 1);
         lw_ws_accept(conn, LW_STR_NULL);
         return;
     }
@@ -1119,18 +1189,25 @@ static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
     if (s->next) s->next->prev = s->prev;
     lw_log(LW_LOG_INFO, LOG, "station=%s event=disconnected code=%d reason=\"%.*s\"", s->id, code,
            LW_STR_FMT(reason));
+    if (s->counted) {
+        atomic_fetch_sub(&lw_sess_metrics_counters(c->metrics)->connected[s->version], 1);
+        s->counted = false;
+    }
     if (reg_remove(c, s->id, s->serial)) {
         lw_store_write_t w = {.kind = LW_W_STATION_CONN, .station_id = lw_str_c(s->id)};
         w.u.conn.online = false;
         w.u.conn.at_ms = now_ms(c);
         lw_store_submit(c->store, &w, NULL, NULL);
+        if (c->api) lw_api_event_station(c->api, lw_str_c(s->id), false, s->version);
     }
     lw_rpc_peer_close(&s->rpc); /* fails the outstanding CALL (ECLOSED) */
     while (s->outq) {
         outcall_t *oc = s->outq;
         s->outq = oc->next;
+        atomic_fetch_sub(&lw_sess_metrics_counters(c->metrics)->outbound_queued, 1);
         outcall_fail(oc, LW_ECLOSED);
     }
+    s->outq_len = 0;
     s->outq_tail = NULL;
     maybe_free(s);
 }
@@ -1143,14 +1220,16 @@ static void tick(uv_timer_t *t)
     for (lw_session_t *s = lc->sessions; s; s = s->next)
         lw_rpc_peer_tick(&s->rpc);
     lw_csms_t *c = lc->csms;
-    if (lc->index == 0 && (c->cfg.journal_retention_s || c->cfg.journal_keep)) {
+    if (lc->index == 0) {
         int64_t now = now_ms(c);
-        if (now - c->last_prune_ms >= 3600 * 1000) { /* hourly */
+        if (now - c->last_prune_ms >= (int64_t)c->cfg.maintain_interval_s * 1000) {
+            /* Retention (journal, retry-dedupe rows, finished commands, reservations). */
             c->last_prune_ms = now;
-            lw_store_write_t w = {.kind = LW_W_JOURNAL_PRUNE, .station_id = LW_STR("")};
-            w.u.prune.older_than_ms =
-                c->cfg.journal_retention_s ? now - c->cfg.journal_retention_s * 1000 : 0;
-            w.u.prune.keep_per_station = c->cfg.journal_keep;
+            lw_store_write_t w = {.kind = LW_W_MAINTAIN, .station_id = LW_STR("")};
+            w.u.maint.now_ms = now;
+            w.u.maint.journal_max_age_ms = c->cfg.journal_retention_s * 1000;
+            w.u.maint.journal_keep_per_station = c->cfg.journal_keep;
+            w.u.maint.dedupe_max_age_ms = c->cfg.dedupe_retention_s * 1000;
             lw_store_submit(c->store, &w, NULL, NULL);
         }
     }
@@ -1197,23 +1276,25 @@ static int loop_init(lw_net_loop_t *l, int index, void *ud)
     return 0;
 }
 
-int lw_csms_start(const lw_config_t *cfg, lw_store_t *store, lw_csms_t **out)
+int lw_csms_start(const lw_config_t *cfg, lw_store_t *store, lw_api_t *api, lw_csms_t **out)
 {
     lw_csms_t *c = calloc(1, sizeof *c);
     if (!c) return LW_ENOMEM;
+    c->api = api;
     c->cfg = *cfg;
     c->store = store;
     c->clock = lw_clock_real();
     c->nloops = cfg->threads > 0 ? cfg->threads : 1;
     c->loops = calloc((size_t)c->nloops, sizeof *c->loops);
     c->ips = calloc(LW_CSMS_IP_SLOTS, sizeof *c->ips);
+    c->metrics = lw_sess_metrics_new();
     pthread_mutex_init(&c->reg_mu, NULL);
     pthread_mutex_init(&c->ip_mu, NULL);
     pthread_mutex_init(&c->post_mu, NULL);
     c->loops_alive = true;
     atomic_store(&c->port, cfg->ocpp_port);
     c->last_prune_ms = 0;
-    if (!c->loops || !c->ips) {
+    if (!c->loops || !c->ips || !c->metrics) {
         lw_csms_free(c);
         return LW_ENOMEM;
     }
@@ -1299,5 +1380,72 @@ void lw_csms_free(lw_csms_t *c)
         free(c->loops[i]);
     free(c->ips);
     free(c->loops);
+    lw_sess_metrics_free(c->metrics);
     free(c);
+}
+
+lw_api_t *lw_csms_api(const lw_csms_t *c)
+{
+    return c->api;
+}
+
+void lw_csms_metrics(lw_csms_t *c, lw_api_metrics_t *out)
+{
+    lw_sess_metrics_snapshot(c->metrics, out);
+}
+
+/* ---- transaction events for the operator API ---------------------------------------------- */
+
+typedef struct {
+    uv_work_t work;
+    lw_csms_t *csms;
+    int64_t tx_id;
+    char kind[16];
+    double power_w;
+} txpub_t;
+
+static void txpub_work(uv_work_t *w)
+{
+    txpub_t *t = w->data;
+    lw_tx_rec_t r;
+    if (lw_store_tx_get(t->csms->store, t->tx_id, &r)) return;
+    lw_api_tx_t a = {.id = r.id,
+                     .evse_id = r.evse_id,
+                     .connector_id = r.connector_id,
+                     .active = r.state == LW_TX_ACTIVE,
+                     .start_ms = r.start_ms,
+                     .stop_ms = r.stop_ms,
+                     .meter_start_wh = r.meter_start_wh,
+                     .meter_stop_wh = r.meter_stop_wh,
+                     .energy_wh = r.energy_wh};
+    snprintf(a.tx_uid, sizeof a.tx_uid, "%s", r.tx_uid);
+    snprintf(a.station_id, sizeof a.station_id, "%s", r.station_id);
+    snprintf(a.id_token, sizeof a.id_token, "%s", r.id_token);
+    snprintf(a.stop_reason, sizeof a.stop_reason, "%s", r.stop_reason);
+    lw_api_event_transaction(t->csms->api, t->kind, &a, t->power_w);
+}
+
+static void txpub_after(uv_work_t *w, int status)
+{
+    txpub_t *t = w->data;
+    (void)status;
+    atomic_fetch_sub(&t->csms->inflight, 1);
+    free(t);
+}
+
+void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double power_w)
+{
+    if (!s->csms->api || tx_id <= 0 || s->closed) return;
+    txpub_t *t = calloc(1, sizeof *t);
+    if (!t) return;
+    t->work.data = t;
+    t->csms = s->csms;
+    t->tx_id = tx_id;
+    snprintf(t->kind, sizeof t->kind, "%s", kind);
+    t->power_w = power_w;
+    atomic_fetch_add(&s->csms->inflight, 1);
+    if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &t->work, txpub_work, txpub_after)) {
+        atomic_fetch_sub(&s->csms->inflight, 1);
+        free(t);
+    }
 }

@@ -78,6 +78,22 @@ void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn
 int lw_session_call(lw_session_t *s, const char *action, const char *payload, lw_csms_call_cb cb,
                     void *ud);
 
+/* The station's id (NUL-terminated into out) and OCPP version. */
+void lw_session_station_id(const lw_session_t *s, char *out, size_t outsz);
+lw_ocpp_version_t lw_session_version(const lw_session_t *s);
+/* The operator API the session reports to, or NULL. */
+lw_api_t *lw_session_api(const lw_session_t *s);
+/* Publishes a transaction event ("started", "updated", "ended") for the API: reads the
+ * transaction on the thread pool (after the commit that changed it) and publishes it with
+ * power_w (< 0 = unknown). No-op without an API. Loop thread. */
+void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double power_w);
+
+/* handlers/handlers.c: keeps what an answered CSMS-initiated CALL changed on the station
+ * (1.6 configuration keys, reservations, charging profiles, 2.x variables), as store
+ * writes. request/response are the CALL's and CALLRESULT's JSON (borrowed). Loop thread. */
+void lw_handle_call_result(lw_session_t *s, const char *action, lw_str_t request,
+                           lw_str_t response);
+
 /* handlers/handlers.c: answers call (now or through continuations). */
 void lw_handle_call(lw_call_t *call);
 /* Whether action of v has its own handler; the others are answered with "{}" (for tests). */

@@ -344,6 +344,23 @@ const lw_store_migration_t lw_store_migrations[] = {
      "CREATE INDEX reservations_expiry ON reservations (expiry) WHERE status IN ('Requested', 'Accepted');\n"
      "CREATE INDEX dedupe_at ON dedupe (at);\n"
     },
+    {3, "003_orphan_stops",
+     "-- 003_orphan_stops.sql — 1.6 StopTransaction messages for a transaction the CSMS does not\n"
+     "-- know (never started here, another station's, or transactionId -1 from a charger that lost\n"
+     "-- its start): always acknowledged (OCPP 1.6 §4.10), kept here for reconciliation with the\n"
+     "-- values as sent. Times in ms since the epoch, like 001.\n"
+     "CREATE TABLE orphan_stops (\n"
+     "    id            INTEGER PRIMARY KEY,\n"
+     "    station_id    TEXT NOT NULL,\n"
+     "    tx_id         INTEGER NOT NULL,                -- the transactionId as sent (-1, unknown id)\n"
+     "    id_tag        TEXT NOT NULL DEFAULT '',\n"
+     "    meter_stop_wh INTEGER NOT NULL,\n"
+     "    stop_at       INTEGER NOT NULL,                -- the message's timestamp\n"
+     "    reason        TEXT NOT NULL DEFAULT '',\n"
+     "    received_at   INTEGER NOT NULL\n"
+     ");\n"
+     "CREATE INDEX orphan_stops_station ON orphan_stops (station_id, id);\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

@@ -55,6 +55,8 @@
     X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state "     \
                 "FROM transactions WHERE id = ?1")                                                 \
     X(TX_FIND_UID, "SELECT id FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")            \
+    X(TX_ORPHAN_STOP, "INSERT INTO orphan_stops (station_id, tx_id, id_tag, meter_stop_wh, "       \
+                      "stop_at, reason, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")         \
     X(TX_STOP, "UPDATE transactions SET state = 1, stop_at = ?2, meter_stop_wh = ?3, "             \
                "stop_reason = ?4 WHERE id = ?1")                                                   \
     X(TX_REGISTER, "UPDATE transactions SET meter_start_wh = ?2, last_register_wh = ?3, "          \
@@ -145,8 +147,8 @@
       "INSERT INTO certificates (station_id, cert_type, serial, subject, not_before, "             \
       "not_after, pem, csr, issued_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")               \
     X(CMD_FIND_IDEM, "SELECT id FROM commands WHERE station_id = ?1 AND idempotency_key = ?2")     \
-    X(CMD_INSERT, "INSERT INTO commands (station_id, action, payload, idempotency_key, "           \
-                  "created_at, expires_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)")       \
+    X(CMD_INSERT, "INSERT INTO commands (id, station_id, action, payload, idempotency_key, "       \
+                  "created_at, expires_at, updated_at) VALUES (?7, ?1, ?2, ?3, ?4, ?5, ?6, ?5)")   \
     X(CMD_STATE, "SELECT station_id, status FROM commands WHERE id = ?1")                          \
     X(CMD_SET, "UPDATE commands SET status = ?2, "                                                 \
                "msg_id = CASE WHEN ?3 <> '' THEN ?3 ELSE msg_id END, "                             \
@@ -738,7 +740,22 @@ static int tx_stop(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key
     bool found = false;
     if (sqlite3_step(st) == SQLITE_ROW) found = lw_str_eq(col_str(st, 0), w->station_id);
     sqlite3_reset(st);
-    if (!found) return LW_ENOTFOUND; /* unknown, or another station's transaction */
+    if (!found) {
+        /* Unknown, -1, or another station's transaction: acknowledged all the same and kept
+         * for reconciliation (orphan_stops); result.tx_id 0, row_id the orphan row. */
+        if (!(st = q(c, Q_TX_ORPHAN_STOP))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        b_i64(st, 2, p->tx_id);
+        b_str(st, 3, p->id_tag);
+        b_i64(st, 4, p->meter_stop_wh);
+        b_i64(st, 5, p->at_ms);
+        b_str(st, 6, p->reason);
+        b_i64(st, 7, lw_clock_wall(b->clock));
+        if ((rc = step_done(c, st))) return rc;
+        res->row_id = sqlite3_last_insert_rowid(c->db);
+        res->tx_id = 0;
+        return dedupe_put(b, w->station_id, "stop", key, klen, 0, p->answer);
+    }
     res->tx_id = p->tx_id;
     /* transactionData first, then the stop reading itself, so the register check sees it. */
     lw_meter_value_t stop = {.timestamp_ms = p->at_ms, .context = LW_STR("Transaction.End")};
@@ -1038,6 +1055,10 @@ static int cmd_insert(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result
         sqlite3_bind_null(st, 4);
     b_i64(st, 5, at);
     b_i64(st, 6, at + p->ttl_s * 1000);
+    if (p->id > 0)
+        b_i64(st, 7, p->id);
+    else
+        sqlite3_bind_null(st, 7); /* the next row id */
     int rc = step_done(c, st);
     if (!rc) res->row_id = sqlite3_last_insert_rowid(c->db);
     return rc;

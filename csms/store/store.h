@@ -256,7 +256,9 @@ typedef enum {
     LW_W_BOOT,             /* BootNotification: history row + station info */
     LW_W_STATUS,           /* StatusNotification: current state per connector + history */
     LW_W_TX_START,         /* 1.6 StartTransaction (dedupe: same content = same id) */
-    LW_W_TX_STOP,          /* 1.6 StopTransaction (dedupe: one stop per transaction) */
+    LW_W_TX_STOP,          /* 1.6 StopTransaction (dedupe: one stop per transaction); for
+                            * an unknown / -1 transaction it is kept in orphan_stops
+                            * (schema 003): status 0, tx_id 0, row_id = orphan row */
     LW_W_TX_EVENT,         /* 2.x TransactionEvent (dedupe: transactionId + seqNo) */
     LW_W_METER_VALUES,     /* MeterValues (dedupe: content hash) */
     LW_W_JOURNAL,          /* one message-journal entry */
@@ -467,6 +469,8 @@ typedef struct lw_store_write {
                                        * nothing: result.duplicate, row_id = the EXISTING
                                        * command's id (whatever its payload or state) */
             int64_t at_ms;            /* creation time; 0 = the store's clock */
+            int64_t id;               /* > 0: use this command id (the REST API numbers its
+                                       * commands itself); LW_EEXISTS if taken. 0 = next */
         } cmd;
         struct { /* LW_W_CMD_UPDATE (station_id must be the command's) */
             int64_t id;

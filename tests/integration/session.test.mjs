@@ -91,6 +91,9 @@ test('OCPP 1.6: boot, status, authorize, start, meter values, stop; energy store
   assert.equal(mvals[0].location, 'Outlet');
   const st = sql(db, `SELECT vendor, model, firmware FROM stations WHERE id='CP16'`);
   assert.deepEqual(st[0], { vendor: 'Acme', model: 'X1', firmware: '1.2.3' });
+  // The stop for transaction -1 is kept for reconciliation (issue 3).
+  const orphans = sql(db, `SELECT tx_id, meter_stop_wh FROM orphan_stops WHERE station_id='CP16'`);
+  assert.deepEqual(orphans, [{ tx_id: -1, meter_stop_wh: 1 }]);
 });
 
 test('OCPP 2.0.1: boot, status, authorize, TransactionEvent Started/Updated/Ended', async () => {

@@ -19,13 +19,21 @@ export function stationAdd(db, id, args = []) {
   });
 }
 
+// Runs `ladewerk token create --role ROLE` against db; returns the token (its last line).
+export function tokenCreate(db, role) {
+  const out = execFileSync(BIN, ['token', 'create', '--role', role, '--db', `sqlite:${db}`], {
+    encoding: 'utf8',
+  });
+  return out.trim().split('\n').pop();
+}
+
 export function sql(db, query) {
   const out = execFileSync('sqlite3', ['-json', db, query], { encoding: 'utf8' });
   return out.trim() ? JSON.parse(out) : [];
 }
 
-// Starts the server; resolves { proc, port, url, stop(), kill(), log() } once it prints its
-// "serving OCPP on HOST:PORT" line.
+// Starts the server; resolves { proc, port, url, httpPort, http, stop(), kill(), log() } once
+// it prints its "serving OCPP on HOST:PORT" line (the HTTP line comes before it).
 export function startServer(db, extra = []) {
   const args = ['serve', '--db', `sqlite:${db}`, '--ocpp-listen', '127.0.0.1:0',
     '--http-listen', '127.0.0.1:0', '--threads', '2', '--log-level', 'debug', ...extra];
@@ -46,9 +54,12 @@ export function startServer(db, extra = []) {
         clearTimeout(timer);
         proc.removeAllListeners('exit');
         const port = Number(m[1]);
+        const h = /serving HTTP on [^:]+:(\d+)/.exec(out);
+        const httpPort = h ? Number(h[1]) : 0;
         const exited = new Promise((r) => proc.on('exit', (code, sig) => r({ code, sig })));
         resolve({
           proc, port, url: `ws://127.0.0.1:${port}/ocpp`,
+          httpPort, http: `http://127.0.0.1:${httpPort}`,
           log: () => err,
           stop: async () => { proc.kill('SIGTERM'); return exited; },
           kill: async () => { proc.kill('SIGKILL'); return exited; },

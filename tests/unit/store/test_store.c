@@ -529,9 +529,14 @@ LW_TEST(start_transaction_retry_gets_same_id)
     LW_CHECK_STR(r.id_token, "TAG1");
     LW_CHECK(!r.meter_backwards);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM meter_values"), 2); /* transactionData + stop */
-    /* another station cannot stop this transaction */
+    /* another station cannot stop this transaction: its stop is acknowledged and kept in
+     * orphan_stops for reconciliation (tx_id 0), the transaction is untouched */
     st.station_id = LW_STR("CP16b");
-    LW_CHECK_INT(run(s, &st, NULL).status, LW_ENOTFOUND);
+    lw_store_result_t orr = run(s, &st, NULL);
+    LW_CHECK_INT(orr.status, 0);
+    LW_CHECK_INT(orr.tx_id, 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM orphan_stops WHERE station_id = 'CP16b'"), 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM meter_values"), 2);
 
     int n = 0;
     lw_tx_filter_t flt = {.station_id = LW_STR("CP16"), .state = -1};
