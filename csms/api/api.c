@@ -134,9 +134,11 @@ lw_api_t *lw_api_new(const lw_api_backend_t *backend, const lw_clock_t *clock)
     api->clock = clock ? clock : lw_clock_real();
     pthread_mutex_init(&api->metrics_mu, NULL);
     api_files_init(api);
+    api_webhooks_init(api);
     api_commands_init(api);
     if (api_events_init(api) != 0) {
         api_commands_free(api);
+        api_webhooks_free(api);
         api_files_free(api);
         pthread_mutex_destroy(&api->metrics_mu);
         free(api);
@@ -148,6 +150,7 @@ lw_api_t *lw_api_new(const lw_api_backend_t *backend, const lw_clock_t *clock)
 void lw_api_free(lw_api_t *api)
 {
     if (!api) return;
+    api_webhooks_free(api); /* stops delivery first: publishing needs the event hub */
     api_events_free(api);
     api_commands_free(api);
     api_files_free(api);

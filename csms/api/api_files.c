@@ -26,7 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define ID_HEX 32 /* 128 random bits */
+#define ID_HEX    32 /* 128 random bits */
 #define PATH_MAX_ 1024
 
 void api_files_init(lw_api_t *api)
@@ -218,8 +218,8 @@ static bool sanitize_name(lw_str_t in, char *out, size_t outsz)
     size_t n = 0;
     for (size_t i = 0; i < in.len && n + 1 < outsz && n < LW_API_FILENAME_MAX; i++) {
         char ch = in.p[i];
-        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-                  ch == '.' || ch == '-' || ch == '_';
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_';
         if (n == 0 && ch == '.') continue;
         out[n++] = ok ? ch : '_';
     }
@@ -369,8 +369,7 @@ static int upload_body(api_ctx_t *c, lw_str_t *data, lw_str_t *part_name, lw_str
     *ctype = ct.p ? ct : LW_STR("application/octet-stream");
     int rc = ct.p ? lw_api_multipart_boundary(ct, &boundary) : LW_ENOTFOUND;
     if (rc == LW_EPARSE)
-        return api_error(c, 400, "invalid_body", "multipart/form-data without a valid boundary"),
-               1;
+        return api_error(c, 400, "invalid_body", "multipart/form-data without a valid boundary"), 1;
     if (rc == 0) {
         lw_api_part_t p;
         rc = lw_api_multipart_file(c->req->body, boundary, &p);
@@ -515,11 +514,11 @@ int api_h_fw_delete(api_ctx_t *c)
 {
     lw_api_t *api = c->api;
     if (!files_on(c)) return 0;
-    if (!id_ok(c->params[0])) return api_error(c, 404, "not_found", "no firmware image with that id");
+    if (!id_ok(c->params[0]))
+        return api_error(c, 404, "not_found", "no firmware image with that id");
     char path[PATH_MAX_];
     pthread_mutex_lock(&api->files_mu);
-    pathf(path, sizeof path, "%s/firmware/%.*s.json", api->files_dir,
-             LW_STR_FMT(c->params[0]));
+    pathf(path, sizeof path, "%s/firmware/%.*s.json", api->files_dir, LW_STR_FMT(c->params[0]));
     int r = unlink(path);
     int err = errno;
     pathf(path, sizeof path, "%s/firmware/%.*s.bin", api->files_dir, LW_STR_FMT(c->params[0]));
@@ -567,8 +566,7 @@ int api_h_fw_download(api_ctx_t *c)
     char path[PATH_MAX_], nm[LW_API_FILENAME_MAX + 1];
     snprintf(nm, sizeof nm, "%s", name);
     cJSON_Delete(rec);
-    pathf(path, sizeof path, "%s/firmware/%.*s.bin", c->api->files_dir,
-             LW_STR_FMT(c->params[0]));
+    pathf(path, sizeof path, "%s/firmware/%.*s.bin", c->api->files_dir, LW_STR_FMT(c->params[0]));
     return send_file(c, path, nm, "application/octet-stream");
 }
 
@@ -619,8 +617,7 @@ static void remove_slot(lw_api_t *api, lw_str_t token)
     char path[PATH_MAX_];
     const char *files[] = {"meta.json", "data"};
     for (size_t i = 0; i < 2; i++) {
-        pathf(path, sizeof path, "%s/uploads/%.*s/%s", api->files_dir, LW_STR_FMT(token),
-                 files[i]);
+        pathf(path, sizeof path, "%s/uploads/%.*s/%s", api->files_dir, LW_STR_FMT(token), files[i]);
         unlink(path);
     }
     pathf(path, sizeof path, "%s/uploads/%.*s", api->files_dir, LW_STR_FMT(token));
@@ -672,8 +669,8 @@ int api_h_station_upload(api_ctx_t *c)
     char name[LW_API_FILENAME_MAX + 1];
     if (!(c->params[1].len && sanitize_name(c->params[1], name, sizeof name)) &&
         !(part_name.len && sanitize_name(part_name, name, sizeof name)))
-        snprintf(name, sizeof name, "%s.bin", api_get_str(m, "what") ? api_get_str(m, "what")
-                                                                     : "upload");
+        snprintf(name, sizeof name, "%s.bin",
+                 api_get_str(m, "what") ? api_get_str(m, "what") : "upload");
     char ct[128];
     if (!api_copy(ct, sizeof ct, ctype)) snprintf(ct, sizeof ct, "application/octet-stream");
     for (char *p = ct; *p; p++)
@@ -706,6 +703,7 @@ int api_h_station_upload(api_ctx_t *c)
     cJSON_AddStringToObject(ev, "what", api_get_str(m, "what") ? api_get_str(m, "what") : "");
     cJSON_AddStringToObject(ev, "name", name);
     cJSON_AddNumberToObject(ev, "size", (double)data.len);
+    api_json_time(ev, "at", now);
     char *evt = cJSON_PrintUnformatted(ev);
     cJSON_Delete(ev);
     if (evt) lw_api_publish(api, "upload.received", lw_str_c(evt));
@@ -787,8 +785,7 @@ int api_h_uploads_list(api_ctx_t *c)
     arr = sorted(arr, by_created_desc);
     cJSON *items = cJSON_CreateArray();
     cJSON *it;
-    cJSON_ArrayForEach(it, arr)
-    cJSON_AddItemToArray(items, slot_json(it));
+    cJSON_ArrayForEach(it, arr) cJSON_AddItemToArray(items, slot_json(it));
     cJSON_Delete(arr);
     cJSON *out = cJSON_CreateObject();
     cJSON_AddItemToObject(out, "items", items);
@@ -809,8 +806,7 @@ int api_h_upload_download(api_ctx_t *c)
     snprintf(name, sizeof name, "%s", n ? n : "upload.bin");
     snprintf(ct, sizeof ct, "%s", t && *t ? t : "application/octet-stream");
     cJSON_Delete(m);
-    pathf(path, sizeof path, "%s/uploads/%.*s/data", c->api->files_dir,
-             LW_STR_FMT(c->params[0]));
+    pathf(path, sizeof path, "%s/uploads/%.*s/data", c->api->files_dir, LW_STR_FMT(c->params[0]));
     return send_file(c, path, name, ct);
 }
 
@@ -878,8 +874,7 @@ int api_h_station_firmware(api_ctx_t *c)
     /* The latest statuses are those of this page; on the first page (no before) they are
      * the station's latest. */
     if (before == 0) {
-        cJSON_AddItemToObject(o, "firmware_status",
-                              x.latest_fw ? x.latest_fw : cJSON_CreateNull());
+        cJSON_AddItemToObject(o, "firmware_status", x.latest_fw ? x.latest_fw : cJSON_CreateNull());
         cJSON_AddItemToObject(o, "upload_status", x.latest_up ? x.latest_up : cJSON_CreateNull());
     } else {
         cJSON_Delete(x.latest_fw);
@@ -911,6 +906,7 @@ int lw_api_event_firmware(lw_api_t *api, lw_str_t station, const char *what, lw_
         cJSON_AddNumberToObject(o, "request_id", request_id);
     else
         cJSON_AddNullToObject(o, "request_id");
+    api_json_time(o, "at", lw_clock_wall(api->clock));
     free(sid);
     free(stt);
     char *text = cJSON_PrintUnformatted(o);

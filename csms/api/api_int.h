@@ -48,7 +48,8 @@ struct lw_api {
 
     /* webhooks (api_webhook.c); NULL until lw_api_webhooks_start */
     struct api_webhooks *wh;
-    pthread_mutex_t wh_mu; /* guards wh (the pointer) against publish on other threads */
+    pthread_mutex_t wh_mu; /* guards wh (the pointer), its queues and the counters below */
+    uint64_t wh_delivered, wh_failures, wh_dropped;
     uint64_t requests_total, requests_4xx, requests_5xx, auth_denied; /* under ev_mu */
 };
 

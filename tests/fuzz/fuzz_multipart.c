@@ -38,7 +38,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     /* The body alone against a fixed boundary reaches the part parser more often. */
     lw_api_part_t p;
-    if (lw_api_multipart_file((lw_str_t){buf, size}, LW_STR("b"), &p) == 0) inside(p.data, buf, size);
+    if (lw_api_multipart_file((lw_str_t){buf, size}, LW_STR("b"), &p) == 0)
+        inside(p.data, buf, size);
     free(buf);
     return 0;
 }

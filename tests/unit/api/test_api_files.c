@@ -181,16 +181,17 @@ LW_TEST(multipart_file)
     LW_CHECK_INT(lw_api_multipart_file(LW_STR("--b\r\nContent-Disposition: form-data\r\n\r\nx"),
                                        LW_STR("b"), &p),
                  LW_EPARSE); /* unterminated */
-    LW_CHECK_INT(lw_api_multipart_file(LW_STR("--b\r\nno colon here\r\n\r\nx\r\n--b--"),
-                                       LW_STR("b"), &p),
-                 LW_EPARSE);
+    LW_CHECK_INT(
+        lw_api_multipart_file(LW_STR("--b\r\nno colon here\r\n\r\nx\r\n--b--"), LW_STR("b"), &p),
+        LW_EPARSE);
     LW_CHECK_INT(lw_api_multipart_file(LW_STR("--bjunk"), LW_STR("b"), &p), LW_EPARSE);
     /* Too many parts before a file. */
     lw_buf_t many;
     lw_buf_init(&many, 1 << 16);
     for (int i = 0; i <= LW_API_MULTIPART_PARTS_MAX; i++)
         lw_buf_append_c(&many, "--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nv\r\n");
-    lw_buf_append_c(&many, "--b\r\nContent-Disposition: form-data; filename=\"f\"\r\n\r\nF\r\n--b--");
+    lw_buf_append_c(&many,
+                    "--b\r\nContent-Disposition: form-data; filename=\"f\"\r\n\r\nF\r\n--b--");
     LW_CHECK_INT(lw_api_multipart_file(lw_buf_view(&many), LW_STR("b"), &p), LW_EPARSE);
     lw_buf_free(&many);
 }
@@ -250,9 +251,9 @@ LW_TEST(firmware_upload_list_download_delete)
     char built[256];
     LW_CHECK_INT(lw_api_firmware_url(api, lw_str_c(id), built, sizeof built), 0);
     LW_CHECK_STR(built, url);
-    LW_CHECK_INT(lw_api_firmware_url(api, LW_STR("0123456789abcdef0123456789abcdef"), built,
-                                     sizeof built),
-                 LW_ENOTFOUND);
+    LW_CHECK_INT(
+        lw_api_firmware_url(api, LW_STR("0123456789abcdef0123456789abcdef"), built, sizeof built),
+        LW_ENOTFOUND);
     LW_CHECK_INT(lw_api_firmware_url(api, lw_str_c(id), built, 20), LW_ETOOBIG);
 
     /* the same bytes under the same name: the same record */
@@ -263,8 +264,9 @@ LW_TEST(firmware_upload_list_download_delete)
     resp_free(&r);
 
     /* multipart, as curl -F sends it */
-    static const char mp[] = "--zz\r\nContent-Disposition: form-data; name=\"file\"; "
-                             "filename=\"C:\\\\images\\\\v2.img\"\r\n\r\n\x01\x02\x03\r\n--zz--\r\n";
+    static const char mp[] =
+        "--zz\r\nContent-Disposition: form-data; name=\"file\"; "
+        "filename=\"C:\\\\images\\\\v2.img\"\r\n\r\n\x01\x02\x03\r\n--zz--\r\n";
     r = reqb("POST", "/api/v1/firmware", "op-tok", mp, sizeof mp - 1, "Content-Type",
              "multipart/form-data; boundary=zz", NULL, NULL);
     LW_CHECK_INT(r.status, 201);
@@ -586,7 +588,8 @@ LW_TEST(station_firmware_status)
     LW_CHECK_INT(r.status, 404);
     resp_free(&r);
 
-    LW_CHECK_INT(lw_api_event_firmware(api, LW_STR("CP16"), "firmware", LW_STR("Installing"), 7), 0);
+    LW_CHECK_INT(lw_api_event_firmware(api, LW_STR("CP16"), "firmware", LW_STR("Installing"), 7),
+                 0);
     LW_CHECK_INT(count_events("firmware.status"), 1);
     teardown();
 
