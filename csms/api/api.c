@@ -69,6 +69,19 @@ static const route_t routes[] = {
     {{"GET", "/api/v1/tokens", A, false}, api_h_tokens_list},
     {{"POST", "/api/v1/tokens", A, false}, api_h_tokens_create},
     {{"DELETE", "/api/v1/tokens/{id}", A, false}, api_h_tokens_revoke},
+    {{"GET", "/api/v1/stations/{id}/firmware", V, false}, api_h_station_firmware},
+    {{"GET", "/api/v1/stations/{id}/uploads", O, false}, api_h_uploads_list},
+    {{"GET", "/api/v1/uploads/{token}", O, false}, api_h_upload_download},
+    {{"GET", "/api/v1/firmware", V, false}, api_h_fw_list},
+    {{"POST", "/api/v1/firmware", O, false}, api_h_fw_upload},
+    {{"GET", "/api/v1/firmware/{id}", V, false}, api_h_fw_get},
+    {{"DELETE", "/api/v1/firmware/{id}", O, false}, api_h_fw_delete},
+    /* For stations: no bearer token (they cannot send one); the random ids are the secret. */
+    {{"GET", "/files/firmware/{id}/{name}", V, true}, api_h_fw_download},
+    {{"POST", "/files/uploads/{token}", V, true}, api_h_station_upload},
+    {{"PUT", "/files/uploads/{token}", V, true}, api_h_station_upload},
+    {{"POST", "/files/uploads/{token}/{name}", V, true}, api_h_station_upload},
+    {{"PUT", "/files/uploads/{token}/{name}", V, true}, api_h_station_upload},
     {{"GET", "/metrics", V, true}, api_h_metrics},
 };
 #undef SC
@@ -120,9 +133,13 @@ lw_api_t *lw_api_new(const lw_api_backend_t *backend, const lw_clock_t *clock)
     api->be = *backend;
     api->clock = clock ? clock : lw_clock_real();
     pthread_mutex_init(&api->metrics_mu, NULL);
+    api_files_init(api);
+    api_webhooks_init(api);
     api_commands_init(api);
     if (api_events_init(api) != 0) {
         api_commands_free(api);
+        api_webhooks_free(api);
+        api_files_free(api);
         pthread_mutex_destroy(&api->metrics_mu);
         free(api);
         return NULL;
@@ -133,8 +150,10 @@ lw_api_t *lw_api_new(const lw_api_backend_t *backend, const lw_clock_t *clock)
 void lw_api_free(lw_api_t *api)
 {
     if (!api) return;
+    api_webhooks_free(api); /* stops delivery first: publishing needs the event hub */
     api_events_free(api);
     api_commands_free(api);
+    api_files_free(api);
     pthread_mutex_destroy(&api->metrics_mu);
     free(api);
 }
@@ -528,6 +547,11 @@ static int dispatch(api_ctx_t *c)
         }
     }
 
+    /* Upload locations are handed out as directories ("…/files/uploads/<token>/"): a
+     * station that POSTs to the location as given ends in a slash. */
+    if (path.len > 15 && !memcmp(path.p, "/files/uploads/", 15) && path.p[path.len - 1] == '/')
+        path.len--;
+
     char pbuf[2 * 512];
     char allow[128] = "";
     for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
@@ -540,6 +564,12 @@ static int dispatch(api_ctx_t *c)
             snprintf(allow + al, sizeof allow - al, "%s%s", al ? ", " : "", r->info.method);
             continue;
         }
+        /* Only the file uploads take large bodies; `serve` raises the listener's body
+         * limit to LW_API_FILE_MAX for them, and everything else keeps the JSON limit. */
+        if (req->body.len > LW_HTTP_BODY_MAX_DEFAULT && r->fn != api_h_fw_upload &&
+            r->fn != api_h_station_upload)
+            return api_error(c, 413, "too_large", "request bodies are limited to %d bytes here",
+                             LW_HTTP_BODY_MAX_DEFAULT);
         if (!r->info.public_) {
             int rc = authenticate(c);
             if (rc != 0 || !c->authed) return rc;

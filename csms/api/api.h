@@ -37,6 +37,8 @@
 #include "ladewerk/limits.h"
 #include "ladewerk/ocpp.h"
 
+#include <uv.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -133,6 +135,16 @@ typedef struct lw_api_token {
     char name[64];
     int64_t created_ms, revoked_ms; /* revoked 0 = active */
 } lw_api_token_t;
+
+/* One FirmwareStatusNotification / DiagnosticsStatusNotification / LogStatusNotification /
+ * PublishFirmwareStatusNotification as stored (store table fw_status_history). */
+typedef struct lw_api_fw_status {
+    int64_t seq;     /* increasing row id */
+    char what[16];   /* "firmware", "diagnostics", "log", "publish" */
+    char status[64]; /* as sent ("Downloading", "Installed", "Uploaded", …) */
+    int request_id;  /* 2.x / security extension requestId; -1 = none */
+    int64_t at_ms;
+} lw_api_fw_status_t;
 
 /* What action_check reports about an invalid payload. */
 typedef struct lw_api_check_err {
@@ -249,6 +261,12 @@ typedef struct lw_api_backend {
 
     /* Fills a metrics snapshot (see lw_api_metrics_t for the lifetime of its arrays). */
     void (*metrics)(void *ctx, lw_api_metrics_t *out);
+
+    /* A station's firmware / diagnostics / log / publish status history, newest first, rows
+     * with seq < before_seq (0 = newest), at most limit. The store writes these rows
+     * (LW_W_FW_STATUS); `serve` reads them back for GET /api/v1/stations/{id}/firmware. */
+    int (*fw_status_list)(void *ctx, lw_str_t station, int64_t before_seq, size_t limit,
+                          int (*each)(void *ud, const lw_api_fw_status_t *s), void *ud);
 } lw_api_backend_t;
 
 /* The action_check `serve` should use: lw_codec_action_find + direction + lw_codec_validate
@@ -365,6 +383,108 @@ int lw_api_command_restore(lw_api_t *api, lw_str_t json);
 
 /* Counts by state (for metrics and tests). */
 void lw_api_command_counts(lw_api_t *api, size_t counts[5]);
+
+/* ---- files: firmware images for stations, diagnostics and log uploads from them ------------
+ * Files live on disk under dir (config `files-dir`, default "./ladewerk-files/"):
+ *   dir/firmware/<id>.bin and <id>.json   an operator's upload (POST /api/v1/firmware); id is
+ *                                         128 random bits in hex, so the public download
+ *                                         URL /files/firmware/<id>/<name> cannot be guessed
+ *   dir/uploads/<token>/meta.json, data   one upload slot per GetDiagnostics / GetLog sent
+ *                                         through the API: the station POSTs or PUTs to
+ *                                         /files/uploads/<token>/[<name>] (raw body or
+ *                                         multipart/form-data), unguessable per command
+ * Stations cannot send a bearer token, so /files/... are public and the random name is the
+ * secret; public_url (config `public-url`, e.g. "http://csms.example:8080", no trailing
+ * slash needed) is the base the stations reach the operator listener at.
+ * Until lw_api_set_files is called, the file routes answer 501. */
+
+/* Borrows dir and public_url (copied). Creates dir, dir/firmware and dir/uploads (mode 0700)
+ * if missing. Returns 0, LW_EINVAL (empty or too long, or public_url not http(s)://) or
+ * LW_EIO (a directory could not be made). Call before serving requests. */
+int lw_api_set_files(lw_api_t *api, const char *dir, const char *public_url);
+
+/* The URL a station downloads firmware id from: "<public_url>/files/firmware/<id>/<name>".
+ * Writes a NUL-terminated string into out. Returns 0, LW_ENOTFOUND (no such image),
+ * LW_ENOTSUP (files not configured) or LW_ETOOBIG. */
+int lw_api_firmware_url(lw_api_t *api, lw_str_t id, char *out, size_t outsz);
+
+/* Opens an upload slot for station (command cmd_id, what "diagnostics" | "log") and writes
+ * the URL the station should upload to into url ("<public_url>/files/uploads/<token>/").
+ * The GetDiagnostics / GetLog shortcut calls this when its body has no location. Returns 0,
+ * LW_ENOTSUP (files not configured), LW_EIO or LW_ETOOBIG. */
+int lw_api_upload_open(lw_api_t *api, lw_str_t station, uint64_t cmd_id, const char *what,
+                       char *url, size_t urlsz);
+
+/* Publishes a "firmware.status" event (the CSMS calls it for each FirmwareStatusNotification,
+ * DiagnosticsStatusNotification, LogStatusNotification and PublishFirmwareStatusNotification
+ * after storing it). what as in lw_api_fw_status_t; request_id -1 = none. */
+int lw_api_event_firmware(lw_api_t *api, lw_str_t station, const char *what, lw_str_t status,
+                          int request_id);
+
+/* Multipart/form-data (RFC 7578), the way chargers commonly upload diagnostics over HTTP.
+ * Pure functions over bytes: no I/O, no allocation. */
+typedef struct lw_api_part {
+    lw_str_t name;         /* form field name ("" if none) */
+    lw_str_t filename;     /* Content-Disposition filename ("" if none) */
+    lw_str_t content_type; /* the part's Content-Type ("" if none) */
+    lw_str_t data;         /* the part's bytes */
+} lw_api_part_t;
+/* The boundary parameter of a "multipart/form-data; boundary=…" Content-Type value (quotes
+ * removed). Returns 0, LW_ENOTFOUND (not multipart/form-data) or LW_EPARSE (no or a bad
+ * boundary: 1-70 characters, RFC 2046 §5.1.1). *out points into content_type. */
+int lw_api_multipart_boundary(lw_str_t content_type, lw_str_t *out);
+/* Finds the file in body: the first part that has a filename, else the first part. Returns
+ * 0 and *out (views into body), LW_ENOTFOUND (no parts) or LW_EPARSE (malformed: no
+ * delimiter, unterminated part, bad header line, more than LW_API_MULTIPART_PARTS_MAX
+ * parts before the file). */
+int lw_api_multipart_file(lw_str_t body, lw_str_t boundary, lw_api_part_t *out);
+
+/* ---- webhooks -------------------------------------------------------------------------------
+ * Every published event (the same ones the SSE stream carries) is also POSTed to each
+ * configured URL (config `webhook-url`, repeatable) as JSON:
+ *   {"id": N, "type": "station.connected", "data": {…}}
+ * with headers Content-Type: application/json, X-Ladewerk-Event: TYPE, X-Ladewerk-Event-Id:
+ * N. A 2xx answer is success; anything else (connection refused, timeout, other status) is
+ * retried with exponential back-off, LW_API_WEBHOOK_ATTEMPTS times at most. Each URL gets its
+ * events in order, one request at a time; a URL's queue holds at most
+ * LW_API_WEBHOOK_QUEUE_MAX events (beyond it the oldest is dropped). Delivered, failed
+ * attempts and dropped events are counted in /metrics. http:// only (no TLS). */
+typedef struct lw_api_webhook_options {
+    uint32_t backoff_ms;     /* first retry delay; 0 = LW_API_WEBHOOK_BACKOFF_MS */
+    uint32_t backoff_max_ms; /* 0 = LW_API_WEBHOOK_BACKOFF_MAX_MS */
+    uint32_t timeout_ms;     /* per attempt; 0 = LW_API_WEBHOOK_TIMEOUT_MS */
+    uint32_t attempts;       /* 0 = LW_API_WEBHOOK_ATTEMPTS */
+    size_t queue_max;        /* per URL; 0 = LW_API_WEBHOOK_QUEUE_MAX */
+} lw_api_webhook_options_t;
+
+/* Checks a webhook URL: "http://host[:port][/path]". Returns 0 or LW_EINVAL (https, other
+ * schemes, no host, bad port, too long). Pure. */
+int lw_api_webhook_url_check(const char *url);
+
+/* The back-off before retry number attempt (1 = the first retry): backoff_ms * 2^(attempt-1)
+ * capped at backoff_max_ms. Pure. */
+uint32_t lw_api_webhook_backoff(const lw_api_webhook_options_t *o, uint32_t attempt);
+
+/* Starts delivery on uv loop `loop` (borrowed; its thread does all the network work) to the
+ * n urls (borrowed, copied; at most LW_API_WEBHOOK_URLS_MAX). opts may be NULL. Call on the
+ * loop's thread (or before the loop runs). Returns 0, LW_EINVAL (a bad URL, n == 0 or too
+ * many, already started) or LW_ENOMEM. Events published before this are not sent. */
+int lw_api_webhooks_start(lw_api_t *api, uv_loop_t *loop, const char *const *urls, size_t n,
+                          const lw_api_webhook_options_t *opts);
+/* Stops delivery: pending events are dropped (counted), connections and timers are closed.
+ * Call on the loop's thread, then let the loop run so the handles finish closing; the
+ * memory is freed from the last close callback. lw_api_free calls this if needed, but then
+ * the loop must still run afterwards. */
+void lw_api_webhooks_stop(lw_api_t *api);
+
+/* Counters for /metrics and tests (summed over URLs). */
+typedef struct lw_api_webhook_stats {
+    uint64_t delivered; /* events answered 2xx */
+    uint64_t failures;  /* failed attempts (each retry counts) */
+    uint64_t dropped;   /* events given up: attempts exhausted, queue full, or stopped */
+    uint64_t queued;    /* events waiting now */
+} lw_api_webhook_stats_t;
+void lw_api_webhook_stats(lw_api_t *api, lw_api_webhook_stats_t *out);
 
 /* ---- metrics ------------------------------------------------------------------------------- */
 

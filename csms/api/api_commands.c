@@ -622,7 +622,8 @@ typedef struct sc_ctx {
     bool v16;
     uint64_t id; /* reserved command id, for requestId / remoteStartId / reservation id */
     const char *action;
-    cJSON *out; /* the payload being built */
+    cJSON *out;           /* the payload being built */
+    char upload_url[512]; /* an upload slot opened for this command ("" = none) */
 } sc_ctx_t;
 
 /* Field readers: absent is fine unless required; a wrong type answers 400 naming the API
@@ -941,16 +942,39 @@ static int sc_trigger(sc_ctx_t *s)
 
 static int sc_firmware(sc_ctx_t *s)
 {
-    ONLY("location", "retrieve_at", "retries", "retry_interval", "signing_certificate",
-         "signature");
-    const char *loc, *at = NULL, *cert = NULL, *sig = NULL;
+    ONLY("location", "firmware_id", "retrieve_at", "retries", "retry_interval",
+         "signing_certificate", "signature");
+    const char *loc = NULL, *fwid = NULL, *at = NULL, *cert = NULL, *sig = NULL;
     int64_t retries = 0, interval = 0;
-    int hr, hi;
-    if (f_str(s, "location", true, &loc) < 0 || f_str(s, "retrieve_at", false, &at) < 0 ||
+    int hr, hi, hl;
+    if ((hl = f_str(s, "location", false, &loc)) < 0 || f_str(s, "firmware_id", false, &fwid) < 0 ||
+        f_str(s, "retrieve_at", false, &at) < 0 ||
         f_str(s, "signing_certificate", false, &cert) < 0 ||
         f_str(s, "signature", false, &sig) < 0 || (hr = f_int(s, "retries", false, &retries)) < 0 ||
         (hi = f_int(s, "retry_interval", false, &interval)) < 0)
         return -1;
+    /* firmware_id: an image uploaded with POST /api/v1/firmware, served to the station. */
+    char url[1024];
+    if (!hl && !fwid) {
+        api_error(s->c, 400, "missing_field", "'location' or 'firmware_id' is required");
+        return -1;
+    }
+    if (hl && fwid) {
+        api_error(s->c, 400, "invalid_field", "give 'location' or 'firmware_id', not both");
+        return -1;
+    }
+    if (fwid) {
+        int rc = lw_api_firmware_url(s->c->api, lw_str_c(fwid), url, sizeof url);
+        if (rc == LW_ENOTSUP) {
+            api_error(s->c, 501, "not_implemented", "file storage is not configured (files-dir)");
+            return -1;
+        }
+        if (rc != 0) {
+            api_error(s->c, 400, "invalid_field", "'firmware_id' names no uploaded image");
+            return -1;
+        }
+        loc = url;
+    }
     char now[40];
     now_rfc3339(s, now, sizeof now);
     if (!at) at = now;
@@ -976,10 +1000,28 @@ static int sc_firmware(sc_ctx_t *s)
 static int sc_diagnostics(sc_ctx_t *s)
 {
     ONLY("location", "log_type", "from", "to");
-    const char *loc, *type = NULL, *from = NULL, *to = NULL;
-    if (f_str(s, "location", true, &loc) < 0 || f_str(s, "log_type", false, &type) < 0 ||
+    const char *loc = NULL, *type = NULL, *from = NULL, *to = NULL;
+    int hl;
+    if ((hl = f_str(s, "location", false, &loc)) < 0 || f_str(s, "log_type", false, &type) < 0 ||
         f_str(s, "from", false, &from) < 0 || f_str(s, "to", false, &to) < 0)
         return -1;
+    if (!hl) {
+        /* No location: the station uploads to us, at a URL made for this command. */
+        int rc = lw_api_upload_open(s->c->api, s->c->params[0], s->id,
+                                    s->v16 && !type ? "diagnostics" : "log", s->upload_url,
+                                    sizeof s->upload_url);
+        if (rc == LW_ENOTSUP) {
+            api_error(s->c, 400, "missing_field",
+                      "'location' is required: file storage is not configured (files-dir)");
+            return -1;
+        }
+        if (rc != 0) {
+            api_error(s->c, 500, "io_error", "could not open an upload location: %s",
+                      lw_strerror(rc));
+            return -1;
+        }
+        loc = s->upload_url;
+    }
     if (s->v16 && !type) {
         s->action = "GetDiagnostics";
         cJSON_AddStringToObject(s->out, "location", loc);
@@ -1201,6 +1243,17 @@ static const struct {
     {"clear-cache", sc_clear_cache},
 };
 
+/* Did this request create command id (not refused, not an idempotent replay)? */
+static bool command_created(api_ctx_t *c, uint64_t id)
+{
+    if (c->res->status != 202 || !c->res->body.data) return false;
+    cJSON *j = cJSON_ParseWithLength(c->res->body.data, c->res->body.len);
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "id");
+    bool same = cJSON_IsNumber(v) && (uint64_t)v->valuedouble == id;
+    cJSON_Delete(j);
+    return same;
+}
+
 int api_h_shortcut(api_ctx_t *c)
 {
     /* The route is /api/v1/stations/{id}/<shortcut>: the part after the station id. */
@@ -1237,6 +1290,7 @@ int api_h_shortcut(api_ctx_t *c)
         free(payload);
         free(canon);
     }
+    if (s.upload_url[0] && !command_created(c, s.id)) api_upload_discard(c->api, s.upload_url);
     cJSON_Delete(s.out);
     cJSON_Delete(body);
     return rc;

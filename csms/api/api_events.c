@@ -69,6 +69,8 @@ int lw_api_publish(lw_api_t *api, const char *type, lw_str_t data_json)
     e->data = text;
     e->seq = api->ev_next++;
     snprintf(e->type, sizeof e->type, "%s", type);
+    /* Webhooks get the same events in the same order (wh_mu nests inside ev_mu). */
+    api_webhooks_event(api, e->seq, e->type, e->data);
     void (*notify)(void *) = api->notify;
     void *ud = api->notify_ud;
     pthread_mutex_unlock(&api->ev_mu);

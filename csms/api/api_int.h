@@ -39,6 +39,17 @@ struct lw_api {
     void *notify_ud;
 
     pthread_mutex_t metrics_mu; /* serializes backend.metrics */
+
+    /* files (api_files.c); dir and public_url are set once before serving, then read-only */
+    char *files_dir;                      /* owned; NULL = files not configured */
+    char *public_url;                     /* owned, without a trailing slash */
+    pthread_mutex_t files_mu;             /* serializes writes of records and slots */
+    uint64_t fw_uploads, station_uploads; /* counters for /metrics, under files_mu */
+
+    /* webhooks (api_webhook.c); NULL until lw_api_webhooks_start */
+    struct api_webhooks *wh;
+    pthread_mutex_t wh_mu; /* guards wh (the pointer), its queues and the counters below */
+    uint64_t wh_delivered, wh_failures, wh_dropped;
     uint64_t requests_total, requests_4xx, requests_5xx, auth_denied; /* under ev_mu */
 };
 
@@ -132,5 +143,29 @@ int api_h_events(api_ctx_t *c);
 
 /* api_metrics.c */
 int api_h_metrics(api_ctx_t *c);
+
+/* api_files.c */
+int api_h_fw_upload(api_ctx_t *c);
+int api_h_fw_list(api_ctx_t *c);
+int api_h_fw_get(api_ctx_t *c);
+int api_h_fw_delete(api_ctx_t *c);
+int api_h_fw_download(api_ctx_t *c);    /* public: /files/firmware/{id}/{name} */
+int api_h_station_upload(api_ctx_t *c); /* public: /files/uploads/{token}[/{name}] */
+int api_h_uploads_list(api_ctx_t *c);
+int api_h_upload_download(api_ctx_t *c);
+int api_h_station_firmware(api_ctx_t *c);
+void api_files_init(lw_api_t *api);
+void api_files_free(lw_api_t *api);
+/* Removes an upload slot that was opened for a command that was not created. */
+void api_upload_discard(lw_api_t *api, const char *url);
+/* Renders the files' counters into /metrics. */
+int api_files_metrics(lw_api_t *api, lw_buf_t *b);
+
+/* api_webhook.c */
+void api_webhooks_init(lw_api_t *api);
+void api_webhooks_free(lw_api_t *api);
+/* Queues one published event for every URL (any thread). */
+void api_webhooks_event(lw_api_t *api, uint64_t seq, const char *type, const char *data);
+int api_webhooks_metrics(lw_api_t *api, lw_buf_t *b);
 
 #endif

@@ -169,6 +169,8 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
                     (unsigned long long)replays));
     R(head(b, "ladewerk_events_published_total", "counter", "Live events published."));
     R(lw_buf_printf(b, "ladewerk_events_published_total %llu\n", (unsigned long long)events));
+    R(api_files_metrics(api, b));
+    R(api_webhooks_metrics(api, b));
 #undef R
     return rc;
 }

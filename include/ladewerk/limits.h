@@ -158,6 +158,39 @@
 #define LW_API_EVENTS_RING 4096
 /* One event's data (JSON): events carry ids, statuses and numbers, never payloads. */
 #define LW_API_EVENT_DATA_MAX 4096
+/* Files (firmware images operators upload, diagnostics and logs stations upload). The
+ * operator listener holds a whole request body in memory and a download is answered from
+ * memory, so this bounds the memory of one transfer: embedded charger images are 1-16 MB,
+ * Linux-based chargers' images with a root file system reach 50-100 MB; 64 MiB covers the
+ * first kind many times and most of the second. `serve` must raise the listener's
+ * http_body_max to this for the upload routes; JSON routes still refuse bodies larger than
+ * LW_HTTP_BODY_MAX_DEFAULT (413). */
+#define LW_API_FILE_MAX (64 * 1024 * 1024)
+/* Firmware images kept at once: a network runs a handful of vendor/model lines, each with a
+ * few versions; listing reads every record, so the bound keeps that cheap. */
+#define LW_API_FIRMWARE_FILES_MAX 256
+/* Stored file names (sanitized to [A-Za-z0-9._-]): long enough for any vendor image name. */
+#define LW_API_FILENAME_MAX 128
+/* An upload URL handed out with GetDiagnostics / GetLog stays usable this long: the station
+ * may wait for retrieve/retry intervals (retries x retryInterval) before it uploads. */
+#define LW_API_UPLOAD_TTL_MS (24LL * 3600 * 1000)
+/* Upload slots kept per listing (GET /api/v1/stations/{id}/uploads reads every record). */
+#define LW_API_UPLOADS_MAX 4096
+/* Multipart bodies: parts looked at before giving up (chargers send one file part, maybe a
+ * few form fields). */
+#define LW_API_MULTIPART_PARTS_MAX 16
+/* Webhooks: URLs (each gets every event), events waiting per URL (beyond it the oldest is
+ * dropped and counted: a dead receiver must not grow memory), delivery attempts per event
+ * (with back-off 1 s, 2 s, 4 s … capped at 60 s, eight attempts span about two minutes),
+ * and the time one attempt may take (connect + answer). */
+#define LW_API_WEBHOOK_URLS_MAX       8
+#define LW_API_WEBHOOK_QUEUE_MAX      1024
+#define LW_API_WEBHOOK_ATTEMPTS       8
+#define LW_API_WEBHOOK_BACKOFF_MS     1000
+#define LW_API_WEBHOOK_BACKOFF_MAX_MS 60000
+#define LW_API_WEBHOOK_TIMEOUT_MS     10000
+/* A webhook URL: http://host[:port]/path, the host a name or numeric address. */
+#define LW_API_WEBHOOK_URL_MAX 512
 
 /* Retention defaults of the periodic maintenance (LW_W_MAINTAIN; config overrides them).
  * The journal is for debugging a station's recent behaviour: a week and 5000 messages per

@@ -406,6 +406,33 @@ static void fk_metrics(void *ctx, lw_api_metrics_t *m)
     m->store_queue_max = 16384;
 }
 
+/* Firmware status history: CP16 has three rows (newest first by seq). */
+static int fk_fw_status_list(void *ctx, lw_str_t station, int64_t before_seq, size_t limit,
+                             int (*each)(void *ud, const lw_api_fw_status_t *s), void *ud)
+{
+    (void)ctx;
+    static const struct {
+        int64_t seq;
+        const char *what, *status;
+        int req;
+    } rows[] = {{3, "diagnostics", "Uploaded", -1},
+                {2, "firmware", "Installed", 7},
+                {1, "firmware", "Downloading", 7}};
+    if (!lw_str_eq_c(station, "CP16")) return 0;
+    size_t n = 0;
+    for (size_t i = 0; i < 3 && n < limit; i++) {
+        if (before_seq && rows[i].seq >= before_seq) continue;
+        lw_api_fw_status_t s = {.seq = rows[i].seq,
+                                .request_id = rows[i].req,
+                                .at_ms = 1700000000000 + rows[i].seq * 1000};
+        snprintf(s.what, sizeof s.what, "%s", rows[i].what);
+        snprintf(s.status, sizeof s.status, "%s", rows[i].status);
+        n++;
+        if (each(ud, &s)) break;
+    }
+    return 0;
+}
+
 static void fk_init(fake_t *f)
 {
     memset(f, 0, sizeof *f);
@@ -505,6 +532,7 @@ static lw_api_backend_t fk_backend(fake_t *f)
         .send_call = fk_send_call,
         .command_save = fk_command_save,
         .metrics = fk_metrics,
+        .fw_status_list = fk_fw_status_list,
     };
     return b;
 }
