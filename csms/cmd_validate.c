@@ -3,11 +3,17 @@
  * or the 3rd of a CALLRESULT) against the generated validator of lib/codec, exactly as the
  * CSMS does for every frame it receives.
  *
- *   ladewerk validate --ocpp 1.6|2.0.1|2.1 --action NAME --request|--response [FILE|-]
+ *   ladewerk validate --ocpp 1.6|2.0.1|2.1 --action NAME --request|--response [--lines]
+ *                     [FILE|-]
  *
  * Exit 0: valid (prints "valid"). Exit 1: invalid; prints one line on stdout:
  *   invalid: <json path>: <keyword: detail> (<CALLERROR errorCode of that version>)
  * Exit 2: usage errors (unknown version or action, unreadable file, ...), on stderr.
+ *
+ * --lines (batch): the input holds one payload per line (JSON Lines) for the same action
+ * and direction; one verdict line is printed per input line, in order, so output line N
+ * answers input line N (an empty line is a payload too, and invalid). Exit 0 if every line
+ * is valid, 1 if any is not. The whole input is still capped at LW_FRAME_MAX_CEILING.
  */
 #include "commands.h"
 
@@ -23,13 +29,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: ladewerk validate --ocpp 1.6|2.0.1|2.1 --action NAME --request|--response "
-            "[FILE|-]\n"
+            "[--lines] [FILE|-]\n"
             "\n"
             "Checks one OCPP-J payload (JSON object) against its schema. Reads FILE, or stdin\n"
             "when FILE is '-' or absent.\n"
-            "  exit 0  valid (prints \"valid\")\n"
+            "  --lines  batch: one payload per input line (JSON Lines); prints one verdict\n"
+            "           line per input line, in order (an empty line is invalid)\n"
+            "  exit 0  valid (prints \"valid\"); with --lines: every line valid\n"
             "  exit 1  invalid (prints the JSON path, the violated constraint and the\n"
-            "          CALLERROR errorCode of that OCPP version)\n"
+            "          CALLERROR errorCode of that OCPP version); with --lines: any line\n"
             "  exit 2  usage error\n");
 }
 
@@ -80,10 +88,30 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name)
     return argv[++*i];
 }
 
+/* Validates one payload and prints its verdict line. Returns 0 valid, 1 invalid, 2 error. */
+static int verdict(const lw_codec_msg_t *m, lw_ocpp_version_t version, const char *json, size_t len)
+{
+    lw_codec_error_t err;
+    int rc = lw_codec_validate(m, json, len, &err);
+    if (rc == 0) {
+        printf("valid\n");
+        return 0;
+    }
+    if (rc != LW_ESCHEMA) {
+        fprintf(stderr, "ladewerk validate: %s\n", lw_strerror(rc));
+        return 2;
+    }
+    char line[600];
+    lw_codec_error_format(&err, version, line, sizeof(line));
+    printf("invalid: %s\n", line);
+    return 1;
+}
+
 int lw_cmd_validate(int argc, char **argv)
 {
     const char *ver = NULL, *action = NULL, *file = NULL, *v;
     int role = 0; /* 1 request, 2 response */
+    int lines = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
@@ -99,6 +127,8 @@ int lw_cmd_validate(int argc, char **argv)
                 return 2;
             }
             role = r;
+        } else if (!strcmp(argv[i], "--lines")) {
+            lines = 1;
         } else if (argv[i][0] == '-' && argv[i][1] != 0) {
             fprintf(stderr, "ladewerk validate: unknown option '%s'\n", argv[i]);
             usage(stderr);
@@ -151,19 +181,21 @@ int lw_cmd_validate(int argc, char **argv)
                 rc == LW_ETOOBIG ? "larger than the 16 MiB frame ceiling" : lw_strerror(rc));
         return 2;
     }
-    lw_codec_error_t err;
-    rc = lw_codec_validate(m, json, len, &err);
+    if (!lines) {
+        rc = verdict(m, version, json, len);
+        free(json);
+        return rc;
+    }
+    /* A final '\n' ends the last line; it does not start an empty one. A '\r' before it is
+     * JSON whitespace, so CRLF input needs no special case. */
+    int worst = 0;
+    for (size_t at = 0; at < len && worst < 2;) {
+        const char *nl = memchr(json + at, '\n', len - at);
+        size_t end = nl ? (size_t)(nl - json) : len;
+        int r = verdict(m, version, json + at, end - at);
+        if (r > worst) worst = r;
+        at = nl ? end + 1 : len;
+    }
     free(json);
-    if (rc == 0) {
-        printf("valid\n");
-        return 0;
-    }
-    if (rc != LW_ESCHEMA) {
-        fprintf(stderr, "ladewerk validate: %s\n", lw_strerror(rc));
-        return 2;
-    }
-    char line[600];
-    lw_codec_error_format(&err, version, line, sizeof(line));
-    printf("invalid: %s\n", line);
-    return 1;
+    return worst;
 }

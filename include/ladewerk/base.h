@@ -153,7 +153,8 @@ static inline int64_t lw_clock_wall(const lw_clock_t *c)
  * into out (at least 25 bytes). Returns the length written. */
 size_t lw_time_format(int64_t wall_ms, char *out, size_t outsz);
 /* Parses an RFC 3339 date-time (timezone required). Returns 0 and ms since epoch, or
- * LW_EPARSE. Borrows s. */
+ * LW_EPARSE. Second 60 is accepted only at 23:59:60 UTC (RFC 3339 §5.7, after the offset)
+ * and reads as 23:59:59 plus the fraction. Borrows s. */
 int lw_time_parse(lw_str_t s, int64_t *wall_ms);
 
 /* ---- logging (structured: key=value on one line) ------------------------------------------- */

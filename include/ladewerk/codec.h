@@ -67,14 +67,19 @@
  *   exactly on the decimal text; multipleOf (0.1 in 1.6 charging schedules) is decided on
  *   the decimal text, exactly: 12.3 and 1e-1 pass, 12.35 fails — no binary float compare.
  *   minLength/maxLength count Unicode code points, not bytes.
- *   format date-time: RFC 3339 §5.6 date-time with the time zone required (lw_time_parse).
+ *   format date-time: RFC 3339 §5.6 date-time with the time zone required (lw_time_parse);
+ *   second 60 only at 23:59:60 UTC after the offset (§5.7: "15:59:60-08:00" yes,
+ *   "12:00:60Z" no).
  *   format uri: RFC 3986 absolute URI: scheme ":" hier-part, only characters RFC 3986
- *   allows, well-formed %-escapes, numeric port.
+ *   allows, well-formed %-escapes, numeric port, and an IP-literal host checked against
+ *   §3.2.2: "[" IPv6address "]" (at most one "::", 8 groups or at most 7 with "::", an
+ *   IPv4 dotted quad allowed as the last two) or "[" IPvFuture "]" ("[v7.lw-host]").
  *   Strings containing U+0000 (\u0000) are rejected (PropertyConstraint): a C string
  *   cannot hold them. This, and the strict RFC 3339 / RFC 3986 readings, are the known
- *   differences from ajv + ajv-formats, which also accept "2026-01-02 03:04:05+0100" and
- *   "http://h:80x/"; ajv's float multipleOf also rejects valid values such as 0.3 unless
- *   its multipleOfPrecision option is set.
+ *   differences from ajv + ajv-formats, which also accept "2026-01-02 03:04:05+0100",
+ *   "http://h:80x/" and an IPv4 octet with a leading zero inside an IPv6 literal
+ *   ("[::1.2.3.04]", not a dec-octet in RFC 3986); ajv's float multipleOf also rejects
+ *   valid values such as 0.3 unless its multipleOfPrecision option is set.
  *
  * ---- Errors: lw_codec_error_t.code, the CALLERROR errorCode to answer with -------------
  * OCPP-J 1.6 §4.2.3 and OCPP 2.0.1 Part 4 §4.3 name the codes; the mapping follows them:

@@ -132,7 +132,14 @@ int lw_time_parse(lw_str_t s, int64_t *wall_ms)
     } else {
         return LW_EPARSE;
     }
-    if (sec == 60) sec = 59; /* leap second: clamp */
+    if (sec == 60) {
+        /* RFC 3339 §5.7: a leap second exists only at 23:59:60 UTC, so after the offset the
+         * minute of the day must be 23:59 (15:59:60-08:00 is one, 12:00:60Z is not). It is
+         * read as 23:59:59 plus the fraction: ms since epoch have no 61st second. */
+        int utc_min = ((h * 60 + mi - off_min) % 1440 + 1440) % 1440;
+        if (utc_min != 23 * 60 + 59) return LW_EPARSE;
+        sec = 59;
+    }
     int64_t days = days_from_civil(Y, (unsigned)M, (unsigned)D);
     int64_t t = ((days * 24 + h) * 60 + mi) * 60 + sec - (int64_t)off_min * 60;
     *wall_ms = t * 1000 + frac_ms;

@@ -205,9 +205,79 @@ static int is_subdelim(unsigned char c)
     return c && strchr("!$&'()*+,;=", c) != NULL;
 }
 
+/* RFC 3986 §3.2.2 IPv4address = dec-octet 3( "." dec-octet ), dec-octet 0..255 written
+ * without leading zeros. */
+static int ipv4_ok(const unsigned char *u, size_t n)
+{
+    size_t i = 0;
+    for (int part = 0; part < 4; part++) {
+        if (part) {
+            if (i >= n || u[i] != '.') return 0;
+            i++;
+        }
+        size_t s = i;
+        unsigned v = 0;
+        while (i < n && is_digit(u[i]) && i - s < 3)
+            v = v * 10 + (unsigned)(u[i++] - '0');
+        if (i == s || v > 255 || (i - s > 1 && u[s] == '0')) return 0;
+    }
+    return i == n;
+}
+
+/* RFC 3986 §3.2.2 IPv6address: colon-separated h16 groups (1-4 hex digits), at most one "::"
+ * standing for one or more zero groups, an IPv4address allowed in place of the last two
+ * groups. Eight groups without "::", at most seven with it. */
+static int ipv6_ok(const unsigned char *u, size_t n)
+{
+    int groups = 0, gap = 0;
+    size_t i = 0;
+    if (n >= 2 && u[0] == ':' && u[1] == ':') {
+        gap = 1;
+        i = 2;
+    }
+    while (i < n) {
+        size_t j = i;
+        while (j < n && is_hex(u[j]))
+            j++;
+        if (j < n && u[j] == '.') { /* ls32 as IPv4address: must be the tail */
+            if (!ipv4_ok(u + i, n - i)) return 0;
+            groups += 2;
+            break;
+        }
+        if (j == i || j - i > 4) return 0;
+        groups++;
+        i = j;
+        if (i == n) break;
+        if (u[i] != ':') return 0;
+        i++;
+        if (i < n && u[i] == ':') {
+            if (gap) return 0;
+            gap = 1;
+            i++;
+        } else if (i == n) {
+            return 0; /* a single trailing ':' */
+        }
+    }
+    return gap ? groups <= 7 : groups == 8;
+}
+
+/* RFC 3986 §3.2.2 IP-literal = "[" ( IPv6address / IPvFuture ) "]", given without the
+ * brackets; IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" ). */
+static int ip_literal_ok(const unsigned char *u, size_t n)
+{
+    if (n == 0 || (u[0] != 'v' && u[0] != 'V')) return ipv6_ok(u, n);
+    size_t i = 1;
+    while (i < n && is_hex(u[i]))
+        i++;
+    if (i == 1 || i >= n || u[i] != '.' || i + 1 == n) return 0;
+    for (i++; i < n; i++)
+        if (!is_unreserved(u[i]) && !is_subdelim(u[i]) && u[i] != ':') return 0;
+    return 1;
+}
+
 /* RFC 3986 §3: URI = scheme ":" hier-part [ "?" query ] [ "#" fragment ]. Checks the scheme,
  * the character set of every part, %-escapes, at most one '#', and an authority's shape
- * (userinfo@host:port, IP-literal in brackets, port digits). */
+ * (userinfo@host:port, IP-literal in brackets per ip_literal_ok, port digits). */
 static int uri_ok(const char *s, size_t n)
 {
     const unsigned char *u = (const unsigned char *)s;
@@ -235,13 +305,10 @@ static int uri_ok(const char *s, size_t n)
         }
         size_t k = h;
         if (k < b && u[k] == '[') {
-            while (k < b && u[k] != ']') {
-                if (k > h && !is_hex(u[k]) && u[k] != ':' && u[k] != '.' && u[k] != 'v' &&
-                    u[k] != 'V')
-                    return 0;
+            size_t lit = ++k;
+            while (k < b && u[k] != ']')
                 k++;
-            }
-            if (k >= b) return 0;
+            if (k >= b || !ip_literal_ok(u + lit, k - lit)) return 0;
             k++;
         } else {
             for (; k < b && u[k] != ':'; k++) {

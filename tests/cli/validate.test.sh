@@ -45,6 +45,20 @@ IN='[]' check 1 'FormatViolation' -- --ocpp 2.1 --action Heartbeat --request
 out=$(printf '{}' | "$BIN" validate --ocpp 1.6 --action BootNotification --request 2>/dev/null)
 n=$((n + 1)); [[ "$out" == invalid:* ]] || { echo "FAIL: verdict not on stdout: $out"; fails=$((fails + 1)); }
 
+# --lines: one verdict per input line, in order; exit 1 if any line is invalid
+out=$(printf '{"currentTime":"2026-01-02T03:04:05Z"}\n{}\n\n{"currentTime":"2016-12-31T23:59:60Z"}\r\n{"currentTime":"2024-05-01T12:00:60Z"}' |
+    "$BIN" validate --ocpp 1.6 --action Heartbeat --response --lines 2>&1); rc=$?
+line() { printf '%s\n' "$out" | sed -n "$1p"; }
+n=$((n + 1))
+if [ "$rc" != 1 ] || [ "$(printf '%s\n' "$out" | wc -l)" != 5 ] || [ "$(line 1)" != valid ] ||
+    [[ "$(line 2)" != "invalid: currentTime: required"* ]] || [[ "$(line 3)" != *"(FormationViolation)" ]] ||
+    [ "$(line 4)" != valid ] || [[ "$(line 5)" != *"format date-time"* ]]; then
+    echo "FAIL: --lines batch: rc=$rc out:"; echo "$out"; fails=$((fails + 1))
+fi
+out=$(printf '{}\n{}\n' | "$BIN" validate --ocpp 2.1 --action Heartbeat --request --lines 2>&1); rc=$?
+n=$((n + 1))
+[ "$rc" = 0 ] && [ "$out" = $'valid\nvalid' ] || { echo "FAIL: --lines all valid: rc=$rc out: $out"; fails=$((fails + 1)); }
+
 # usage errors
 unset IN
 check 2 "unknown OCPP version '1.7'" -- --ocpp 1.7 --action Heartbeat --request

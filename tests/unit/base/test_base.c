@@ -53,6 +53,24 @@ LW_TEST(time_roundtrip)
     LW_CHECK_INT(lw_time_parse(LW_STR("2024-13-01T10:00:00Z"), &t), LW_EPARSE);
 }
 
+LW_TEST(time_leap_second)
+{
+    /* RFC 3339 §5.7: second 60 only at 23:59:60 UTC; it reads as 23:59:59.xxx UTC. */
+    int64_t t = 0, u = 0;
+    char s[40];
+    LW_CHECK_INT(lw_time_parse(LW_STR("2016-12-31T23:59:60.250Z"), &t), 0);
+    lw_time_format(t, s, sizeof s);
+    LW_CHECK_STR(s, "2016-12-31T23:59:59.250Z");
+    LW_CHECK_INT(lw_time_parse(LW_STR("2016-12-31T15:59:60.250-08:00"), &u), 0);
+    LW_CHECK(u == t);
+    LW_CHECK_INT(lw_time_parse(LW_STR("2017-01-01T00:29:60.250+00:30"), &u), 0);
+    LW_CHECK(u == t);
+    LW_CHECK_INT(lw_time_parse(LW_STR("2024-05-01T12:00:60Z"), &t), LW_EPARSE);
+    LW_CHECK_INT(lw_time_parse(LW_STR("2016-12-31T23:59:60+01:00"), &t), LW_EPARSE);
+    LW_CHECK_INT(lw_time_parse(LW_STR("2016-12-31T23:58:60Z"), &t), LW_EPARSE);
+    LW_CHECK_INT(lw_time_parse(LW_STR("2016-12-31T23:59:61Z"), &t), LW_EPARSE);
+}
+
 LW_TEST(manual_clock)
 {
     lw_manual_clock_t mc;
@@ -69,6 +87,7 @@ int main(void)
     LW_RUN(buf_json_escape);
     LW_RUN(arena_many);
     LW_RUN(time_roundtrip);
+    LW_RUN(time_leap_second);
     LW_RUN(manual_clock);
     return lw_test_done();
 }

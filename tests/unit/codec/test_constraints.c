@@ -327,8 +327,13 @@ LW_TEST(items)
 
 LW_TEST(date_time)
 {
-    const char *good[] = {"2026-01-02T03:04:05Z", "2026-01-02T03:04:05.123456+05:30",
-                          "2024-02-29T23:59:59-00:00", "2026-01-02t03:04:05z"};
+    /* RFC 3339 §5.7: second 60 only where the UTC time is 23:59:60; the offset may move it
+     * to another local hour and minute (15:59:60-08:00, 00:29:60+00:30 of the next day). */
+    const char *good[] = {"2026-01-02T03:04:05Z",      "2026-01-02T03:04:05.123456+05:30",
+                          "2024-02-29T23:59:59-00:00", "2026-01-02t03:04:05z",
+                          "2016-12-31T23:59:60Z",      "2016-12-31T23:59:60.5Z",
+                          "2016-12-31T15:59:60-08:00", "2017-01-01T00:29:60+00:30",
+                          "2017-01-01T09:59:60+10:00", "2016-12-31T22:30:60-01:29"};
     const char *bad[] = {"2026-01-02T03:04:05",
                          "2026-01-02",
                          "2026-02-30T00:00:00Z",
@@ -338,7 +343,13 @@ LW_TEST(date_time)
                          "2026-01-02 03:04:05Z",
                          "2026-01-02T03:04:05+0100",
                          "x",
-                         ""};
+                         "",
+                         "2024-05-01T12:00:60Z",
+                         "2016-12-31T23:58:60Z",
+                         "2016-12-31T22:59:60Z",
+                         "2016-12-31T23:59:60+01:00",
+                         "2016-12-31T23:59:60-00:01",
+                         "2016-12-31T23:59:61Z"};
     char buf[200];
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         snprintf(buf, sizeof(buf), "{\"currentTime\":\"%s\"}", good[i]);
@@ -356,11 +367,56 @@ LW_TEST(date_time)
 
 LW_TEST(uri)
 {
-    const char *good[] = {"ftp://user:pw@example.com:21/logs/a%20b?x=1#f", "http://[::1]:8080/x",
-                          "urn:oasis:names", "https://example.com", "file:///tmp/x"};
-    const char *bad[] = {"example.com/x",  "/relative", "http://exa mple.com/",
-                         "ftp://h/%zz",    "1http://x", "http://h:80x/",
-                         "http://h/a#b#c", "",          "http://h/\\u00e9"};
+    /* RFC 3986 §3.2.2: IP-literal = "[" ( IPv6address / IPvFuture ) "]" */
+    const char *good[] = {"ftp://user:pw@example.com:21/logs/a%20b?x=1#f",
+                          "http://[::1]:8080/x",
+                          "urn:oasis:names",
+                          "https://example.com",
+                          "file:///tmp/x",
+                          "http://[2001:db8::1]:8080/fw.bin?channel=stable#sig",
+                          "http://[::]/",
+                          "http://[1::]/",
+                          "http://[1:2:3:4:5:6:7:8]/",
+                          "http://[1:2:3:4:5:6:7::]/",
+                          "http://[1::2:3:4:5:6:7]/",
+                          "http://[::ffff:192.0.2.255]/",
+                          "http://[1:2:3:4:5:6:10.0.0.1]:1/",
+                          "http://[ABCD:ef01::0]/",
+                          "http://[v7.lw-host]/fw.bin",
+                          "http://[V1F.a:b!$&'()*+,;=~_]/",
+                          "http://u@[vA.x]:80"};
+    const char *bad[] = {"example.com/x",
+                         "/relative",
+                         "http://exa mple.com/",
+                         "ftp://h/%zz",
+                         "1http://x",
+                         "http://h:80x/",
+                         "http://h/a#b#c",
+                         "",
+                         "http://h/\\u00e9",
+                         "http://[2001:db8::.1]:8080/fw.bin",
+                         "http://[1:2:3:4:5:6:7:8:9]/x",
+                         "http://[1:2:3:4:5:6:7]/",
+                         "http://[1:2:3:4:5:6:7:8::]/",
+                         "http://[1::2::3]/",
+                         "http://[:::]/",
+                         "http://[:1::2]/",
+                         "http://[1::2:]/",
+                         "http://[12345::1]/",
+                         "http://[]/",
+                         "http://[::1.2.3]/",
+                         "http://[::1.2.3.256]/",
+                         "http://[::1.2.3.04]/",
+                         "http://[1:2:3:4:5:6:7:1.2.3.4]/",
+                         "http://[1.2.3.4::]/",
+                         "http://[::1%25eth0]/",
+                         "http://[v.x]/",
+                         "http://[v7.]/",
+                         "http://[v7x]/",
+                         "http://[vg.x]/",
+                         "http://[v7.a/b]/",
+                         "http://[::1]x/",
+                         "http://[::1/"};
     char buf[200];
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
         snprintf(buf, sizeof(buf), "{\"location\":\"%s\"}", good[i]);
