@@ -116,6 +116,11 @@
  * own buffer only while a frame or head is partially received. */
 #define LW_NET_READ_BUF 65536
 
+/* Per-loop frame scratch buffer for sending: a masked (client) or TLS frame up to this size
+ * (header included) is built here without an allocation; OCPP messages are almost all far
+ * smaller. A larger frame takes one temporary allocation. */
+#define LW_NET_WRITE_SCRATCH (16 * 1024)
+
 /* ---- store (csms/store) ----------------------------------------------------------------- */
 /* Writes waiting for the writer thread. A commit with synchronous=FULL costs one or two
  * fsyncs (~1-10 ms); at 10k writes/s a 16k queue absorbs more than a second of stalled disk

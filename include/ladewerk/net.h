@@ -41,8 +41,8 @@ typedef struct lw_tls lw_tls_t;
 
 /* Wraps uv (borrowed; must outlive the lw_net_loop_t). clock: borrowed, NULL = real clock;
  * used for keepalive and handshake deadlines. Returns owned (free with lw_net_loop_free), or
- * NULL on ENOMEM. Holds the per-loop shared read buffers (LW_NET_READ_BUF) and the
- * housekeeping timer. */
+ * NULL on ENOMEM. Holds the per-loop shared read buffers (LW_NET_READ_BUF), the write scratch
+ * buffers (LW_NET_WRITE_SCRATCH, LW_NET_READ_BUF) and the housekeeping timer. */
 lw_net_loop_t *lw_net_loop_new(uv_loop_t *uv, const lw_clock_t *clock);
 /* Closes every server and connection of the loop (on_close fires for open ones), then
  * releases the loop's handles. Run the uv loop until it returns afterwards; the memory is
@@ -189,9 +189,11 @@ int lw_http_basic_auth(const char *user, const char *password, char *out, size_t
 /* ---- using a connection
  * ---------------------------------------------------------------------------- */
 
-/* Sends one text (or binary) message. Copies data (borrowed during the call); one frame,
- * masked on the client side. Returns 0, LW_ECLOSED (closing/closed), LW_ETOOBIG (beyond
- * max_message) or LW_EINVAL (not an open WebSocket). */
+/* Sends one text (or binary) message. Copies data (borrowed during the call): what the
+ * socket does not take at once is queued; one frame, masked on the client side. Returns 0,
+ * LW_ECLOSED (closing/closed), LW_ETOOBIG (beyond max_message), LW_EINVAL (not an open
+ * WebSocket), LW_EIO / LW_ETLS (the connection failed and is closing: on_close follows) or
+ * LW_ENOMEM (when the unsent rest could not be queued, the connection closes as for LW_EIO). */
 int lw_ws_send_text(lw_conn_t *c, const char *data, size_t len);
 int lw_ws_send_binary(lw_conn_t *c, const void *data, size_t len);
 /* Sends a ping now (keepalive does this by itself). */

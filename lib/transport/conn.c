@@ -5,7 +5,9 @@
  *
  * Memory: an idle connection is the uv_tcp_t plus this struct (about 500 bytes). Reads land
  * in the loop's shared buffer; a connection owns a buffer only while a head, a request body
- * or a frame is partially received.
+ * or a frame is partially received. Writes try the socket first (uv_try_write) from the
+ * caller's memory or the loop's scratch buffers; a connection owns write memory only for
+ * bytes the kernel did not take yet.
  *
  * Closing: teardown() stops reading and calls uv_close(); the close callback reports
  * on_close and frees. A connection waiting for the application's decision (upgrade or
@@ -116,17 +118,47 @@ static void on_write(uv_write_t *req, int status)
     finish_if_flushed(c);
 }
 
-/* Writes n raw bytes (copied) to the socket. */
-static int raw_write(lw_conn_t *c, const void *p, size_t n)
+/* Writes the bytes of bufs (borrowed) in order. What the socket takes now goes out with
+ * uv_try_write (no EPOLLOUT arming, no allocation, no completion callback); only the rest is
+ * copied into one queued uv_write. libuv's try_write refuses (EAGAIN) while earlier writes
+ * are queued or a connect is pending, so the byte order holds. A failure tears the
+ * connection down: part of a frame may already be on the wire, or in TLS's state. */
+static int sock_write(lw_conn_t *c, const uv_buf_t *bufs, unsigned nb)
 {
     if (c->closing_handle) return LW_ECLOSED;
-    wreq_t *w = malloc(sizeof *w + n);
-    if (!w) return LW_ENOMEM;
-    memcpy(w->data, p, n);
+    size_t total = 0, done = 0;
+    for (unsigned i = 0; i < nb; i++)
+        total += bufs[i].len;
+    if (total == 0) return 0;
+    int r = uv_try_write((uv_stream_t *)&c->tcp, bufs, nb);
+    if (r >= 0) {
+        done = (size_t)r;
+        if (done == total) return 0;
+    } else if (r != UV_EAGAIN && r != UV_ENOSYS) {
+        set_close(c, LW_WS_CLOSE_ABNORMAL, "write failed", 12);
+        teardown(c);
+        return LW_EIO;
+    }
+    wreq_t *w = malloc(sizeof *w + (total - done));
+    if (!w) {
+        set_close(c, LW_WS_CLOSE_ABNORMAL, "out of memory", 13);
+        teardown(c);
+        return LW_ENOMEM;
+    }
+    size_t skip = done, at = 0;
+    for (unsigned i = 0; i < nb; i++) {
+        size_t len = bufs[i].len;
+        if (skip >= len) {
+            skip -= len;
+            continue;
+        }
+        memcpy(w->data + at, bufs[i].base + skip, len - skip);
+        at += len - skip;
+        skip = 0;
+    }
     w->c = c;
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)n);
-    int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
-    if (rc) {
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)at);
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
         free(w);
         set_close(c, LW_WS_CLOSE_ABNORMAL, "write failed", 12);
         teardown(c);
@@ -136,38 +168,35 @@ static int raw_write(lw_conn_t *c, const void *p, size_t n)
     return 0;
 }
 
-/* Moves whatever TLS produced (handshake records, encrypted data) to the socket. */
+/* Moves whatever TLS produced (handshake records, encrypted data) to the socket, through the
+ * loop's cipher scratch buffer (a bigger backlog gets one temporary buffer, one syscall). */
 static int tls_flush(lw_conn_t *c)
 {
     BIO *wb = SSL_get_wbio(c->ssl);
     size_t n;
     while ((n = BIO_ctrl_pending(wb)) > 0) {
         if (c->closing_handle) return LW_ECLOSED;
-        wreq_t *w = malloc(sizeof *w + n);
-        if (!w) return LW_ENOMEM;
-        int got = BIO_read(wb, w->data, (int)n);
-        if (got <= 0) {
-            free(w);
-            break;
-        }
-        w->c = c;
-        uv_buf_t b = uv_buf_init(w->data, (unsigned)got);
-        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
-            free(w);
-            set_close(c, LW_WS_CLOSE_ABNORMAL, "write failed", 12);
+        char *buf = c->loop->cbuf, *own = NULL;
+        if (n > LW_NET_READ_BUF && !(buf = own = malloc(n))) {
+            set_close(c, LW_WS_CLOSE_ABNORMAL, "out of memory", 13);
             teardown(c);
-            return LW_EIO;
+            return LW_ENOMEM;
         }
-        c->nwrites++;
+        int got = BIO_read(wb, buf, (int)(own ? n : n < LW_NET_READ_BUF ? n : LW_NET_READ_BUF));
+        int rc = 0;
+        if (got > 0) rc = sock_write(c, &(uv_buf_t){.base = buf, .len = (size_t)got}, 1);
+        free(own);
+        if (got <= 0) break;
+        if (rc) return rc;
     }
     return 0;
 }
 
-/* Sends plaintext application bytes (through TLS if any). Copies. */
+/* Sends plaintext application bytes (borrowed; through TLS if any). */
 static int send_bytes(lw_conn_t *c, const void *p, size_t n)
 {
     if (c->closing_handle) return LW_ECLOSED;
-    if (!c->ssl) return raw_write(c, p, n);
+    if (!c->ssl) return sock_write(c, &(uv_buf_t){.base = (char *)p, .len = n}, 1);
     if (n && SSL_write(c->ssl, p, (int)n) <= 0) {
         ERR_clear_error();
         set_close(c, LW_WS_CLOSE_ABNORMAL, "TLS write failed", 16);
@@ -177,8 +206,14 @@ static int send_bytes(lw_conn_t *c, const void *p, size_t n)
     return tls_flush(c);
 }
 
+/* One frame. Hot path (every OCPP message): a server over plain TCP writes header and
+ * payload straight from the caller's memory with one writev; otherwise the frame is built in
+ * the loop's frame scratch buffer (masking needs a copy, TLS wants one record) and only a
+ * frame larger than that buffer gets a temporary allocation. Nothing sends while the scratch
+ * buffer is in use (no callback runs inside a send), so one per loop suffices. */
 static int send_frame(lw_conn_t *c, int op, const void *p, size_t n)
 {
+    if (c->closing_handle) return LW_ECLOSED;
     uint8_t mask[4], *m = NULL;
     if (!c->srv) {
         uint32_t r = lw_net_rand(c->loop);
@@ -187,31 +222,17 @@ static int send_frame(lw_conn_t *c, int op, const void *p, size_t n)
     }
     uint8_t hdr[14];
     size_t hl = lw_ws_frame_header(hdr, true, op, n, m);
-    if (!c->ssl) {
-        if (c->closing_handle) return LW_ECLOSED;
-        wreq_t *w = malloc(sizeof *w + hl + n);
-        if (!w) return LW_ENOMEM;
-        memcpy(w->data, hdr, hl);
-        if (n) memcpy(w->data + hl, p, n);
-        if (m) lw_ws_mask((uint8_t *)w->data + hl, n, m, 0);
-        w->c = c;
-        uv_buf_t b = uv_buf_init(w->data, (unsigned)(hl + n));
-        if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write)) {
-            free(w);
-            set_close(c, LW_WS_CLOSE_ABNORMAL, "write failed", 12);
-            teardown(c);
-            return LW_EIO;
-        }
-        c->nwrites++;
-        return 0;
+    if (!m && !c->ssl) {
+        uv_buf_t b[2] = {{.base = (char *)hdr, .len = hl}, {.base = (char *)p, .len = n}};
+        return sock_write(c, b, n ? 2 : 1);
     }
-    char *buf = malloc(hl + n + 1);
-    if (!buf) return LW_ENOMEM;
+    char *buf = c->loop->wbuf, *own = NULL;
+    if (hl + n > LW_NET_WRITE_SCRATCH && !(buf = own = malloc(hl + n))) return LW_ENOMEM;
     memcpy(buf, hdr, hl);
     if (n) memcpy(buf + hl, p, n);
     if (m) lw_ws_mask((uint8_t *)buf + hl, n, m, 0);
     int rc = send_bytes(c, buf, hl + n);
-    free(buf);
+    free(own);
     return rc;
 }
 

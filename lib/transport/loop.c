@@ -1,6 +1,7 @@
 /*
- * loop.c — the per-loop state of the transport (shared read buffers, housekeeping timer,
- * cross-thread posting) and the N-loops-on-N-threads helper used with SO_REUSEPORT.
+ * loop.c — the per-loop state of the transport (shared read and write scratch buffers,
+ * housekeeping timer, cross-thread posting) and the N-loops-on-N-threads helper used with
+ * SO_REUSEPORT.
  */
 #include "net_int.h"
 
@@ -39,9 +40,13 @@ lw_net_loop_t *lw_net_loop_new(uv_loop_t *uv, const lw_clock_t *clock)
     if (!l) return NULL;
     l->rbuf = malloc(LW_NET_READ_BUF);
     l->tbuf = malloc(LW_NET_READ_BUF);
-    if (!l->rbuf || !l->tbuf) {
+    l->wbuf = malloc(LW_NET_WRITE_SCRATCH);
+    l->cbuf = malloc(LW_NET_READ_BUF);
+    if (!l->rbuf || !l->tbuf || !l->wbuf || !l->cbuf) {
         free(l->rbuf);
         free(l->tbuf);
+        free(l->wbuf);
+        free(l->cbuf);
         free(l);
         return NULL;
     }
@@ -94,6 +99,8 @@ static void free_loop_memory(lw_net_loop_t *l)
     pthread_mutex_destroy(&l->mu);
     free(l->rbuf);
     free(l->tbuf);
+    free(l->wbuf);
+    free(l->cbuf);
     free(l);
 }
 

@@ -22,6 +22,8 @@ struct lw_net_loop {
     char *rbuf;     /* shared socket read buffer (LW_NET_READ_BUF) */
     char *tbuf;     /* shared TLS plaintext buffer (LW_NET_READ_BUF) */
     bool tbuf_busy; /* a TLS pump is using tbuf (nested pumps take their own) */
+    char *wbuf;     /* frame scratch (LW_NET_WRITE_SCRATCH): masked or TLS frames are built here */
+    char *cbuf;     /* TLS ciphertext scratch (LW_NET_READ_BUF): memory BIO → socket */
     uv_timer_t tick;
     uint32_t tick_ms;
     uv_async_t async;

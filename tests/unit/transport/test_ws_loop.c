@@ -207,6 +207,111 @@ static lw_server_t *start_server(lw_tls_t *tls, uint32_t ping_ms, uint32_t pong_
     return s;
 }
 
+/* ---- burst: many messages sent at once, more than the socket takes -------------------------- */
+
+/* The write path tries the socket first and queues only the rest; once something is queued,
+ * later sends must queue behind it. A burst far larger than the socket buffers, echoed back,
+ * shows both the queueing and the order (each message carries its sequence number). Sizes
+ * straddle the loop's frame scratch buffer (a masked client frame of 16376 bytes plus its
+ * 8-byte header fits, 16377 does not). */
+static const size_t burst_sizes[] = {30, 16376, 16377, 100000, 2, 125, 126};
+static int burst_n; /* messages: about twice the kernel's largest send buffer, in bytes */
+
+static int burst_count(void)
+{
+    long wmax = 4 << 20;
+    FILE *f = fopen("/proc/sys/net/ipv4/tcp_wmem", "r");
+    if (f) {
+        long a, b, c;
+        if (fscanf(f, "%ld %ld %ld", &a, &b, &c) == 3 && c > 0) wmax = c;
+        fclose(f);
+    }
+    size_t cycle = 0, k = sizeof burst_sizes / sizeof burst_sizes[0];
+    for (size_t i = 0; i < k; i++)
+        cycle += burst_sizes[i];
+    return (int)(((size_t)wmax * 2 + (1u << 20)) / cycle * k);
+}
+
+typedef struct {
+    int opened, closed, got, bad;
+    size_t queued_after_burst;
+} burst_state_t;
+
+static void burst_fill(char *p, size_t n, int seq)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = (char)('a' + (i * 13 + (size_t)seq) % 26);
+}
+
+static void burst_on_open(lw_conn_t *c, lw_str_t proto)
+{
+    burst_state_t *st = lw_conn_data(c);
+    st->opened++;
+    char *buf = malloc(100000);
+    for (int i = 0; i < burst_n; i++) {
+        size_t n = burst_sizes[i % (sizeof burst_sizes / sizeof burst_sizes[0])];
+        burst_fill(buf, n, i);
+        LW_CHECK_INT(lw_ws_send_text(c, buf, n), 0);
+    }
+    free(buf);
+    st->queued_after_burst = lw_conn_write_queue(c);
+}
+
+static void burst_on_message(lw_conn_t *c, lw_str_t data, bool binary)
+{
+    burst_state_t *st = lw_conn_data(c);
+    int i = st->got++;
+    size_t n = burst_sizes[i % (sizeof burst_sizes / sizeof burst_sizes[0])];
+    char *want = malloc(n);
+    burst_fill(want, n, i);
+    if (binary || data.len != n || memcmp(data.p, want, n) != 0) {
+        if (!st->bad) LW_FAILF("burst message %d: got %zu bytes, want %zu", i, data.len, n);
+        st->bad++;
+    }
+    free(want);
+    if (st->got == burst_n) LW_CHECK_INT(lw_ws_close(c, 1000, "burst done"), 0);
+}
+
+static void burst_on_close(lw_conn_t *c, int code, lw_str_t reason)
+{
+    burst_state_t *st = lw_conn_data(c);
+    st->closed++;
+    LW_CHECK_INT(code, 1000);
+}
+
+static const lw_net_cbs_t burst_cbs = {NULL, burst_on_open, burst_on_message, burst_on_close, NULL};
+
+static void burst(const char *url, lw_tls_t *tls)
+{
+    burst_n = burst_count();
+    static const char *protos[] = {"ocpp1.6"};
+    lw_client_config_t cc = {
+        .url = url, .protocols = protos, .nprotocols = 1, .tls = tls, .max_message = 2 << 20};
+    burst_state_t st = {0};
+    lw_conn_t *c = NULL;
+    LW_CHECK_INT(lw_ws_connect(nl, &cc, &burst_cbs, &st, &c), 0);
+    run_until(&st.closed, 1);
+    LW_CHECK_INT(st.opened, 1);
+    LW_CHECK_INT(st.got, burst_n);
+    LW_CHECK_INT(st.bad, 0);
+    /* the burst outgrew the socket: the rest waited in the queue */
+    LW_CHECK(st.queued_after_burst > 0);
+}
+
+LW_TEST(burst_queues_in_order)
+{
+    memset(&S, 0, sizeof S);
+    lw_server_t *s = start_server(NULL, 0, 0);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/burst", lw_server_port(s));
+    burst(url, NULL);
+    run_until(&S.closed, 1);
+    LW_CHECK_INT(S.last_code, 1000);
+    lw_server_close(s);
+    for (int i = 0; i < 20; i++)
+        uv_run(&uvl, UV_RUN_NOWAIT);
+}
+
 LW_TEST(echo_many_sizes_and_close)
 {
     memset(&S, 0, sizeof S);
@@ -214,7 +319,8 @@ LW_TEST(echo_many_sizes_and_close)
     lw_server_t *s = start_server(NULL, 0, 0);
     char url[128];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/ocpp/CP%%201", lw_server_port(s));
-    static const size_t sizes[] = {1, 2, 125, 126, 127, 1000, 65535, 65536, 70000, 1 << 20};
+    static const size_t sizes[] = {1,     2,     125,   126,   127,   1000,
+                                   16376, 16377, 65535, 65536, 70000, 1 << 20};
     cli_state_t st = {
         .sizes = sizes, .nsizes = sizeof sizes / sizeof sizes[0], .close_after = true};
     dial(url, &st, NULL);
@@ -404,6 +510,7 @@ LW_TEST(tls_and_mutual_tls)
     LW_CHECK_INT(st.cn_rc, 0);
     LW_CHECK_STR(st.cn, "localhost");
     LW_CHECK_INT(S.cn_rc, LW_ENOTFOUND); /* no client certificate asked */
+    burst(url, cli_plain);               /* TLS output queued behind a full socket, in order */
 
     /* mutual TLS: the client certificate's CN reaches on_upgrade */
     lw_server_t *s2 = start_server(mtls, 0, 0);
@@ -631,6 +738,7 @@ int main(void)
     uv_loop_init(&uvl);
     nl = lw_net_loop_new(&uvl, NULL);
     LW_RUN(echo_many_sizes_and_close);
+    LW_RUN(burst_queues_in_order);
     LW_RUN(ping_timeout_closes_silent_peer);
     LW_RUN(tls_and_mutual_tls);
     LW_RUN(http_requests_and_sse);

@@ -427,6 +427,39 @@ LW_TEST(ws_frames_utf8_and_size)
     LW_CHECK_INT(cn, 124);
 }
 
+/* lw_ws_mask and lw_utf8_valid work eight bytes at a time: check them against the byte-wise
+ * definitions at every length and offset around the word boundaries. */
+LW_TEST(ws_mask_and_utf8_word_paths)
+{
+    static const uint8_t key[4] = {0x12, 0xa5, 0x3c, 0xf0};
+    uint8_t buf[40], ref[40];
+    for (size_t off = 0; off < 4; off++)
+        for (size_t n = 0; n <= 33; n++) {
+            for (size_t i = 0; i < n; i++)
+                buf[i] = ref[i] = (uint8_t)(i * 37 + 11);
+            lw_ws_mask(buf, n, key, off);
+            for (size_t i = 0; i < n; i++)
+                ref[i] ^= key[(off + i) & 3];
+            if (memcmp(buf, ref, n) != 0) LW_FAILF("mask differs: off %zu n %zu", off, n);
+        }
+    /* a bad or non-ASCII byte at every position of a long ASCII run, and sequences that
+     * straddle an 8-byte word */
+    char s[32];
+    for (size_t pos = 0; pos < 24; pos++) {
+        memset(s, 'a', sizeof s);
+        s[pos] = (char)0xff;
+        if (lw_utf8_valid(s, 24)) LW_FAILF("0xff at %zu accepted", pos);
+        s[pos] = (char)0xc3;
+        if (lw_utf8_valid(s, pos + 1)) LW_FAILF("truncated 2-byte at %zu accepted", pos);
+        s[pos + 1] = (char)0xa9;
+        if (!lw_utf8_valid(s, 26)) LW_FAILF("U+00E9 at %zu refused", pos);
+        memcpy(s + pos, "\xf0\x9f\x94\x8c", 4);
+        if (!lw_utf8_valid(s, 28)) LW_FAILF("U+1F50C at %zu refused", pos);
+        s[pos + 3] = 'a';
+        if (lw_utf8_valid(s, 28)) LW_FAILF("broken 4-byte at %zu accepted", pos);
+    }
+}
+
 LW_TEST(ws_decoder_idle_has_no_heap)
 {
     /* after a split message completes, the next call releases the buffer */
@@ -461,6 +494,7 @@ int main(void)
     LW_RUN(ws_frames_length_classes);
     LW_RUN(ws_frames_fragmented_and_control);
     LW_RUN(ws_frames_utf8_and_size);
+    LW_RUN(ws_mask_and_utf8_word_paths);
     LW_RUN(ws_decoder_idle_has_no_heap);
     return lw_test_done();
 }
