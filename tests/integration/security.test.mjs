@@ -86,7 +86,13 @@ test('duplicate connection: a wrong password never displaces; an authenticated o
   await closed; // the old connection was closed by the server
   assert.ok((await second.call('Heartbeat', {})).currentTime);
   await second.close();
-  const ev = sql(db, "SELECT type FROM security_events WHERE station_id='CP1' AND type='ConnectionReplaced'");
+  // The security event is written by the store's writer thread without the session waiting
+  // for it (nothing is acknowledged to a station), so poll for it instead of reading once.
+  let ev = [];
+  for (let i = 0; i < 50 && ev.length === 0; i++) {
+    ev = sql(db, "SELECT type FROM security_events WHERE station_id='CP1' AND type='ConnectionReplaced'");
+    if (ev.length === 0) await new Promise((r) => setTimeout(r, 100));
+  }
   assert.ok(ev.length >= 1, JSON.stringify(ev));
 });
 
