@@ -81,6 +81,22 @@ LW_TEST(manual_clock)
     LW_CHECK_INT(lw_clock_wall(&mc.clock), 6000);
 }
 
+LW_TEST(time_format_cached)
+{
+    char a[40], b[40];
+    /* same second twice (cache hit), then the next second, then a far year (no cache) */
+    LW_CHECK_INT(lw_time_format(1764000000123, a, sizeof a), 24);
+    LW_CHECK_STR(a, "2025-11-24T16:00:00.123Z");
+    LW_CHECK_INT(lw_time_format(1764000000999, b, sizeof b), 24);
+    LW_CHECK_STR(b, "2025-11-24T16:00:00.999Z");
+    lw_time_format(1764000001005, b, sizeof b);
+    LW_CHECK_STR(b, "2025-11-24T16:00:01.005Z");
+    lw_time_format(-1, b, sizeof b);
+    LW_CHECK_STR(b, "1969-12-31T23:59:59.999Z");
+    LW_CHECK_INT(lw_time_format(1764000000123, a, 10), 0); /* too small: nothing written */
+    LW_CHECK_STR(a, "");
+}
+
 int main(void)
 {
     LW_RUN(buf_cap_is_hard);
@@ -89,5 +105,6 @@ int main(void)
     LW_RUN(time_roundtrip);
     LW_RUN(time_leap_second);
     LW_RUN(manual_clock);
+    LW_RUN(time_format_cached);
     return lw_test_done();
 }
