@@ -34,6 +34,7 @@
 
 #include "ladewerk/base.h"
 #include "ladewerk/ocpp.h"
+#include "ladewerk/rpc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -196,6 +197,20 @@ int lw_station_get_config(const lw_station_t *st, const char *key, char *out, si
  * the host may set them with force=true, e.g. from a command line). Returns 0, LW_ENOTFOUND,
  * LW_EINVAL (bad value or read-only). Persisted in the journal. */
 int lw_station_set_config(lw_station_t *st, const char *key, const char *value, bool force);
+
+/* Protocol counters. Every payload in and out is validated against its OCPP schema:
+ * invalid_in counts CSMS CALLs answered with a CALLERROR for their payload (or frame) and
+ * CSMS answers rejected for a schema violation (treated like a CALLERROR); invalid_out counts
+ * payloads this station built that failed validation (never sent: a bug in the library, so
+ * tests assert it stays 0). rpc holds the rpc layer's frame counters. */
+typedef struct lw_station_stats {
+    uint64_t invalid_in;
+    uint64_t invalid_out;
+    uint64_t not_implemented; /* CSMS CALLs of actions unknown in this version */
+    lw_rpc_stats_t rpc;
+} lw_station_stats_t;
+/* Copies the counters into *out. */
+void lw_station_stats(const lw_station_t *st, lw_station_stats_t *out);
 
 /* Test and fault-injection helper: the station's wall clock runs skew_ms ahead (negative:
  * behind) of the host clock in every timestamp it sends. */

@@ -5,13 +5,18 @@
  * authorization and transactions, calls.c the CSMS-initiated calls, smart.c charging
  * profiles, journal.c the durable journal.
  *
- * JSON is handled with cJSON: the station parses at most one frame at a time, so the
- * allocation is short-lived and bounded by the frame size.
+ * Frames are parsed and written by the rpc layer (include/ladewerk/rpc.h), which also keeps
+ * the one outstanding CALL with its deadline on the injected clock. Every payload in and out
+ * is validated against its schema with the codec (include/ladewerk/codec.h) before it is
+ * looked at or sent. Payload content is read and built with cJSON: the station handles at
+ * most one payload at a time, so the allocation is short-lived and bounded by the frame size.
  */
 #ifndef LW_STATION_INT_H
 #define LW_STATION_INT_H
 
+#include "ladewerk/codec.h"
 #include "ladewerk/limits.h"
+#include "ladewerk/rpc.h"
 #include "ladewerk/station.h"
 
 #include <cjson/cJSON.h>
@@ -189,15 +194,14 @@ struct lw_station {
     bool reset_hard;
     uint64_t reset_at;
 
-    /* rpc */
-    uint64_t msg_counter;
+    /* rpc: the peer keeps the outstanding CALL's id and deadline; inflight its message */
+    lw_rpc_peer_t peer;
     struct {
         bool active;
-        char id[40];
         qmsg_t *msg; /* owned */
         uint64_t sent_at;
-        uint64_t deadline;
     } inflight;
+    lw_station_stats_t stats;
     qmsg_t *qhead, *qtail;
     size_t qlen;
     out_item_t out[LW_STATION_OUT_MAX];
@@ -251,6 +255,9 @@ void st_requeue_restored(lw_station_t *st, uint64_t qid, uint32_t txlocal, const
                          char *payload_text, bool periodic);
 /* Removes a restored message that the journal marks done. */
 void st_unqueue_restored(lw_station_t *st, uint64_t qid);
+/* Answers the CALL msgid (raw id as received) with payload (taken). The payload is validated
+ * against the action's response schema first: an invalid one is our bug, counted in
+ * stats.invalid_out, and answered with CALLERROR InternalError instead. */
 void st_reply(lw_station_t *st, const char *msgid, cJSON *payload);
 void st_reply_error(lw_station_t *st, const char *msgid, lw_ocpp_err_t e, const char *desc);
 void st_push_out(lw_station_t *st, lw_station_out_kind_t kind, char *text, size_t len);

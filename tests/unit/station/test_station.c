@@ -68,6 +68,10 @@ static void h_crash_and_restart(h_t *h, lw_ocpp_version_t v)
 
 static void h_free(h_t *h)
 {
+    /* every payload the station built passed its schema (a failure is a library bug) */
+    lw_station_stats_t stats;
+    lw_station_stats(h->st, &stats);
+    LW_CHECK_INT(stats.invalid_out, 0);
     lw_station_free(h->st);
     lw_station_journal_file_close(h->jf);
     for (int i = 0; i < h->n; i++)
@@ -169,6 +173,31 @@ static cJSON *csms_call(h_t *h, const char *action, const char *payload)
         return NULL;
     }
     return payload_of(f);
+}
+
+/* Sends a CSMS frame and returns the station's CALLERROR for id want (NULL + failure when
+ * the answer is not a CALLERROR). */
+static cJSON *csms_error(h_t *h, const char *frame, const char *want)
+{
+    feed(h, frame);
+    cJSON *f = NULL;
+    for (int i = h->pos; i < h->n && !f; i++) {
+        cJSON *x = h->frames[i];
+        if (x && cJSON_GetArrayItem(x, 0)->valueint == 4 &&
+            !strcmp(cJSON_GetArrayItem(x, 1)->valuestring, want)) {
+            f = x;
+            h->frames[i] = NULL;
+            cJSON_AddItemToArray(h->log, f);
+        }
+    }
+    if (!f) LW_FAILF("%s: no CALLERROR with id %s", frame, want);
+    return f;
+}
+
+static const char *error_code_of(cJSON *f)
+{
+    const char *s = f ? cJSON_GetStringValue(cJSON_GetArrayItem(f, 2)) : NULL;
+    return s ? s : "(none)";
 }
 
 static const char *status_of(cJSON *p)
@@ -795,6 +824,132 @@ LW_TEST(availability_reservation_local_list)
     h_free(&h);
 }
 
+/* Malformed CSMS CALLs get the CALLERROR the schema check names, spelled for the version,
+ * and the station carries on. */
+LW_TEST(malformed_calls_16)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_16, NULL);
+    boot_accepted(&h, true);
+    LW_CHECK_STR(error_code_of(csms_error(
+                     &h, "[2,\"m1\",\"ChangeConfiguration\",{\"key\":5,\"value\":\"1\"}]", "m1")),
+                 "TypeConstraintViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m2\",\"Reset\",{\"type\":\"Bogus\"}]", "m2")),
+                 "PropertyConstraintViolation");
+    LW_CHECK_STR(
+        error_code_of(csms_error(&h, "[2,\"m3\",\"ChangeConfiguration\",{\"key\":\"x\"}]", "m3")),
+        "OccurenceConstraintViolation"); /* 1.6 spelling (sic) */
+    LW_CHECK_STR(
+        error_code_of(csms_error(&h, "[2,\"m4\",\"Reset\",{\"type\":\"Soft\",\"x\":1}]", "m4")),
+        "FormationViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m5\",\"FooBar\",{}]", "m5")), "NotImplemented");
+    /* a station-to-CSMS action sent to the station: known, not supported here */
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m6\",\"Heartbeat\",{}]", "m6")),
+                 "NotSupported");
+    /* a broken frame: the id is readable, so it is answered */
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m7\",\"Reset\"]", "m7")), "FormationViolation");
+    lw_station_stats_t stats;
+    lw_station_stats(h.st, &stats);
+    LW_CHECK_INT(stats.invalid_in, 5);
+    LW_CHECK_INT(stats.not_implemented, 1);
+    /* the station goes on: the next valid call is answered, heartbeats still flow */
+    cJSON *r = csms_call(&h, "GetConfiguration", "{\"key\":[\"HeartbeatInterval\"]}");
+    LW_CHECK_STR(cJSON_GetStringValue(G(A(G(r, "configurationKey"), 0), "value")), "300");
+    advance(&h, 300000);
+    expect_call(&h, "Heartbeat");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_ACCEPTED);
+    h_free(&h);
+}
+
+LW_TEST(malformed_calls_201)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_201, NULL);
+    boot_accepted(&h, false);
+    LW_CHECK_STR(error_code_of(
+                     csms_error(&h, "[2,\"n1\",\"Reset\",{\"type\":\"Immediate\",\"x\":1}]", "n1")),
+                 "FormatViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"n2\",\"GetVariables\",{}]", "n2")),
+                 "OccurrenceConstraintViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[9,\"n3\",\"Reset\",{}]", "n3")),
+                 "MessageTypeNotSupported");
+    LW_CHECK_STR(status_of(csms_call(&h, "Reset", "{\"type\":\"OnIdle\"}")), "Accepted");
+    h_free(&h);
+}
+
+/* A CSMS answer that violates its schema is treated as an error: a boot "accepted" with a
+ * bad currentTime does not count, and the station tries again. */
+LW_TEST(invalid_response_is_an_error)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_16, NULL);
+    lw_station_on_connected(h.st);
+    cJSON *b = expect_call(&h, "BootNotification");
+    reply(&h, b, "{\"status\":\"Accepted\",\"currentTime\":\"yesterday\",\"interval\":60}");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_BOOTING);
+    lw_station_stats_t stats;
+    lw_station_stats(h.st, &stats);
+    LW_CHECK_INT(stats.invalid_in, 1);
+    LW_CHECK(next(&h) == NULL); /* 1.6 has no CALLRESULTERROR */
+    advance(&h, 10000);
+    b = expect_call(&h, "BootNotification");
+    reply(&h, b,
+          "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_ACCEPTED);
+    auto_answer(&h, true);
+    /* a StartTransaction answer without transactionId is retried, not taken */
+    lw_station_plug(h.st, 1, true);
+    auto_answer(&h, true);
+    LW_CHECK_INT(lw_station_present_token(h.st, 1, "TAG1"), 0);
+    reply(&h, expect_call(&h, "Authorize"), "{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+    cJSON *s = expect_call(&h, "StartTransaction");
+    reply(&h, s, "{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+    lw_station_connector_info_t ci;
+    lw_station_connector_info(h.st, 1, &ci);
+    LW_CHECK_STR(ci.transaction_id, "");
+    /* the retry comes after TransactionMessageRetryInterval; other messages may pass */
+    cJSON *f = NULL;
+    for (int i = 0; i < 40 && !f; i++) {
+        advance(&h, 5000);
+        cJSON *x;
+        while (!f && (x = next(&h))) {
+            if (!strcmp(action_of(x), "StartTransaction"))
+                f = x;
+            else if (!strcmp(action_of(x), "Heartbeat"))
+                reply(&h, x, "{\"currentTime\":\"2026-01-01T00:00:00Z\"}");
+            else if (cJSON_GetArrayItem(x, 0)->valueint == 2)
+                reply(&h, x, "{}");
+        }
+    }
+    LW_CHECK(f != NULL);
+    if (!f) {
+        h_free(&h);
+        return;
+    }
+    reply(&h, f, "{\"transactionId\":77,\"idTagInfo\":{\"status\":\"Accepted\"}}");
+    lw_station_connector_info(h.st, 1, &ci);
+    LW_CHECK_STR(ci.transaction_id, "77");
+    h_free(&h);
+}
+
+/* 2.1: a CALLRESULT with a schema violation is reported back with CALLRESULTERROR. */
+LW_TEST(invalid_response_21_result_error)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_21, NULL);
+    lw_station_on_connected(h.st);
+    cJSON *b = expect_call(&h, "BootNotification");
+    char want[64];
+    snprintf(want, sizeof want, "%s", cJSON_GetArrayItem(b, 1)->valuestring);
+    reply(&h, b, "{\"status\":\"Maybe\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
+    cJSON *e = next(&h);
+    LW_CHECK_INT(e ? cJSON_GetArrayItem(e, 0)->valueint : -1, 5);
+    LW_CHECK_STR(e ? cJSON_GetArrayItem(e, 1)->valuestring : "", want);
+    LW_CHECK_STR(error_code_of(e), "PropertyConstraintViolation");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_BOOTING);
+    h_free(&h);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -812,5 +967,9 @@ int main(void)
     LW_RUN(offline_journal_201);
     LW_RUN(offline_journal_16);
     LW_RUN(availability_reservation_local_list);
+    LW_RUN(malformed_calls_16);
+    LW_RUN(malformed_calls_201);
+    LW_RUN(invalid_response_is_an_error);
+    LW_RUN(invalid_response_21_result_error);
     return lw_test_done();
 }
