@@ -1342,9 +1342,131 @@ int lw_station_make_csr(lw_station_t *st, char **pem)
     return rc;
 }
 
+/* ---- features this station does not have ---------------------------------------------
+ * Each is answered with the schema-valid response a station without the feature gives (the
+ * status the response enum has for it), with statusInfo naming why, so a CSMS can tell
+ * "not here" from "failed". The functional blocks: O display messages, N monitoring and
+ * customer information, I tariffs and cost (2.1), R DER control (2.1), Q bidirectional/
+ * aFRR (2.1), K dynamic schedules and priority charging (2.1), periodic event streams (2.1),
+ * battery swap (2.1), web payments (2.1), L firmware publishing (local controllers only).
+ */
+static void reply_unsupported(lw_station_t *st, const char *msgid, const char *status)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "status", status);
+    cJSON *si = cJSON_AddObjectToObject(r, "statusInfo");
+    cJSON_AddStringToObject(si, "reasonCode", "UnsupportedRequest");
+    st_reply(st, msgid, r);
+}
+
+#define UNSUPPORTED(fn, status)                                                                    \
+    static void fn(lw_station_t *st, const char *msgid, cJSON *p)                                  \
+    {                                                                                              \
+        (void)p;                                                                                   \
+        reply_unsupported(st, msgid, status);                                                      \
+    }
+/* no display: O01-O04 */
+UNSUPPORTED(set_display_message, "Rejected")
+UNSUPPORTED(get_display_messages, "Unknown") /* O02: no messages match */
+UNSUPPORTED(clear_display_message, "Unknown")
+/* no monitors: N02-N04 */
+UNSUPPORTED(set_monitoring_base, "NotSupported")
+UNSUPPORTED(set_monitoring_level, "Rejected")
+UNSUPPORTED(get_monitoring_report, "NotSupported")
+UNSUPPORTED(customer_information, "Rejected") /* N09 */
+/* firmware publishing is a local controller's job (L03/L04) */
+UNSUPPORTED(publish_firmware, "Rejected")
+UNSUPPORTED(unpublish_firmware, "NoFirmware")
+/* 2.1 */
+UNSUPPORTED(afrr_signal, "Rejected")             /* no V2X */
+UNSUPPORTED(adjust_event_stream, "Rejected")     /* no stream with that id */
+UNSUPPORTED(der_control, "NotSupported")         /* Set/Get/ClearDERControl */
+UNSUPPORTED(get_tariffs, "NoTariff")             /* I: no tariffs installed */
+UNSUPPORTED(set_default_tariff, "Rejected")      /* I: tariffs not supported */
+UNSUPPORTED(allowed_energy_transfer, "Rejected") /* no ISO 15118-20 energy modes */
+UNSUPPORTED(request_battery_swap, "Rejected")    /* not a battery swap station */
+UNSUPPORTED(update_dynamic_schedule, "Rejected") /* no Dynamic profile with that id */
+UNSUPPORTED(use_priority_charging, "NoProfile")  /* no priority charging profile */
+#undef UNSUPPORTED
+
+static void empty_reply(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    /* informational calls with an empty response (CostUpdated, 2.1 NotifyWebPaymentStarted,
+     * GetPeriodicEventStream: no streams open) */
+    (void)p;
+    st_reply(st, msgid, cJSON_CreateObject());
+}
+
+static void set_variable_monitoring(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    /* N04: every item answered; this station has no monitors to set */
+    cJSON *r = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(r, "setMonitoringResult");
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, "setMonitoringData"))
+    {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", "Rejected");
+        cJSON_AddStringToObject(o, "type", jstr(it, "type"));
+        long sev = 0;
+        jint(it, "severity", &sev);
+        cJSON_AddNumberToObject(o, "severity", (double)sev);
+        cJSON_AddItemToObject(
+            o, "component",
+            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "component"), true));
+        cJSON_AddItemToObject(
+            o, "variable", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "variable"), true));
+        cJSON_AddItemToArray(res, o);
+    }
+    st_reply(st, msgid, r);
+}
+
+static void clear_variable_monitoring(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(r, "clearMonitoringResult");
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, "id"))
+    {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", "NotFound");
+        cJSON_AddNumberToObject(o, "id", it->valuedouble);
+        cJSON_AddItemToArray(res, o);
+    }
+    st_reply(st, msgid, r);
+}
+
+static void change_transaction_tariff(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    const char *id = jstr(p, "transactionId");
+    reply_unsupported(st, msgid, id && tx_find_by_id(st, id) > 0 ? "Rejected" : "TxNotFound");
+}
+
+static void clear_tariffs(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    /* no tariffs installed: each one asked for (or "all") is NoTariff */
+    cJSON *r = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(r, "clearTariffsResult");
+    cJSON *ids = cJSON_GetObjectItemCaseSensitive(p, "tariffIds"), *it;
+    cJSON_ArrayForEach(it, ids)
+    {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "tariffId", it->valuestring);
+        cJSON_AddStringToObject(o, "status", "NoTariff");
+        cJSON_AddItemToArray(res, o);
+    }
+    if (!cJSON_GetArraySize(res)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", "NoTariff");
+        cJSON_AddItemToArray(res, o);
+    }
+    st_reply(st, msgid, r);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 static void not_supported(lw_station_t *st, const char *msgid, cJSON *p)
 {
+    (void)p;
     st_reply_error(st, msgid, LW_OCPP_ERR_NOT_SUPPORTED, "not supported by this station");
 }
 
@@ -1390,19 +1512,35 @@ static const route_t routes[] = {
     {"GetInstalledCertificateIds", get_installed_certificate_ids, get_installed_certificate_ids},
     {"DeleteCertificate", delete_certificate, delete_certificate},
     {"CertificateSigned", certificate_signed, certificate_signed},
-    /* recognized 2.x features this station does not have */
-    {"SetDisplayMessage", NULL, not_supported},
-    {"GetDisplayMessages", NULL, not_supported},
-    {"ClearDisplayMessage", NULL, not_supported},
-    {"SetVariableMonitoring", NULL, not_supported},
-    {"ClearVariableMonitoring", NULL, not_supported},
-    {"SetMonitoringBase", NULL, not_supported},
-    {"SetMonitoringLevel", NULL, not_supported},
-    {"GetMonitoringReport", NULL, not_supported},
-    {"CustomerInformation", NULL, not_supported},
-    {"CostUpdated", NULL, not_supported},
-    {"PublishFirmware", NULL, not_supported},
-    {"UnpublishFirmware", NULL, not_supported},
+    /* 2.x features this station does not have, answered as the responses allow */
+    {"SetDisplayMessage", NULL, set_display_message},
+    {"GetDisplayMessages", NULL, get_display_messages},
+    {"ClearDisplayMessage", NULL, clear_display_message},
+    {"SetVariableMonitoring", NULL, set_variable_monitoring},
+    {"ClearVariableMonitoring", NULL, clear_variable_monitoring},
+    {"SetMonitoringBase", NULL, set_monitoring_base},
+    {"SetMonitoringLevel", NULL, set_monitoring_level},
+    {"GetMonitoringReport", NULL, get_monitoring_report},
+    {"CustomerInformation", NULL, customer_information},
+    {"CostUpdated", NULL, empty_reply},
+    {"PublishFirmware", NULL, publish_firmware},
+    {"UnpublishFirmware", NULL, unpublish_firmware},
+    /* 2.1 only (the codec knows each action per version, so 2.0.1 never routes these) */
+    {"AFRRSignal", NULL, afrr_signal},
+    {"AdjustPeriodicEventStream", NULL, adjust_event_stream},
+    {"GetPeriodicEventStream", NULL, empty_reply},
+    {"ChangeTransactionTariff", NULL, change_transaction_tariff},
+    {"ClearTariffs", NULL, clear_tariffs},
+    {"GetTariffs", NULL, get_tariffs},
+    {"SetDefaultTariff", NULL, set_default_tariff},
+    {"SetDERControl", NULL, der_control},
+    {"GetDERControl", NULL, der_control},
+    {"ClearDERControl", NULL, der_control},
+    {"NotifyAllowedEnergyTransfer", NULL, allowed_energy_transfer},
+    {"NotifyWebPaymentStarted", NULL, empty_reply},
+    {"RequestBatterySwap", NULL, request_battery_swap},
+    {"UpdateDynamicSchedule", NULL, update_dynamic_schedule},
+    {"UsePriorityCharging", NULL, use_priority_charging},
 };
 
 void calls_dispatch(lw_station_t *st, const char *msgid, const char *action, cJSON *payload)
@@ -1414,7 +1552,17 @@ void calls_dispatch(lw_station_t *st, const char *msgid, const char *action, cJS
         h(st, msgid, payload);
         return;
     }
-    st_reply_error(st, msgid, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+    /* the codec knows the action for this version (station.c checked), so it is never
+     * NotImplemented: recognized, not supported (OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.3) */
+    not_supported(st, msgid, payload);
+}
+
+bool calls_handled(lw_ocpp_version_t v, const char *action)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (!strcmp(routes[i].action, action))
+            return (v == LW_OCPP_16 ? routes[i].h16 : routes[i].h2x) != NULL;
+    return false;
 }
 
 void calls_tick(lw_station_t *st)

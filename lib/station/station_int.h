@@ -404,6 +404,8 @@ void tx_apply_availability(lw_station_t *st);
 
 /* ---- calls.c ---- */
 void calls_dispatch(lw_station_t *st, const char *msgid, const char *action, cJSON *payload);
+/* True when version v's action has a handler (the rest get CALLERROR NotSupported). */
+bool calls_handled(lw_ocpp_version_t v, const char *action);
 void calls_tick(lw_station_t *st);
 uint64_t calls_next_deadline(const lw_station_t *st);
 void calls_on_result(lw_station_t *st, qmsg_t *m, cJSON *payload);

@@ -8,6 +8,7 @@
  */
 #include "test.h"
 
+#include "ladewerk/codec.h"
 #include "ladewerk/station.h"
 
 #include <cjson/cJSON.h>
@@ -950,6 +951,142 @@ LW_TEST(invalid_response_21_result_error)
     h_free(&h);
 }
 
+/* A station claiming 2.1: boot, status per EVSE, a remote-started transaction with the
+ * 2.1 messages, every payload validated against the 2.1 schemas on the way (h_free checks
+ * the station built no invalid one). */
+LW_TEST(session_21)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_21, NULL);
+    LW_CHECK_STR(lw_station_subprotocol(h.st), "ocpp2.1");
+    lw_station_on_connected(h.st);
+    cJSON *b = expect_call(&h, "BootNotification");
+    LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(b), "reason")), "PowerUp");
+    LW_CHECK_STR(cJSON_GetStringValue(G(G(payload_of(b), "chargingStation"), "vendorName")),
+                 "Ladewerk");
+    reply(&h, b,
+          "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":120}");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_ACCEPTED);
+    for (int e = 1; e <= 2; e++) {
+        cJSON *sn = expect_call(&h, "StatusNotification");
+        LW_CHECK_INT(G(payload_of(sn), "evseId")->valueint, e);
+        LW_CHECK_INT(G(payload_of(sn), "connectorId")->valueint, 1);
+        LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(sn), "connectorStatus")), "Available");
+        reply(&h, sn, "{}");
+    }
+    LW_CHECK_STR(status_of(csms_call(&h, "RequestStartTransaction",
+                                     "{\"evseId\":1,\"remoteStartId\":12,"
+                                     "\"idToken\":{\"idToken\":\"R21\",\"type\":\"ISO14443\"}}")),
+                 "Accepted");
+    auto_answer(&h, false);
+    lw_station_plug(h.st, 1, true);
+    cJSON *ev = NULL, *f;
+    while ((f = next(&h)) && !ev) {
+        if (!strcmp(action_of(f), "TransactionEvent"))
+            ev = f;
+        else
+            reply(&h, f, "{}");
+    }
+    LW_CHECK(ev != NULL);
+    cJSON *p = payload_of(ev);
+    LW_CHECK_STR(cJSON_GetStringValue(G(p, "eventType")), "Started");
+    LW_CHECK_INT(G(p, "seqNo")->valueint, 0);
+    LW_CHECK_INT(G(G(p, "transactionInfo"), "remoteStartId")->valueint, 12);
+    LW_CHECK_STR(cJSON_GetStringValue(G(G(p, "idToken"), "idToken")), "R21");
+    char id[40];
+    snprintf(id, sizeof id, "%s",
+             cJSON_GetStringValue(G(G(p, "transactionInfo"), "transactionId"))
+                 ? cJSON_GetStringValue(G(G(p, "transactionInfo"), "transactionId"))
+                 : "");
+    reply(&h, ev, "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+    lw_station_set_power(h.st, 1, 11000);
+    auto_answer(&h, false);
+    char req[128];
+    snprintf(req, sizeof req, "{\"transactionId\":\"%s\"}", id);
+    cJSON *ts = csms_call(&h, "GetTransactionStatus", req);
+    LW_CHECK(cJSON_IsTrue(G(ts, "ongoingIndicator")));
+    for (int m = 0; m < 60; m++) {
+        advance(&h, 60000);
+        auto_answer(&h, false);
+    }
+    LW_CHECK_STR(status_of(csms_call(&h, "RequestStopTransaction", req)), "Accepted");
+    cJSON *end = expect_call(&h, "TransactionEvent");
+    p = payload_of(end);
+    LW_CHECK_STR(cJSON_GetStringValue(G(p, "eventType")), "Ended");
+    LW_CHECK_STR(cJSON_GetStringValue(G(G(p, "transactionInfo"), "stoppedReason")), "Remote");
+    reply(&h, end, "{}");
+    lw_station_connector_info_t ci;
+    lw_station_connector_info(h.st, 1, &ci);
+    LW_CHECK(!ci.in_transaction);
+    LW_CHECK((int)ci.energy_wh >= 10900); /* about an hour at 11 kW */
+    auto_answer(&h, false);
+    h_free(&h);
+}
+
+bool calls_handled(lw_ocpp_version_t v, const char *action); /* lib/station internal */
+
+/* 2.1-only CSMS calls this station cannot support get the response the schema offers for
+ * it, never NotImplemented; and every CSMS-initiated action of every version has an answer. */
+LW_TEST(unsupported_21_actions)
+{
+    for (int v = 0; v < LW_OCPP_VERSION_COUNT; v++) {
+        size_t n;
+        const lw_codec_action_t *a = lw_codec_actions((lw_ocpp_version_t)v, &n);
+        for (size_t i = 0; i < n; i++)
+            if ((a[i].dir & LW_DIR_FROM_CSMS) && !calls_handled((lw_ocpp_version_t)v, a[i].name))
+                LW_FAILF("OCPP %s %s has no handler", lw_ocpp_version_name((lw_ocpp_version_t)v),
+                         a[i].name);
+    }
+    h_t h;
+    h_init(&h, LW_OCPP_21, NULL);
+    boot_accepted(&h, false);
+    static const struct {
+        const char *action, *payload, *status;
+    } cases[] = {
+        {"AFRRSignal", "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"signal\":3}", "Rejected"},
+        {"AdjustPeriodicEventStream", "{\"id\":1,\"params\":{\"interval\":10}}", "Rejected"},
+        {"ChangeTransactionTariff",
+         "{\"transactionId\":\"nope\",\"tariff\":{\"tariffId\":\"T1\",\"currency\":\"EUR\"}}",
+         "TxNotFound"},
+        {"SetDERControl", "{\"isDefault\":true,\"controlId\":\"c1\",\"controlType\":\"FreqDroop\"}",
+         "NotSupported"},
+        {"GetDERControl", "{\"requestId\":4}", "NotSupported"},
+        {"ClearDERControl", "{\"isDefault\":false}", "NotSupported"},
+        {"GetTariffs", "{\"evseId\":0}", "NoTariff"},
+        {"SetDefaultTariff", "{\"evseId\":0,\"tariff\":{\"tariffId\":\"T1\",\"currency\":\"EUR\"}}",
+         "Rejected"},
+        {"NotifyAllowedEnergyTransfer",
+         "{\"transactionId\":\"x\",\"allowedEnergyTransfer\":[\"AC_single_phase\"]}", "Rejected"},
+        {"RequestBatterySwap",
+         "{\"requestId\":1,\"idToken\":{\"idToken\":\"B1\",\"type\":\"ISO14443\"}}", "Rejected"},
+        {"UpdateDynamicSchedule", "{\"chargingProfileId\":5,\"scheduleUpdate\":{\"limit\":10}}",
+         "Rejected"},
+        {"UsePriorityCharging", "{\"transactionId\":\"x\",\"activate\":true}", "NoProfile"},
+        {"SetDisplayMessage",
+         "{\"message\":{\"id\":1,\"priority\":\"NormalCycle\",\"message\":{\"format\":\"UTF8\","
+         "\"content\":\"hi\"}}}",
+         "Rejected"},
+        {"GetMonitoringReport", "{\"requestId\":2}", "NotSupported"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *r = csms_call(&h, cases[i].action, cases[i].payload);
+        if (strcmp(status_of(r), cases[i].status) != 0)
+            LW_FAILF("%s: status %s, want %s", cases[i].action, status_of(r), cases[i].status);
+    }
+    cJSON *r = csms_call(&h, "ClearTariffs", "{\"tariffIds\":[\"A\",\"B\"]}");
+    LW_CHECK_INT(cJSON_GetArraySize(G(r, "clearTariffsResult")), 2);
+    LW_CHECK_STR(status_of(A(G(r, "clearTariffsResult"), 1)), "NoTariff");
+    r = csms_call(&h, "NotifyWebPaymentStarted", "{\"evseId\":1,\"timeout\":60}");
+    LW_CHECK(r && cJSON_GetArraySize(r) == 0);
+    r = csms_call(&h, "GetPeriodicEventStream", "{}");
+    LW_CHECK(r && cJSON_GetArraySize(r) == 0);
+    lw_station_stats_t stats;
+    lw_station_stats(h.st, &stats);
+    LW_CHECK_INT(stats.not_implemented, 0);
+    LW_CHECK_INT(stats.invalid_in, 0);
+    h_free(&h);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -971,5 +1108,7 @@ int main(void)
     LW_RUN(malformed_calls_201);
     LW_RUN(invalid_response_is_an_error);
     LW_RUN(invalid_response_21_result_error);
+    LW_RUN(session_21);
+    LW_RUN(unsupported_21_actions);
     return lw_test_done();
 }
