@@ -786,13 +786,17 @@ static void reserve_now(lw_station_t *st, const char *msgid, cJSON *p)
             s = "Occupied";
     }
     reply_status(st, msgid, s);
-    if (strcmp(s, "Accepted") != 0) return;
+    if (strcmp(s, "Accepted") != 0) {
+        jr_reservations(st); /* one may have been moved away above */
+        return;
+    }
     conn_t *k = &st->conn[c];
     k->reserved = true;
     k->res_id = (int)rid;
     copy_str(k->res_tag, sizeof k->res_tag, tag);
     copy_str(k->res_parent, sizeof k->res_parent, parent);
     k->res_expiry_wall = exp;
+    jr_reservations(st);
     tx_update_status(st, (int)c, false);
 }
 
@@ -803,6 +807,7 @@ static void cancel_reservation(lw_station_t *st, const char *msgid, cJSON *p)
     for (int c = 1; c <= st->nconn; c++)
         if (st->conn[c].reserved && st->conn[c].res_id == rid) {
             st->conn[c].reserved = false;
+            jr_reservations(st);
             reply_status(st, msgid, "Accepted");
             tx_update_status(st, c, false);
             return;
@@ -1215,6 +1220,7 @@ static void install_certificate(lw_station_t *st, const char *msgid, cJSON *p)
     copy_str(c.type, sizeof c.type, type);
     c.pem = lw_str_dup(lw_str_c(pem));
     st->certs[slot] = c;
+    jr_cert(st, slot);
     reply_status(st, msgid, "Accepted");
 }
 
@@ -1277,6 +1283,7 @@ static void delete_certificate(lw_station_t *st, const char *msgid, cJSON *p)
             !strcasecmp(c->issuer_key_hash, ikh) && !strcasecmp(c->serial, sn)) {
             free(c->pem);
             memset(c, 0, sizeof *c);
+            jr_cert(st, i);
             reply_status(st, msgid, "Accepted");
             return;
         }
@@ -1300,6 +1307,7 @@ static void certificate_signed(lw_station_t *st, const char *msgid, cJSON *p)
             copy_str(c.type, sizeof c.type, "ChargingStationCertificate");
             c.pem = lw_str_dup(lw_str_c(chain));
             st->certs[i] = c;
+            jr_cert(st, i);
             break;
         }
     reply_status(st, msgid, "Accepted");

@@ -278,6 +278,9 @@ void jr_tx_started(lw_station_t *st, int c);
 void jr_tx_ended(lw_station_t *st, uint32_t local);
 void jr_local_list(lw_station_t *st);
 void jr_availability(lw_station_t *st, int c);
+void jr_profiles(lw_station_t *st);       /* after any change of the installed profiles */
+void jr_reservations(lw_station_t *st);   /* after any reservation is made, used or ends */
+void jr_cert(lw_station_t *st, int slot); /* after certificate slot changed */
 
 /* ---- config.c ---- */
 typedef enum vtype { VT_INT, VT_BOOL, VT_STR, VT_MEASURANDS, VT_DECIMAL } vtype_t;

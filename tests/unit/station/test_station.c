@@ -1087,6 +1087,98 @@ LW_TEST(unsupported_21_actions)
     h_free(&h);
 }
 
+/* Charging profiles, reservations and installed certificates live in the journal: a station
+ * restarted over it (crash, power loss) still has them, and what was removed stays removed. */
+static const char test_root_pem[] = /* a throwaway self-signed P-256 test certificate */
+    "-----BEGIN "
+    "CERTIFICATE-----"
+    "\\nMIIBkDCCATegAwIBAgIUMkYgzWon5kzBobKzGWHT6EhqXTIwCgYIKoZIzj0EAwIw\\nHTEbMBkGA1UEAwwSTGFkZXdl"
+    "cmsgVGVzdCBSb290MCAXDTI2MTEyNDA5NTY0M1oY\\nDzIxMjYxMDMxMDk1NjQzWjAdMRswGQYDVQQDDBJMYWRld2VyayB"
+    "UZXN0IFJvb3Qw\\nWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQr6YCpfdxIJE0rZlfMNdi2WoSgMH7B\\nUjznytNo1km"
+    "2pa/jLmES/jR51zJ8uBncGPvkSzejrHJHMg843MJttu8zo1MwUTAd\\nBgNVHQ4EFgQUlxA07txEaGI0qMVbXV/"
+    "EcSmMpuEwHwYDVR0jBBgwFoAUlxA07txE\\naGI0qMVbXV/EcSmMpuEwDwYDVR0TAQH/BAUwAwEB/"
+    "zAKBggqhkjOPQQDAgNHADBE\\nAiBR3duPjDuXc+obB/"
+    "wYJ3hqyj8UqbIXOEp5YO5prouWZwIgNBymKp70gpFW1WUc\\npWy7nd3rouLrLBlgcFTLM92Kuww=\\n-----END "
+    "CERTIFICATE-----";
+
+LW_TEST(journal_keeps_profiles_reservations_certificates)
+{
+    char path[] = "/tmp/lw-station-journal-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    h_t h;
+    h_init(&h, LW_OCPP_16, path);
+    boot_accepted(&h, true);
+    LW_CHECK_STR(
+        status_of(csms_call(
+            &h, "SetChargingProfile",
+            "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,\"stackLevel\":0,"
+            "\"chargingProfilePurpose\":\"ChargePointMaxProfile\",\"chargingProfileKind\":"
+            "\"Absolute\",\"chargingSchedule\":{\"startSchedule\":\"2026-01-01T00:00:00Z\","
+            "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":"
+            "16},"
+            "{\"startPeriod\":7200,\"limit\":20}]}}}")),
+        "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "ReserveNow",
+                                     "{\"connectorId\":2,\"expiryDate\":\"2026-01-02T00:00:00Z\","
+                                     "\"idTag\":\"RES1\",\"reservationId\":5}")),
+                 "Accepted");
+    char req[2048];
+    snprintf(req, sizeof req,
+             "{\"certificateType\":\"CentralSystemRootCertificate\",\"certificate\":\"%s\"}",
+             test_root_pem);
+    LW_CHECK_STR(status_of(csms_call(&h, "InstallCertificate", req)), "Accepted");
+    auto_answer(&h, true);
+
+    h_crash_and_restart(&h, LW_OCPP_16);
+    boot_accepted(&h, true);
+    /* the profile: 16 A until 02:00 */
+    cJSON *r = csms_call(&h, "GetCompositeSchedule",
+                         "{\"connectorId\":1,\"duration\":600,\"chargingRateUnit\":\"A\"}");
+    LW_CHECK_STR(status_of(r), "Accepted");
+    cJSON *per = G(G(r, "chargingSchedule"), "chargingSchedulePeriod");
+    LW_CHECK_INT((int)G(A(per, 0), "limit")->valuedouble, 16);
+    /* the reservation: connector 2 reported Reserved at boot, and it can be cancelled */
+    bool reserved = false;
+    cJSON *f;
+    cJSON_ArrayForEach(f, h.log)
+    {
+        cJSON *p = payload_of(f);
+        if (!strcmp(action_of(f), "StatusNotification") && G(p, "connectorId")->valueint == 2 &&
+            !strcmp(cJSON_GetStringValue(G(p, "status")) ? cJSON_GetStringValue(G(p, "status"))
+                                                         : "",
+                    "Reserved"))
+            reserved = true;
+    }
+    LW_CHECK(reserved);
+    /* the certificate */
+    r = csms_call(&h, "GetInstalledCertificateIds",
+                  "{\"certificateType\":\"CentralSystemRootCertificate\"}");
+    LW_CHECK_STR(status_of(r), "Accepted");
+    LW_CHECK_INT(cJSON_GetArraySize(G(r, "certificateHashData")), 1);
+    char del[1024];
+    char *hd = cJSON_PrintUnformatted(A(G(r, "certificateHashData"), 0));
+    snprintf(del, sizeof del, "{\"certificateHashData\":%s}", hd ? hd : "{}");
+    free(hd);
+    /* remove all three, restart again: they stay removed */
+    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":5}")),
+                 "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "DeleteCertificate", del)), "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "ClearChargingProfile", "{\"id\":1}")), "Accepted");
+    auto_answer(&h, true);
+    h_crash_and_restart(&h, LW_OCPP_16);
+    boot_accepted(&h, true);
+    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":5}")),
+                 "Rejected");
+    LW_CHECK_STR(status_of(csms_call(&h, "GetInstalledCertificateIds",
+                                     "{\"certificateType\":\"CentralSystemRootCertificate\"}")),
+                 "NotFound");
+    LW_CHECK_STR(status_of(csms_call(&h, "ClearChargingProfile", "{\"id\":1}")), "Unknown");
+    h_free(&h);
+    unlink(path);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -1110,5 +1202,6 @@ int main(void)
     LW_RUN(invalid_response_21_result_error);
     LW_RUN(session_21);
     LW_RUN(unsupported_21_actions);
+    LW_RUN(journal_keeps_profiles_reservations_certificates);
     return lw_test_done();
 }
