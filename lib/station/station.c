@@ -931,6 +931,7 @@ int lw_station_new(const lw_station_config_t *cfg, const lw_clock_t *clock, lw_s
     lw_rpc_peer_init(&st->peer, st->ver, clock, 0, st->id);
     st->journal = cfg->journal;
     if (cfg->hooks) st->hooks = *cfg->hooks;
+    st->xfers = cfg->transfers;
     st->rng = ((uint64_t)cfg->seed << 32) ^ 0x9e3779b97f4a7c15ull;
     for (const char *p = st->id; *p; p++)
         st->rng = (st->rng ^ (uint8_t)*p) * 1099511628211ull;
@@ -980,6 +981,7 @@ void lw_station_free(lw_station_t *st)
         free(st->val[i]);
     for (int i = 0; i < LW_STATION_CERTS_MAX; i++)
         free(st->certs[i].pem);
+    calls_free(st);
     free(st->local_list);
     free(st->profiles);
     free(st);

@@ -155,6 +155,14 @@ typedef struct job {
     bool is_signed; /* 1.6 SignedUpdateFirmware / 2.x with signature */
     char location[512];
     char last_status[40];
+    /* real transfers (cfg transfers set) */
+    uint32_t xfer;     /* number of the transfer the host is doing, 0 none */
+    bool waiting;      /* waiting for the host's *_done call */
+    char *signature;   /* firmware: base64 signature, owned, or NULL */
+    char *signing_pem; /* firmware: signing certificate, owned, or NULL */
+    char *upload;      /* log: the generated file, owned until upload_done */
+    size_t upload_len;
+    char filename[96];
 } job_t;
 
 #define NVARS_MAX 96
@@ -172,6 +180,8 @@ struct lw_station {
     const lw_clock_t *clock;
     const lw_station_journal_ops_t *journal;
     lw_station_hooks_t hooks;
+    const lw_station_transfer_ops_t *xfers; /* NULL: simulated transfers */
+    uint32_t next_xfer;
     uint64_t rng;
     int64_t skew_ms;
 
@@ -410,6 +420,7 @@ void calls_dispatch(lw_station_t *st, const char *msgid, const char *action, cJS
 /* True when version v's action has a handler (the rest get CALLERROR NotSupported). */
 bool calls_handled(lw_ocpp_version_t v, const char *action);
 void calls_tick(lw_station_t *st);
+void calls_free(lw_station_t *st); /* frees the firmware/log jobs' buffers */
 uint64_t calls_next_deadline(const lw_station_t *st);
 void calls_on_result(lw_station_t *st, qmsg_t *m, cJSON *payload);
 

@@ -1179,6 +1179,110 @@ LW_TEST(journal_keeps_profiles_reservations_certificates)
     unlink(path);
 }
 
+/* Transfers through the host's ops: the station asks, the host reports. */
+typedef struct fake_xfer {
+    int downloads, uploads;
+    uint32_t last;
+    char url[256], filename[128], body[2048];
+} fake_xfer_t;
+
+static int fake_download(void *ctx, uint32_t xfer, const char *url)
+{
+    fake_xfer_t *f = ctx;
+    f->downloads++;
+    f->last = xfer;
+    snprintf(f->url, sizeof f->url, "%s", url);
+    return 0;
+}
+
+static int fake_upload(void *ctx, uint32_t xfer, const char *url, const char *filename,
+                       const void *data, size_t len)
+{
+    fake_xfer_t *f = ctx;
+    f->uploads++;
+    f->last = xfer;
+    snprintf(f->url, sizeof f->url, "%s", url);
+    snprintf(f->filename, sizeof f->filename, "%s", filename);
+    snprintf(f->body, sizeof f->body, "%.*s", (int)len, (const char *)data);
+    return 0;
+}
+
+static const char *next_status(h_t *h, const char *action)
+{
+    cJSON *f = expect_call(h, action);
+    const char *s = cJSON_GetStringValue(G(payload_of(f), "status"));
+    reply(h, f, "{}");
+    return s ? s : "(none)";
+}
+
+LW_TEST(transfers_through_host)
+{
+    fake_xfer_t fx = {0};
+    lw_station_transfer_ops_t ops = {
+        .download = fake_download, .upload = fake_upload, .schemes = "http", .ctx = &fx};
+    h_t h;
+    memset(&h, 0, sizeof h);
+    lw_manual_clock_init(&h.clk, T0);
+    h.log = cJSON_CreateArray();
+    lw_station_config_t cfg = {
+        .id = "CP1", .version = LW_OCPP_201, .connectors = 1, .seed = 7, .transfers = &ops};
+    LW_CHECK_INT(lw_station_new(&cfg, &h.clk.clock, &h.st), 0);
+    drain(&h);
+    boot_accepted(&h, false);
+    LW_CHECK_STR(status_of(csms_call(&h, "UpdateFirmware",
+                                     "{\"requestId\":3,\"firmware\":{\"location\":"
+                                     "\"http://127.0.0.1:1/fw.bin\",\"retrieveDateTime\":"
+                                     "\"2026-01-01T00:00:00Z\"}}")),
+                 "Accepted");
+    advance(&h, 100);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Downloading");
+    LW_CHECK_INT(fx.downloads, 1);
+    LW_CHECK_STR(fx.url, "http://127.0.0.1:1/fw.bin");
+    advance(&h, 60000); /* nothing happens until the host reports */
+    LW_CHECK(next(&h) == NULL);
+    LW_CHECK_INT(lw_station_download_done(h.st, fx.last + 1, 0, "x", 1), LW_ENOTFOUND);
+    LW_CHECK_INT(lw_station_download_done(h.st, fx.last, 0, "firmware", 8), 0);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Downloaded");
+    advance(&h, 1000);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Installing");
+    advance(&h, 3000);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Installed");
+    /* installed: the station reboots into the new firmware */
+    auto_answer(&h, false);
+    advance(&h, 20000);
+    LW_CHECK_INT(h.closes, 1);
+    lw_station_on_disconnected(h.st);
+    advance(&h, 2000);
+    boot_accepted(&h, false);
+    /* a failed download; an unsupported scheme fails without asking the host */
+    csms_call(&h, "UpdateFirmware",
+              "{\"requestId\":4,\"firmware\":{\"location\":\"http://127.0.0.1:1/x\","
+              "\"retrieveDateTime\":\"2026-01-01T00:00:00Z\"}}");
+    advance(&h, 100);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Downloading");
+    LW_CHECK_INT(lw_station_download_done(h.st, fx.last, LW_EIO, NULL, 0), 0);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "DownloadFailed");
+    csms_call(&h, "UpdateFirmware",
+              "{\"requestId\":5,\"firmware\":{\"location\":\"ftp://127.0.0.1/x\","
+              "\"retrieveDateTime\":\"2026-01-01T00:00:00Z\"}}");
+    advance(&h, 100);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "DownloadFailed");
+    LW_CHECK_INT(fx.downloads, 2);
+    /* a log upload: the generated file goes to the host */
+    cJSON *r = csms_call(&h, "GetLog",
+                         "{\"requestId\":9,\"logType\":\"DiagnosticsLog\",\"log\":{"
+                         "\"remoteLocation\":\"http://127.0.0.1:1/up\"}}");
+    LW_CHECK_STR(status_of(r), "Accepted");
+    advance(&h, 1000);
+    LW_CHECK_STR(next_status(&h, "LogStatusNotification"), "Uploading");
+    LW_CHECK_INT(fx.uploads, 1);
+    LW_CHECK(strstr(fx.body, "station=CP1") != NULL);
+    LW_CHECK(strstr(fx.filename, "CP1-") == fx.filename);
+    LW_CHECK_INT(lw_station_upload_done(h.st, fx.last, 0), 0);
+    LW_CHECK_STR(next_status(&h, "LogStatusNotification"), "Uploaded");
+    h_free(&h);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -1203,5 +1307,6 @@ int main(void)
     LW_RUN(session_21);
     LW_RUN(unsupported_21_actions);
     LW_RUN(journal_keeps_profiles_reservations_certificates);
+    LW_RUN(transfers_through_host);
     return lw_test_done();
 }
