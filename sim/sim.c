@@ -20,6 +20,7 @@
  * `--scenario random` runs realistic random sessions on every connector instead.
  */
 #include "commands.h"
+#include "http_client.h"
 #include "ladewerk/net.h"
 #include "ladewerk/station.h"
 
@@ -115,6 +116,14 @@ typedef struct simst {
     delayed_t *delayed;
     uint32_t rng;
     lw_station_hooks_t hooks; /* borrowed by st for its life */
+    lw_station_transfer_ops_t xfers;
+    /* HTTP transfers in flight (firmware download, log upload) */
+    sim_http_t *dl, *ul;
+    uint32_t dl_xfer, ul_xfer;
+    bool ul_put; /* the upload is being retried with PUT */
+    const void *ul_data;
+    size_t ul_len;
+    char ul_url[512], ul_name[128];
 } simst_t;
 
 struct sim {
@@ -303,6 +312,98 @@ static void send_text(simst_t *s, const char *text, size_t len)
 {
     if (!s->conn || !s->open) return;
     lw_ws_send_text(s->conn, text, len);
+}
+
+/* ---- file transfers (HTTP) ------------------------------------------------------------------
+ * Firmware is fetched with GET; logs go up as POST multipart/form-data with one file part
+ * (what 1.6 diagnostics servers take), and again as PUT with the raw file when the server
+ * says the method is not allowed (405/501). */
+#define SIM_HTTP_TIMEOUT_MS 120000
+
+static void dl_done(void *ud, int status, int http_status, const char *body, size_t len)
+{
+    simst_t *s = ud;
+    s->dl = NULL;
+    if (status == 0 && (http_status < 200 || http_status > 299)) status = LW_EIO;
+    if (s->sim->o.verbose)
+        fprintf(stderr, "%s: firmware download: %s (HTTP %d, %zu bytes)\n", s->id,
+                status ? lw_strerror(status) : "ok", http_status, len);
+    lw_station_download_done(s->st, s->dl_xfer, status, body, status ? 0 : len);
+    service(s);
+}
+
+static int xfer_download(void *ctx, uint32_t xfer, const char *url)
+{
+    simst_t *s = ctx;
+    sim_http_cancel(s->dl);
+    s->dl = NULL;
+    s->dl_xfer = xfer;
+    return sim_http_request(&s->sim->uv, "GET", url, NULL, NULL, 0, LW_STATION_FIRMWARE_MAX,
+                            SIM_HTTP_TIMEOUT_MS, dl_done, s, &s->dl);
+}
+
+static int start_upload(simst_t *s);
+
+static void ul_done(void *ud, int status, int http_status, const char *body, size_t len)
+{
+    simst_t *s = ud;
+    (void)body;
+    (void)len;
+    s->ul = NULL;
+    if (status == 0 && !s->ul_put && (http_status == 405 || http_status == 501)) {
+        s->ul_put = true;
+        if (start_upload(s) == 0) return;
+        status = LW_EIO;
+    }
+    if (status == 0 && (http_status < 200 || http_status > 299)) status = LW_EIO;
+    if (s->sim->o.verbose)
+        fprintf(stderr, "%s: log upload (%s): %s (HTTP %d)\n", s->id, s->ul_put ? "PUT" : "POST",
+                status ? lw_strerror(status) : "ok", http_status);
+    lw_station_upload_done(s->st, s->ul_xfer, status);
+    service(s);
+}
+
+static int start_upload(simst_t *s)
+{
+    if (s->ul_put)
+        return sim_http_request(&s->sim->uv, "PUT", s->ul_url,
+                                "Content-Type: application/octet-stream\r\n", s->ul_data, s->ul_len,
+                                64 * 1024, SIM_HTTP_TIMEOUT_MS, ul_done, s, &s->ul);
+    char boundary[48], hdr[128];
+    snprintf(boundary, sizeof boundary, "ladewerk-%08x%08x", (unsigned)(frand(s) * 4e9),
+             (unsigned)(frand(s) * 4e9));
+    snprintf(hdr, sizeof hdr, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+    lw_buf_t b;
+    lw_buf_init(&b, s->ul_len + 1024);
+    int rc = lw_buf_printf(&b,
+                           "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+                           "filename=\"%s\"\r\nContent-Type: text/plain\r\n\r\n",
+                           boundary, s->ul_name);
+    if (!rc) rc = lw_buf_append(&b, s->ul_data, s->ul_len);
+    if (!rc) rc = lw_buf_printf(&b, "\r\n--%s--\r\n", boundary);
+    if (!rc)
+        rc = sim_http_request(&s->sim->uv, "POST", s->ul_url, hdr, b.data, b.len, 64 * 1024,
+                              SIM_HTTP_TIMEOUT_MS, ul_done, s, &s->ul);
+    lw_buf_free(&b); /* the request copied it */
+    return rc;
+}
+
+static int xfer_upload(void *ctx, uint32_t xfer, const char *url, const char *filename,
+                       const void *data, size_t len)
+{
+    simst_t *s = ctx;
+    sim_http_cancel(s->ul);
+    s->ul = NULL;
+    s->ul_xfer = xfer;
+    s->ul_put = false;
+    s->ul_data = data; /* the station keeps it until upload_done */
+    s->ul_len = len;
+    snprintf(s->ul_url, sizeof s->ul_url, "%s", url);
+    snprintf(s->ul_name, sizeof s->ul_name, "%s", filename);
+    /* a filename goes into a quoted header parameter: keep it to safe characters */
+    for (char *c = s->ul_name; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
+    return start_upload(s);
 }
 
 /* ---- scenario -------------------------------------------------------------------------- */
@@ -602,6 +703,9 @@ static void stop_all(sim_t *sim)
     uv_signal_stop(&sim->sigterm);
     for (int i = 0; i < sim->n; i++) {
         uv_timer_stop(&sim->sts[i].timer);
+        sim_http_cancel(sim->sts[i].dl);
+        sim_http_cancel(sim->sts[i].ul);
+        sim->sts[i].dl = sim->sts[i].ul = NULL;
         if (sim->sts[i].conn) lw_ws_close(sim->sts[i].conn, 1001, "simulator stopping");
     }
 }
@@ -667,6 +771,8 @@ static int run_range(opts_t *o, int first, int n, int proc)
         }
         s->hooks = hooks;
         s->hooks.ctx = s;
+        s->xfers = (lw_station_transfer_ops_t){
+            .download = xfer_download, .upload = xfer_upload, .schemes = "http", .ctx = s};
         int sp = o->cert ? 3 : wss ? 2 : (o->password ? 1 : 0);
         lw_station_config_t cfg = {.id = s->id,
                                    .version = o->ver,
@@ -675,6 +781,7 @@ static int run_range(opts_t *o, int first, int n, int proc)
                                    .security_profile = sp,
                                    .journal = s->jf ? &s->jops : NULL,
                                    .hooks = &s->hooks,
+                                   .transfers = &s->xfers,
                                    .seed = o->seed + (uint32_t)s->index};
         int e = lw_station_new(&cfg, lw_clock_real(), &s->st);
         if (e) {
