@@ -204,8 +204,10 @@ static int split_url(const char *url, char *host, size_t hostsz, char *port, siz
         if (he + 1 < end && he[1] == ':') ps = he + 2;
     } else {
         he = memchr(p, ':', (size_t)(end - p));
-        if (he) ps = he + 1;
-        else he = end;
+        if (he)
+            ps = he + 1;
+        else
+            he = end;
     }
     size_t hl = (size_t)(he - hs);
     if (!hl || hl >= hostsz) return LW_EINVAL;
@@ -246,8 +248,8 @@ int sim_http_request(uv_loop_t *loop, const char *method, const char *url, const
     int rc = lw_buf_printf(&h->req,
                            "%s %.*s HTTP/1.1\r\nHost: %s%s%s:%s\r\nUser-Agent: ladewerk-sim\r\n"
                            "Connection: close\r\nContent-Length: %zu\r\n%s\r\n",
-                           method, (int)(path ? tl : 1), path ? path : "/", v6 ? "[" : "",
-                           h->host, v6 ? "]" : "", h->port, len, headers ? headers : "");
+                           method, (int)(path ? tl : 1), path ? path : "/", v6 ? "[" : "", h->host,
+                           v6 ? "]" : "", h->port, len, headers ? headers : "");
     if (!rc && len) rc = lw_buf_append(&h->req, body, len);
     if (rc) {
         lw_buf_free(&h->req);
