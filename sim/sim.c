@@ -20,12 +20,14 @@
  * `--scenario random` runs realistic random sessions on every connector instead.
  */
 #include "commands.h"
+#include "http_client.h"
 #include "ladewerk/net.h"
 #include "ladewerk/station.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +76,7 @@ typedef struct opts {
 
 typedef struct stats {
     uint64_t connected, connects, disconnects, connect_failures, errors, timeouts, received_calls;
+    uint64_t booted; /* stations whose boot was accepted at least once */
     struct {
         char action[48];
         uint64_t n;
@@ -95,6 +98,7 @@ typedef struct delayed {
 typedef struct simst {
     sim_t *sim;
     int index;
+    bool booted;
     char id[LW_STATION_ID_MAX + 1];
     lw_station_t *st;
     lw_station_journal_ops_t jops;
@@ -115,6 +119,14 @@ typedef struct simst {
     delayed_t *delayed;
     uint32_t rng;
     lw_station_hooks_t hooks; /* borrowed by st for its life */
+    lw_station_transfer_ops_t xfers;
+    /* HTTP transfers in flight (firmware download, log upload) */
+    sim_http_t *dl, *ul;
+    uint32_t dl_xfer, ul_xfer;
+    bool ul_put; /* the upload is being retried with PUT */
+    const void *ul_data;
+    size_t ul_len;
+    char ul_url[512], ul_name[128];
 } simst_t;
 
 struct sim {
@@ -199,9 +211,8 @@ static double pct(const stats_t *S, double p)
     return S->lat[i];
 }
 
-static void print_stats(sim_t *sim, bool final)
+static void print_stats_of(stats_t *S, int n, double secs, const char *label, bool actions)
 {
-    stats_t *S = &sim->stats;
     double *copy = NULL;
     double p50 = 0, p99 = 0;
     if (S->nlat && (copy = malloc(S->nlat * sizeof *copy))) {
@@ -217,17 +228,87 @@ static void print_stats(sim_t *sim, bool final)
     for (int i = 0; i < S->nactions; i++)
         total += S->by_action[i].n;
     fprintf(stderr,
-            "%s t=%.0fs connected=%llu/%d calls=%llu csms_calls=%llu p50=%.0fms p99=%.0fms "
-            "errors=%llu timeouts=%llu connect_failures=%llu disconnects=%llu\n",
-            final ? "sim: final" : "sim:", (double)(now_ms() - sim->started) / 1000.0,
-            (unsigned long long)S->connected, sim->n, (unsigned long long)total,
-            (unsigned long long)S->received_calls, p50, p99, (unsigned long long)S->errors,
-            (unsigned long long)S->timeouts, (unsigned long long)S->connect_failures,
-            (unsigned long long)S->disconnects);
-    if (final)
+            "%s t=%.0fs connected=%llu/%d booted=%llu calls=%llu csms_calls=%llu p50=%.0fms "
+            "p99=%.0fms errors=%llu timeouts=%llu connect_failures=%llu disconnects=%llu\n",
+            label, secs, (unsigned long long)S->connected, n, (unsigned long long)S->booted,
+            (unsigned long long)total, (unsigned long long)S->received_calls, p50, p99,
+            (unsigned long long)S->errors, (unsigned long long)S->timeouts,
+            (unsigned long long)S->connect_failures, (unsigned long long)S->disconnects);
+    if (actions)
         for (int i = 0; i < S->nactions; i++)
             fprintf(stderr, "sim:   %-36s %llu\n", S->by_action[i].action,
                     (unsigned long long)S->by_action[i].n);
+}
+
+static void print_stats(sim_t *sim, bool final)
+{
+    print_stats_of(&sim->stats, sim->n, (double)(now_ms() - sim->started) / 1000.0,
+                   final ? "sim: final" : "sim:", final);
+}
+
+/* ---- statistics across processes -----------------------------------------------------------
+ * A forked child writes its final statistics to a pipe: the stats_t counters as they are
+ * (parent and child are the same binary, so the layout is the same), then its latency
+ * samples. The parent adds them up and prints one total. */
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return LW_EIO;
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void send_stats(const stats_t *S, int fd)
+{
+    stats_t head = *S;
+    head.lat = NULL;
+    head.caplat = 0;
+    if (write_all(fd, &head, sizeof head) == 0 && S->nlat)
+        write_all(fd, S->lat, S->nlat * sizeof *S->lat);
+}
+
+/* Adds one child's pipe content to total. Returns 0, or LW_EPARSE for a short record (the
+ * child died before reporting). */
+static int merge_stats(stats_t *total, const lw_buf_t *b)
+{
+    stats_t c;
+    if (b->len < sizeof c) return LW_EPARSE;
+    memcpy(&c, b->data, sizeof c);
+    if (b->len - sizeof c != c.nlat * sizeof(double)) return LW_EPARSE;
+    total->connected += c.connected;
+    total->connects += c.connects;
+    total->disconnects += c.disconnects;
+    total->connect_failures += c.connect_failures;
+    total->errors += c.errors;
+    total->timeouts += c.timeouts;
+    total->received_calls += c.received_calls;
+    total->booted += c.booted;
+    for (int i = 0; i < c.nactions && i < 64; i++) {
+        int j = 0;
+        while (j < total->nactions && strcmp(total->by_action[j].action, c.by_action[i].action))
+            j++;
+        if (j == total->nactions) {
+            if (total->nactions == 64) continue;
+            total->nactions++;
+            memcpy(total->by_action[j].action, c.by_action[i].action,
+                   sizeof total->by_action[j].action);
+            total->by_action[j].n = 0;
+        }
+        total->by_action[j].n += c.by_action[i].n;
+    }
+    if (c.nlat) {
+        double *p = realloc(total->lat, (total->nlat + c.nlat) * sizeof *p);
+        if (!p) return 0; /* counters merged; the latencies of this child are left out */
+        total->lat = p;
+        memcpy(p + total->nlat, b->data + sizeof c, c.nlat * sizeof *p);
+        total->nlat += c.nlat;
+    }
+    return 0;
 }
 
 /* ---- connection --------------------------------------------------------------------------- */
@@ -303,6 +384,98 @@ static void send_text(simst_t *s, const char *text, size_t len)
 {
     if (!s->conn || !s->open) return;
     lw_ws_send_text(s->conn, text, len);
+}
+
+/* ---- file transfers (HTTP) ------------------------------------------------------------------
+ * Firmware is fetched with GET; logs go up as POST multipart/form-data with one file part
+ * (what 1.6 diagnostics servers take), and again as PUT with the raw file when the server
+ * says the method is not allowed (405/501). */
+#define SIM_HTTP_TIMEOUT_MS 120000
+
+static void dl_done(void *ud, int status, int http_status, const char *body, size_t len)
+{
+    simst_t *s = ud;
+    s->dl = NULL;
+    if (status == 0 && (http_status < 200 || http_status > 299)) status = LW_EIO;
+    if (s->sim->o.verbose)
+        fprintf(stderr, "%s: firmware download: %s (HTTP %d, %zu bytes)\n", s->id,
+                status ? lw_strerror(status) : "ok", http_status, len);
+    lw_station_download_done(s->st, s->dl_xfer, status, body, status ? 0 : len);
+    service(s);
+}
+
+static int xfer_download(void *ctx, uint32_t xfer, const char *url)
+{
+    simst_t *s = ctx;
+    sim_http_cancel(s->dl);
+    s->dl = NULL;
+    s->dl_xfer = xfer;
+    return sim_http_request(&s->sim->uv, "GET", url, NULL, NULL, 0, LW_STATION_FIRMWARE_MAX,
+                            SIM_HTTP_TIMEOUT_MS, dl_done, s, &s->dl);
+}
+
+static int start_upload(simst_t *s);
+
+static void ul_done(void *ud, int status, int http_status, const char *body, size_t len)
+{
+    simst_t *s = ud;
+    (void)body;
+    (void)len;
+    s->ul = NULL;
+    if (status == 0 && !s->ul_put && (http_status == 405 || http_status == 501)) {
+        s->ul_put = true;
+        if (start_upload(s) == 0) return;
+        status = LW_EIO;
+    }
+    if (status == 0 && (http_status < 200 || http_status > 299)) status = LW_EIO;
+    if (s->sim->o.verbose)
+        fprintf(stderr, "%s: log upload (%s): %s (HTTP %d)\n", s->id, s->ul_put ? "PUT" : "POST",
+                status ? lw_strerror(status) : "ok", http_status);
+    lw_station_upload_done(s->st, s->ul_xfer, status);
+    service(s);
+}
+
+static int start_upload(simst_t *s)
+{
+    if (s->ul_put)
+        return sim_http_request(&s->sim->uv, "PUT", s->ul_url,
+                                "Content-Type: application/octet-stream\r\n", s->ul_data, s->ul_len,
+                                64 * 1024, SIM_HTTP_TIMEOUT_MS, ul_done, s, &s->ul);
+    char boundary[48], hdr[128];
+    snprintf(boundary, sizeof boundary, "ladewerk-%08x%08x", (unsigned)(frand(s) * 4e9),
+             (unsigned)(frand(s) * 4e9));
+    snprintf(hdr, sizeof hdr, "Content-Type: multipart/form-data; boundary=%s\r\n", boundary);
+    lw_buf_t b;
+    lw_buf_init(&b, s->ul_len + 1024);
+    int rc = lw_buf_printf(&b,
+                           "--%s\r\nContent-Disposition: form-data; name=\"file\"; "
+                           "filename=\"%s\"\r\nContent-Type: text/plain\r\n\r\n",
+                           boundary, s->ul_name);
+    if (!rc) rc = lw_buf_append(&b, s->ul_data, s->ul_len);
+    if (!rc) rc = lw_buf_printf(&b, "\r\n--%s--\r\n", boundary);
+    if (!rc)
+        rc = sim_http_request(&s->sim->uv, "POST", s->ul_url, hdr, b.data, b.len, 64 * 1024,
+                              SIM_HTTP_TIMEOUT_MS, ul_done, s, &s->ul);
+    lw_buf_free(&b); /* the request copied it */
+    return rc;
+}
+
+static int xfer_upload(void *ctx, uint32_t xfer, const char *url, const char *filename,
+                       const void *data, size_t len)
+{
+    simst_t *s = ctx;
+    sim_http_cancel(s->ul);
+    s->ul = NULL;
+    s->ul_xfer = xfer;
+    s->ul_put = false;
+    s->ul_data = data; /* the station keeps it until upload_done */
+    s->ul_len = len;
+    snprintf(s->ul_url, sizeof s->ul_url, "%s", url);
+    snprintf(s->ul_name, sizeof s->ul_name, "%s", filename);
+    /* a filename goes into a quoted header parameter: keep it to safe characters */
+    for (char *c = s->ul_name; *c; c++)
+        if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
+    return start_upload(s);
 }
 
 /* ---- scenario -------------------------------------------------------------------------- */
@@ -431,6 +604,10 @@ static void service(simst_t *s)
         } else {
             pp = &d->next;
         }
+    }
+    if (!s->booted && lw_station_state(s->st) == LW_STATION_ACCEPTED) {
+        s->booted = true;
+        sim->stats.booted++;
     }
     lw_station_out_t o;
     while (lw_station_next_output(s->st, &o) == 0) {
@@ -602,6 +779,9 @@ static void stop_all(sim_t *sim)
     uv_signal_stop(&sim->sigterm);
     for (int i = 0; i < sim->n; i++) {
         uv_timer_stop(&sim->sts[i].timer);
+        sim_http_cancel(sim->sts[i].dl);
+        sim_http_cancel(sim->sts[i].ul);
+        sim->sts[i].dl = sim->sts[i].ul = NULL;
         if (sim->sts[i].conn) lw_ws_close(sim->sts[i].conn, 1001, "simulator stopping");
     }
 }
@@ -621,7 +801,7 @@ static void on_handle_closed(uv_handle_t *h)
     (void)h;
 }
 
-static int run_range(opts_t *o, int first, int n, int proc)
+static int run_range(opts_t *o, int first, int n, int stats_fd)
 {
     sim_t *sim = calloc(1, sizeof *sim);
     if (!sim) return 1;
@@ -667,6 +847,8 @@ static int run_range(opts_t *o, int first, int n, int proc)
         }
         s->hooks = hooks;
         s->hooks.ctx = s;
+        s->xfers = (lw_station_transfer_ops_t){
+            .download = xfer_download, .upload = xfer_upload, .schemes = "http", .ctx = s};
         int sp = o->cert ? 3 : wss ? 2 : (o->password ? 1 : 0);
         lw_station_config_t cfg = {.id = s->id,
                                    .version = o->ver,
@@ -675,6 +857,7 @@ static int run_range(opts_t *o, int first, int n, int proc)
                                    .security_profile = sp,
                                    .journal = s->jf ? &s->jops : NULL,
                                    .hooks = &s->hooks,
+                                   .transfers = &s->xfers,
                                    .seed = o->seed + (uint32_t)s->index};
         int e = lw_station_new(&cfg, lw_clock_real(), &s->st);
         if (e) {
@@ -704,10 +887,10 @@ static int run_range(opts_t *o, int first, int n, int proc)
     uv_signal_init(&sim->uv, &sim->sigterm);
     sim->sigterm.data = sim;
     uv_signal_start(&sim->sigterm, on_signal, SIGTERM);
-    (void)proc;
     uv_run(&sim->uv, UV_RUN_DEFAULT);
     rc = 0;
     print_stats(sim, true);
+    if (stats_fd >= 0) send_stats(&sim->stats, stats_fd);
 out_stations:
     for (int i = 0; i < n; i++) {
         simst_t *s = &sim->sts[i];
@@ -746,6 +929,12 @@ out_free:
     return rc;
 }
 
+static volatile sig_atomic_t parent_signal;
+static void on_parent_signal(int sig)
+{
+    parent_signal = sig;
+}
+
 static void usage(FILE *f)
 {
     fprintf(
@@ -767,17 +956,19 @@ int lw_cmd_sim(int argc, char **argv)
 {
     opts_t o = {.connectors = 2, .count = 1, .seed = (uint32_t)getpid()};
     bool have_ver = false;
-    static const struct option lo[] = {{"url", 1, 0, 'u'},      {"id", 1, 0, 'i'},
-                                       {"ocpp", 1, 0, 'o'},     {"connectors", 1, 0, 'c'},
-                                       {"count", 1, 0, 'n'},    {"password", 1, 0, 'p'},
-                                       {"ca", 1, 0, 'A'},       {"cert", 1, 0, 'C'},
-                                       {"key", 1, 0, 'K'},      {"scenario", 1, 0, 's'},
-                                       {"duration", 1, 0, 'd'}, {"journal", 1, 0, 'j'},
-                                       {"insecure", 0, 0, 'I'}, {"seed", 1, 0, 'S'},
-                                       {"drop-every", 1, 0, 1}, {"delay-answers", 1, 0, 2},
-                                       {"no-answer", 1, 0, 3},  {"duplicate", 1, 0, 4},
-                                       {"malformed", 1, 0, 5},  {"clock-skew", 1, 0, 6},
-                                       {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+    long per_proc_max = 0; /* --per-process: a smaller slice than the fd limit allows */
+    static const struct option lo[] = {{"url", 1, 0, 'u'},       {"id", 1, 0, 'i'},
+                                       {"ocpp", 1, 0, 'o'},      {"connectors", 1, 0, 'c'},
+                                       {"count", 1, 0, 'n'},     {"password", 1, 0, 'p'},
+                                       {"ca", 1, 0, 'A'},        {"cert", 1, 0, 'C'},
+                                       {"key", 1, 0, 'K'},       {"scenario", 1, 0, 's'},
+                                       {"duration", 1, 0, 'd'},  {"journal", 1, 0, 'j'},
+                                       {"insecure", 0, 0, 'I'},  {"seed", 1, 0, 'S'},
+                                       {"drop-every", 1, 0, 1},  {"delay-answers", 1, 0, 2},
+                                       {"no-answer", 1, 0, 3},   {"duplicate", 1, 0, 4},
+                                       {"malformed", 1, 0, 5},   {"clock-skew", 1, 0, 6},
+                                       {"per-process", 1, 0, 7}, /* hidden: tests */
+                                       {"help", 0, 0, 'h'},      {0, 0, 0, 0}};
     int ch;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "vh", lo, NULL)) != -1) {
@@ -849,6 +1040,9 @@ int lw_cmd_sim(int argc, char **argv)
         case 6:
             o.skew_ms = atoll(optarg);
             break;
+        case 7:
+            per_proc_max = atol(optarg);
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -879,28 +1073,114 @@ int lw_cmd_sim(int argc, char **argv)
         }
         per_proc = ((long)rl.rlim_cur - 64) / (o.journal_dir ? 2 : 1);
     }
+    if (per_proc_max > 0 && per_proc_max < per_proc) per_proc = per_proc_max;
     if (per_proc < 1) per_proc = 1;
-    if (o.count <= per_proc) return run_range(&o, 0, o.count, 0) ? 1 : 0;
-    /* beyond the open-file limit: fork one process per slice */
+    if (o.count <= per_proc) return run_range(&o, 0, o.count, -1) ? 1 : 0;
+    /* beyond the open-file limit: fork one process per slice, each reporting its
+     * statistics through its own pipe */
     int procs = (int)((o.count + per_proc - 1) / per_proc);
     fprintf(stderr, "sim: %d stations over %d processes (%ld each)\n", o.count, procs, per_proc);
     fflush(NULL);
+    uint64_t started = now_ms();
     pid_t *pids = calloc((size_t)procs, sizeof *pids);
-    if (!pids) return 1;
+    int *fds = calloc((size_t)procs, sizeof *fds);
+    lw_buf_t *bufs = calloc((size_t)procs, sizeof *bufs);
+    if (!pids || !fds || !bufs) {
+        free(pids);
+        free(fds);
+        free(bufs);
+        return 1;
+    }
+    /* the parent only waits; SIGINT/SIGTERM sent to it are passed on to the children, which
+     * stop and report (no SA_RESTART: poll below returns EINTR) */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_parent_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
     for (int p = 0; p < procs; p++) {
         int first = (int)(p * per_proc);
         int n = (int)((o.count - first) < per_proc ? (o.count - first) : per_proc);
+        int pfd[2];
+        fds[p] = -1;
+        lw_buf_init(&bufs[p], sizeof(stats_t) + 4000000 * sizeof(double));
+        if (pipe(pfd) != 0) {
+            fprintf(stderr, "sim: pipe: %s\n", strerror(errno));
+            pids[p] = -1;
+            continue;
+        }
         pid_t pid = fork();
-        if (pid == 0) _exit(run_range(&o, first, n, p) ? 1 : 0);
+        if (pid == 0) {
+            signal(SIGINT, SIG_DFL);
+            signal(SIGTERM, SIG_DFL);
+            close(pfd[0]);
+            for (int q = 0; q < p; q++)
+                if (fds[q] >= 0) close(fds[q]);
+            int crc = run_range(&o, first, n, pfd[1]);
+            close(pfd[1]);
+            _exit(crc ? 1 : 0);
+        }
+        close(pfd[1]);
         pids[p] = pid;
+        if (pid < 0) {
+            close(pfd[0]);
+            continue;
+        }
+        fds[p] = pfd[0];
+    }
+    /* read every pipe to its end (a child blocks on a full pipe otherwise) */
+    for (;;) {
+        struct pollfd pf[64];
+        int idx[64], np = 0;
+        for (int p = 0; p < procs && np < 64; p++)
+            if (fds[p] >= 0) {
+                pf[np].fd = fds[p];
+                pf[np].events = POLLIN;
+                idx[np++] = p;
+            }
+        if (!np) break;
+        if (parent_signal) {
+            for (int p = 0; p < procs; p++)
+                if (pids[p] > 0) kill(pids[p], parent_signal);
+            parent_signal = 0;
+        }
+        if (poll(pf, (nfds_t)np, -1) < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        for (int k = 0; k < np; k++) {
+            if (!(pf[k].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            int p = idx[k];
+            char chunk[65536];
+            ssize_t r = read(fds[p], chunk, sizeof chunk);
+            if (r < 0 && errno == EINTR) continue;
+            if (r <= 0 || lw_buf_append(&bufs[p], chunk, (size_t)r) != 0) {
+                close(fds[p]);
+                fds[p] = -1;
+            }
+        }
     }
     int rc = 0;
+    stats_t total;
+    memset(&total, 0, sizeof total);
+    int reported = 0;
     for (int p = 0; p < procs; p++) {
         int status = 0;
-        if (pids[p] > 0 && waitpid(pids[p], &status, 0) > 0 &&
-            (!WIFEXITED(status) || WEXITSTATUS(status) != 0))
+        if (pids[p] <= 0 || waitpid(pids[p], &status, 0) <= 0 || !WIFEXITED(status) ||
+            WEXITSTATUS(status) != 0)
             rc = 1;
+        if (merge_stats(&total, &bufs[p]) == 0)
+            reported++;
+        else
+            fprintf(stderr, "sim: process %d reported no statistics\n", p);
+        lw_buf_free(&bufs[p]);
     }
+    print_stats_of(&total, o.count, (double)(now_ms() - started) / 1000.0, "sim: total", true);
+    fprintf(stderr, "sim: total over %d/%d processes\n", reported, procs);
+    free(total.lat);
+    free(bufs);
+    free(fds);
     free(pids);
     return rc;
 }

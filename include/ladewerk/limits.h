@@ -59,6 +59,10 @@
 #define LW_STATION_STACK_LEVEL_MAX 8
 /* Installed certificates (InstallCertificate, CertificateSigned). */
 #define LW_STATION_CERTS_MAX 16
+/* A firmware image the station accepts from a download (checked before its signature):
+ * real charger images are 10-100 MB; the simulator holds the image in memory, so the cap
+ * keeps a wrong URL from filling it. */
+#define LW_STATION_FIRMWARE_MAX (64 * 1024 * 1024)
 /* A journal larger than this is compacted once its queue is empty. */
 #define LW_STATION_JOURNAL_COMPACT 262144
 /* Largest journal loaded at start (a full queue of large messages). */

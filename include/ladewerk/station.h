@@ -34,6 +34,7 @@
 
 #include "ladewerk/base.h"
 #include "ladewerk/ocpp.h"
+#include "ladewerk/rpc.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -79,6 +80,24 @@ typedef struct lw_station_hooks {
     void *ctx;
 } lw_station_hooks_t;
 
+/* File transfers (firmware download, diagnostics/log upload), done by the host. When a
+ * station has no transfer ops, UpdateFirmware/GetDiagnostics/GetLog walk through their
+ * status notifications on timers without moving bytes (a simulation). With them, the
+ * station asks the host and waits for lw_station_download_done / lw_station_upload_done:
+ *   download: fetch url (the station checked the scheme is one the host listed in
+ *             schemes, e.g. "http") and report the body;
+ *   upload:   send the file (filename, data[0..len), borrowed until upload_done) to url
+ *             (HTTP: POST multipart/form-data with one file part, or PUT).
+ * Each returns 0 when the transfer started (exactly one *_done call follows, later, for
+ * that xfer number), or a negative LW_E* code when it could not start (no *_done call). */
+typedef struct lw_station_transfer_ops {
+    int (*download)(void *ctx, uint32_t xfer, const char *url);
+    int (*upload)(void *ctx, uint32_t xfer, const char *url, const char *filename, const void *data,
+                  size_t len);
+    const char *schemes; /* comma-separated URL schemes the host can transfer, e.g. "http" */
+    void *ctx;
+} lw_station_transfer_ops_t;
+
 typedef struct lw_station_config {
     const char *id;            /* station identity, borrowed (copied); required */
     lw_ocpp_version_t version; /* 1.6, 2.0.1 or 2.1 */
@@ -91,9 +110,11 @@ typedef struct lw_station_config {
      * auth over TLS, 3 client certificate); reported as SecurityProfile variable. */
     int security_profile;
     const char *password; /* AuthorizationKey/BasicAuthPassword initial value, copied; or NULL */
-    const lw_station_journal_ops_t *journal; /* borrowed for the station's life; NULL: none */
-    const lw_station_hooks_t *hooks;         /* borrowed for the station's life; may be NULL */
-    uint32_t seed;                           /* randomisation seed (back-off jitter, ids) */
+    const lw_station_journal_ops_t *journal;    /* borrowed for the station's life; NULL: none */
+    const lw_station_hooks_t *hooks;            /* borrowed for the station's life; may be NULL */
+    const lw_station_transfer_ops_t *transfers; /* borrowed for the station's life; NULL:
+                                                   transfers are simulated */
+    uint32_t seed;                              /* randomisation seed (back-off jitter, ids) */
     /* Simulated phases and voltage, used for meter values and A<->W conversion. */
     int phases;           /* default 3 */
     double voltage;       /* default 230 */
@@ -148,6 +169,16 @@ void lw_station_on_disconnected(lw_station_t *st);
  * that is not OCPP-J (answered with a CALLERROR where the spec says so), or LW_ENOMEM. */
 int lw_station_on_message(lw_station_t *st, const char *text, size_t len);
 
+/* ---- file transfers ---------------------------------------------------------------------- */
+/* The download xfer finished: status 0 with the body data[0..len) (borrowed; the station
+ * checks its size against LW_STATION_FIRMWARE_MAX and, for signed firmware, the signature
+ * with the signing certificate), or a negative LW_E* code (DownloadFailed). Unknown or
+ * stale xfer numbers are ignored (LW_ENOTFOUND). */
+int lw_station_download_done(lw_station_t *st, uint32_t xfer, int status, const void *data,
+                             size_t len);
+/* The upload xfer finished: status 0 (Uploaded) or a negative LW_E* code (UploadFailed). */
+int lw_station_upload_done(lw_station_t *st, uint32_t xfer, int status);
+
 /* ---- hardware events (firmware or simulator) ---------------------------------------------- */
 /* EV cable plugged in (true) or out (false) at connector 1..N. Returns 0 or LW_EINVAL. */
 int lw_station_plug(lw_station_t *st, int connector, bool plugged);
@@ -196,6 +227,20 @@ int lw_station_get_config(const lw_station_t *st, const char *key, char *out, si
  * the host may set them with force=true, e.g. from a command line). Returns 0, LW_ENOTFOUND,
  * LW_EINVAL (bad value or read-only). Persisted in the journal. */
 int lw_station_set_config(lw_station_t *st, const char *key, const char *value, bool force);
+
+/* Protocol counters. Every payload in and out is validated against its OCPP schema:
+ * invalid_in counts CSMS CALLs answered with a CALLERROR for their payload (or frame) and
+ * CSMS answers rejected for a schema violation (treated like a CALLERROR); invalid_out counts
+ * payloads this station built that failed validation (never sent: a bug in the library, so
+ * tests assert it stays 0). rpc holds the rpc layer's frame counters. */
+typedef struct lw_station_stats {
+    uint64_t invalid_in;
+    uint64_t invalid_out;
+    uint64_t not_implemented; /* CSMS CALLs of actions unknown in this version */
+    lw_rpc_stats_t rpc;
+} lw_station_stats_t;
+/* Copies the counters into *out. */
+void lw_station_stats(const lw_station_t *st, lw_station_stats_t *out);
 
 /* Test and fault-injection helper: the station's wall clock runs skew_ms ahead (negative:
  * behind) of the host clock in every timestamp it sends. */

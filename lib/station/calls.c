@@ -6,8 +6,8 @@
  * firmware update and log upload walked through their status notifications, DataTransfer
  * and certificates. What the station does not support is refused as the spec says.
  *
- * Firmware download and log upload are simulated: the status notifications follow each
- * other on timers; no HTTP transfer is made (the URL is only checked for a scheme).
+ * Firmware download and log upload go through the host's transfer ops when it gives them
+ * (the simulator does HTTP); otherwise they are simulated on timers.
  */
 #include "station_int.h"
 
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 int lw_station_make_csr(lw_station_t *st, char **pem);
 
@@ -786,13 +787,17 @@ static void reserve_now(lw_station_t *st, const char *msgid, cJSON *p)
             s = "Occupied";
     }
     reply_status(st, msgid, s);
-    if (strcmp(s, "Accepted") != 0) return;
+    if (strcmp(s, "Accepted") != 0) {
+        jr_reservations(st); /* one may have been moved away above */
+        return;
+    }
     conn_t *k = &st->conn[c];
     k->reserved = true;
     k->res_id = (int)rid;
     copy_str(k->res_tag, sizeof k->res_tag, tag);
     copy_str(k->res_parent, sizeof k->res_parent, parent);
     k->res_expiry_wall = exp;
+    jr_reservations(st);
     tx_update_status(st, (int)c, false);
 }
 
@@ -803,6 +808,7 @@ static void cancel_reservation(lw_station_t *st, const char *msgid, cJSON *p)
     for (int c = 1; c <= st->nconn; c++)
         if (st->conn[c].reserved && st->conn[c].res_id == rid) {
             st->conn[c].reserved = false;
+            jr_reservations(st);
             reply_status(st, msgid, "Accepted");
             tx_update_status(st, c, false);
             return;
@@ -810,7 +816,11 @@ static void cancel_reservation(lw_station_t *st, const char *msgid, cJSON *p)
     reply_status(st, msgid, "Rejected");
 }
 
-/* ---- firmware, logs -------------------------------------------------------------------- */
+/* ---- firmware, logs --------------------------------------------------------------------
+ * Without transfer ops (station.h) the statuses follow each other on timers. With them the
+ * host moves the bytes: Downloading -> (host GET) -> Downloaded [-> SignatureVerified |
+ * InvalidSignature] -> Installing -> Installed, DownloadFailed on any error; Uploading ->
+ * (host POST/PUT of a generated log file) -> Uploaded | UploadFailed (2.x UploadFailure). */
 static const char *fw_status_action(const lw_station_t *st)
 {
     return is_v16(st) && st->fw.is_signed ? "SignedFirmwareStatusNotification"
@@ -826,33 +836,65 @@ static void send_fw_status(lw_station_t *st, const char *status)
     st_call(st, fw_status_action(st), p);
 }
 
-static bool url_ok(const char *u)
+static bool url_ok(const lw_station_t *st, const char *u)
 {
-    return u &&
-           (!strncmp(u, "http://", 7) || !strncmp(u, "https://", 8) || !strncmp(u, "ftp://", 6) ||
-            !strncmp(u, "ftps://", 7) || !strncmp(u, "sftp://", 7));
+    if (!u) return false;
+    const char *colon = strstr(u, "://");
+    if (!colon || colon == u) return false;
+    size_t n = (size_t)(colon - u);
+    /* the host's list when it moves bytes, otherwise the schemes a station would know */
+    const char *list =
+        st->xfers ? (st->xfers->schemes ? st->xfers->schemes : "") : "http,https,ftp,ftps,sftp";
+    for (const char *p = list; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        if (len == n && !strncasecmp(p, u, n)) return true;
+        if (!e) break;
+        p = e + 1;
+    }
+    return false;
+}
+
+static void job_clear(job_t *j)
+{
+    free(j->signature);
+    free(j->signing_pem);
+    free(j->upload);
+    j->signature = j->signing_pem = j->upload = NULL;
+    j->upload_len = 0;
+    j->waiting = false;
+    j->xfer = 0;
+}
+
+void calls_free(lw_station_t *st)
+{
+    job_clear(&st->fw);
+    job_clear(&st->log);
 }
 
 static void start_fw(lw_station_t *st, const char *location, const char *when, long rid,
-                     bool is_signed)
+                     bool is_signed, const char *signature, const char *signing_pem)
 {
     int64_t at = 0;
     if (when) lw_time_parse(lw_str_c(when), &at);
     int64_t delay = at - st_wall(st);
     if (delay < 0) delay = 0;
     if (delay > 86400000LL * 30) delay = 86400000LL * 30;
+    job_clear(&st->fw); /* a transfer of the request replaced is ignored when it ends */
     st->fw.active = true;
     st->fw.step = 0;
     st->fw.next = st_mono(st) + (uint64_t)delay;
     st->fw.request_id = (int)rid;
     st->fw.is_signed = is_signed;
+    if (signature) st->fw.signature = lw_str_dup(lw_str_c(signature));
+    if (signing_pem) st->fw.signing_pem = lw_str_dup(lw_str_c(signing_pem));
     copy_str(st->fw.location, sizeof st->fw.location, location);
 }
 
 static void update_firmware16(lw_station_t *st, const char *msgid, cJSON *p)
 {
     st_reply(st, msgid, cJSON_CreateObject()); /* 1.6: empty answer */
-    start_fw(st, jstr(p, "location"), jstr(p, "retrieveDate"), 0, false);
+    start_fw(st, jstr(p, "location"), jstr(p, "retrieveDate"), 0, false, NULL, NULL);
 }
 
 static void signed_update_firmware(lw_station_t *st, const char *msgid, cJSON *p)
@@ -875,7 +917,7 @@ static void signed_update_firmware(lw_station_t *st, const char *msgid, cJSON *p
     }
     X509_free(x);
     reply_status(st, msgid, st->fw.active ? "AcceptedCanceled" : "Accepted");
-    start_fw(st, loc, jstr(fw, "retrieveDateTime"), rid, true);
+    start_fw(st, loc, jstr(fw, "retrieveDateTime"), rid, true, jstr(fw, "signature"), cert);
 }
 
 static void update_firmware2x(lw_station_t *st, const char *msgid, cJSON *p)
@@ -897,23 +939,95 @@ static void update_firmware2x(lw_station_t *st, const char *msgid, cJSON *p)
     }
     /* L01.FR.24: a new request cancels the one in progress */
     reply_status(st, msgid, st->fw.active ? "AcceptedCanceled" : "Accepted");
-    start_fw(st, loc, jstr(fw, "retrieveDateTime"), rid, jstr(fw, "signature") != NULL);
+    const char *sig = jstr(fw, "signature");
+    start_fw(st, loc, jstr(fw, "retrieveDateTime"), rid, sig != NULL, sig, cert);
+}
+
+/* L01.FR.03 / whitepaper: the firmware's signature (base64) over the image, checked with
+ * the signing certificate's public key, SHA-256. */
+static bool signature_ok(const char *sig_b64, const char *pem, const void *data, size_t len)
+{
+    bool ok = false;
+    size_t n = strlen(sig_b64);
+    unsigned char *sig = malloc(n / 4 * 3 + 4);
+    BIO *b = BIO_new_mem_buf(pem, -1);
+    X509 *x = b ? PEM_read_bio_X509(b, NULL, NULL, NULL) : NULL;
+    EVP_PKEY *key = x ? X509_get_pubkey(x) : NULL;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int sl = sig && n % 4 == 0 ? EVP_DecodeBlock(sig, (const unsigned char *)sig_b64, (int)n) : -1;
+    if (sl > 0) {
+        /* EVP_DecodeBlock counts the '=' padding as zero bytes */
+        if (n >= 1 && sig_b64[n - 1] == '=') sl--;
+        if (n >= 2 && sig_b64[n - 2] == '=') sl--;
+    }
+    if (sl > 0 && key && md && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+        EVP_DigestVerify(md, sig, (size_t)sl, data, len) == 1)
+        ok = true;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    X509_free(x);
+    BIO_free(b);
+    free(sig);
+    return ok;
+}
+
+int lw_station_download_done(lw_station_t *st, uint32_t xfer, int status, const void *data,
+                             size_t len)
+{
+    job_t *j = &st->fw;
+    if (!j->active || !j->waiting || j->xfer != xfer || !xfer) return LW_ENOTFOUND;
+    j->waiting = false;
+    j->xfer = 0;
+    if (status != 0 || len > LW_STATION_FIRMWARE_MAX || (len && !data)) {
+        lw_log(LW_LOG_WARN, "station", "station=%s event=firmware_download_failed err=%s len=%zu",
+               st->id, status ? lw_strerror(status) : "too big", len);
+        send_fw_status(st, "DownloadFailed");
+        j->active = false;
+        job_clear(j);
+        st_pump(st);
+        return 0;
+    }
+    send_fw_status(st, "Downloaded");
+    if (j->signature && j->signing_pem) {
+        if (!signature_ok(j->signature, j->signing_pem, data, len)) {
+            send_fw_status(st, "InvalidSignature"); /* L01.FR.03 */
+            j->active = false;
+            job_clear(j);
+            st_pump(st);
+            return 0;
+        }
+        send_fw_status(st, "SignatureVerified");
+    }
+    j->step = 3; /* install next, when no transaction runs */
+    j->next = st_mono(st) + 500;
+    st_pump(st);
+    return 0;
 }
 
 static void fw_tick(lw_station_t *st)
 {
     job_t *j = &st->fw;
-    if (!j->active || st_mono(st) < j->next || !st_online(st)) return;
+    if (!j->active || j->waiting || st_mono(st) < j->next || !st_online(st)) return;
     uint64_t now = st_mono(st);
-    bool v16plain = is_v16(st) && !j->is_signed;
     switch (j->step) {
     case 0:
-        if (!url_ok(j->location)) {
-            send_fw_status(st, v16plain ? "DownloadFailed" : "DownloadFailed");
+        if (!url_ok(st, j->location)) {
+            send_fw_status(st, "DownloadFailed");
             j->active = false;
             return;
         }
         send_fw_status(st, "Downloading");
+        if (st->xfers && st->xfers->download) {
+            j->xfer = ++st->next_xfer ? st->next_xfer : ++st->next_xfer;
+            j->waiting = true;
+            int rc = st->xfers->download(st->xfers->ctx, j->xfer, j->location);
+            if (rc != 0) {
+                j->waiting = false;
+                send_fw_status(st, "DownloadFailed");
+                j->active = false;
+            }
+            return;
+        }
         j->next = now + 2000;
         break;
     case 1:
@@ -936,6 +1050,7 @@ static void fw_tick(lw_station_t *st)
     case 4:
         send_fw_status(st, "Installed");
         j->active = false;
+        job_clear(j);
         st_request_reset(st, true, "FirmwareUpdate");
         return;
     }
@@ -967,12 +1082,14 @@ static void start_log(lw_station_t *st, const char *msgid, const char *location,
         cJSON_AddStringToObject(r, "fileName", name);
     }
     st_reply(st, msgid, r);
+    job_clear(&st->log);
     st->log.active = true;
     st->log.step = 0;
     st->log.next = st_mono(st) + 500;
     st->log.request_id = (int)rid;
     st->log.is_signed = getlog;
     copy_str(st->log.location, sizeof st->log.location, location);
+    copy_str(st->log.filename, sizeof st->log.filename, name);
 }
 
 static void get_diagnostics(lw_station_t *st, const char *msgid, cJSON *p)
@@ -988,18 +1105,77 @@ static void get_log(lw_station_t *st, const char *msgid, cJSON *p)
               true);
 }
 
+/* The log file a station uploads: what it is, its state and counters, one fact a line. */
+static int make_log_file(lw_station_t *st, lw_buf_t *b)
+{
+    char ts[32];
+    st_timestamp(st, ts);
+    lw_station_stats_t s;
+    lw_station_stats(st, &s);
+    int rc =
+        lw_buf_printf(b,
+                      "ladewerk station log\nstation=%s\nocpp=%s\ntime=%s\nvendor=%s\n"
+                      "model=%s\nfirmware=%s\nstate=%d\nqueued=%zu\ncalls_sent=%llu\n"
+                      "invalid_in=%llu\n",
+                      st->id, lw_ocpp_version_name(st->ver), ts, st->vendor, st->model,
+                      st->fw_version, (int)st->state, lw_station_queued(st),
+                      (unsigned long long)s.rpc.tx[LW_RPC_CALL], (unsigned long long)s.invalid_in);
+    for (int c = 1; !rc && c <= st->nconn; c++)
+        rc = lw_buf_printf(
+            b, "connector=%d status=%s energy_wh=%.1f transaction=%s\n", c,
+            cstatus_name(st, st->conn[c].reported_valid ? st->conn[c].reported : CS_AVAILABLE),
+            st->conn[c].energy_wh, st->conn[c].tx.active ? "yes" : "no");
+    return rc;
+}
+
+int lw_station_upload_done(lw_station_t *st, uint32_t xfer, int status)
+{
+    job_t *j = &st->log;
+    if (!j->active || !j->waiting || j->xfer != xfer || !xfer) return LW_ENOTFOUND;
+    if (status != 0)
+        lw_log(LW_LOG_WARN, "station", "station=%s event=log_upload_failed err=%s", st->id,
+               lw_strerror(status));
+    /* DiagnosticsStatus says UploadFailed, UploadLogStatus says UploadFailure */
+    send_log_status(st, status == 0 ? "Uploaded" : j->is_signed ? "UploadFailure" : "UploadFailed");
+    j->active = false;
+    job_clear(j);
+    st_pump(st);
+    return 0;
+}
+
 static void log_tick(lw_station_t *st)
 {
     job_t *j = &st->log;
-    if (!j->active || st_mono(st) < j->next || !st_online(st)) return;
+    if (!j->active || j->waiting || st_mono(st) < j->next || !st_online(st)) return;
     if (j->step == 0) {
-        if (!url_ok(j->location)) {
-            /* DiagnosticsStatus says UploadFailed, UploadLogStatus says UploadFailure */
+        if (!url_ok(st, j->location)) {
             send_log_status(st, st->log.is_signed ? "UploadFailure" : "UploadFailed");
             j->active = false;
             return;
         }
         send_log_status(st, "Uploading");
+        if (st->xfers && st->xfers->upload) {
+            lw_buf_t b;
+            lw_buf_init(&b, 1024 * 1024);
+            int rc = make_log_file(st, &b);
+            if (!rc) rc = lw_buf_cstr(&b);
+            if (!rc) {
+                j->upload = b.data;
+                j->upload_len = b.len;
+                j->xfer = ++st->next_xfer ? st->next_xfer : ++st->next_xfer;
+                j->waiting = true;
+                rc = st->xfers->upload(st->xfers->ctx, j->xfer, j->location, j->filename, j->upload,
+                                       j->upload_len);
+            } else {
+                lw_buf_free(&b);
+            }
+            if (rc != 0) {
+                send_log_status(st, st->log.is_signed ? "UploadFailure" : "UploadFailed");
+                j->active = false;
+                job_clear(j);
+            }
+            return;
+        }
         j->next = st_mono(st) + 2000;
         j->step++;
     } else {
@@ -1215,6 +1391,7 @@ static void install_certificate(lw_station_t *st, const char *msgid, cJSON *p)
     copy_str(c.type, sizeof c.type, type);
     c.pem = lw_str_dup(lw_str_c(pem));
     st->certs[slot] = c;
+    jr_cert(st, slot);
     reply_status(st, msgid, "Accepted");
 }
 
@@ -1277,6 +1454,7 @@ static void delete_certificate(lw_station_t *st, const char *msgid, cJSON *p)
             !strcasecmp(c->issuer_key_hash, ikh) && !strcasecmp(c->serial, sn)) {
             free(c->pem);
             memset(c, 0, sizeof *c);
+            jr_cert(st, i);
             reply_status(st, msgid, "Accepted");
             return;
         }
@@ -1300,6 +1478,7 @@ static void certificate_signed(lw_station_t *st, const char *msgid, cJSON *p)
             copy_str(c.type, sizeof c.type, "ChargingStationCertificate");
             c.pem = lw_str_dup(lw_str_c(chain));
             st->certs[i] = c;
+            jr_cert(st, i);
             break;
         }
     reply_status(st, msgid, "Accepted");
@@ -1342,9 +1521,131 @@ int lw_station_make_csr(lw_station_t *st, char **pem)
     return rc;
 }
 
+/* ---- features this station does not have ---------------------------------------------
+ * Each is answered with the schema-valid response a station without the feature gives (the
+ * status the response enum has for it), with statusInfo naming why, so a CSMS can tell
+ * "not here" from "failed". The functional blocks: O display messages, N monitoring and
+ * customer information, I tariffs and cost (2.1), R DER control (2.1), Q bidirectional/
+ * aFRR (2.1), K dynamic schedules and priority charging (2.1), periodic event streams (2.1),
+ * battery swap (2.1), web payments (2.1), L firmware publishing (local controllers only).
+ */
+static void reply_unsupported(lw_station_t *st, const char *msgid, const char *status)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "status", status);
+    cJSON *si = cJSON_AddObjectToObject(r, "statusInfo");
+    cJSON_AddStringToObject(si, "reasonCode", "UnsupportedRequest");
+    st_reply(st, msgid, r);
+}
+
+#define UNSUPPORTED(fn, status)                                                                    \
+    static void fn(lw_station_t *st, const char *msgid, cJSON *p)                                  \
+    {                                                                                              \
+        (void)p;                                                                                   \
+        reply_unsupported(st, msgid, status);                                                      \
+    }
+/* no display: O01-O04 */
+UNSUPPORTED(set_display_message, "Rejected")
+UNSUPPORTED(get_display_messages, "Unknown") /* O02: no messages match */
+UNSUPPORTED(clear_display_message, "Unknown")
+/* no monitors: N02-N04 */
+UNSUPPORTED(set_monitoring_base, "NotSupported")
+UNSUPPORTED(set_monitoring_level, "Rejected")
+UNSUPPORTED(get_monitoring_report, "NotSupported")
+UNSUPPORTED(customer_information, "Rejected") /* N09 */
+/* firmware publishing is a local controller's job (L03/L04) */
+UNSUPPORTED(publish_firmware, "Rejected")
+UNSUPPORTED(unpublish_firmware, "NoFirmware")
+/* 2.1 */
+UNSUPPORTED(afrr_signal, "Rejected")             /* no V2X */
+UNSUPPORTED(adjust_event_stream, "Rejected")     /* no stream with that id */
+UNSUPPORTED(der_control, "NotSupported")         /* Set/Get/ClearDERControl */
+UNSUPPORTED(get_tariffs, "NoTariff")             /* I: no tariffs installed */
+UNSUPPORTED(set_default_tariff, "Rejected")      /* I: tariffs not supported */
+UNSUPPORTED(allowed_energy_transfer, "Rejected") /* no ISO 15118-20 energy modes */
+UNSUPPORTED(request_battery_swap, "Rejected")    /* not a battery swap station */
+UNSUPPORTED(update_dynamic_schedule, "Rejected") /* no Dynamic profile with that id */
+UNSUPPORTED(use_priority_charging, "NoProfile")  /* no priority charging profile */
+#undef UNSUPPORTED
+
+static void empty_reply(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    /* informational calls with an empty response (CostUpdated, 2.1 NotifyWebPaymentStarted,
+     * GetPeriodicEventStream: no streams open) */
+    (void)p;
+    st_reply(st, msgid, cJSON_CreateObject());
+}
+
+static void set_variable_monitoring(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    /* N04: every item answered; this station has no monitors to set */
+    cJSON *r = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(r, "setMonitoringResult");
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, "setMonitoringData"))
+    {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", "Rejected");
+        cJSON_AddStringToObject(o, "type", jstr(it, "type"));
+        long sev = 0;
+        jint(it, "severity", &sev);
+        cJSON_AddNumberToObject(o, "severity", (double)sev);
+        cJSON_AddItemToObject(
+            o, "component",
+            cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "component"), true));
+        cJSON_AddItemToObject(
+            o, "variable", cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(it, "variable"), true));
+        cJSON_AddItemToArray(res, o);
+    }
+    st_reply(st, msgid, r);
+}
+
+static void clear_variable_monitoring(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(r, "clearMonitoringResult");
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(p, "id"))
+    {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", "NotFound");
+        cJSON_AddNumberToObject(o, "id", it->valuedouble);
+        cJSON_AddItemToArray(res, o);
+    }
+    st_reply(st, msgid, r);
+}
+
+static void change_transaction_tariff(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    const char *id = jstr(p, "transactionId");
+    reply_unsupported(st, msgid, id && tx_find_by_id(st, id) > 0 ? "Rejected" : "TxNotFound");
+}
+
+static void clear_tariffs(lw_station_t *st, const char *msgid, cJSON *p)
+{
+    /* no tariffs installed: each one asked for (or "all") is NoTariff */
+    cJSON *r = cJSON_CreateObject();
+    cJSON *res = cJSON_AddArrayToObject(r, "clearTariffsResult");
+    cJSON *ids = cJSON_GetObjectItemCaseSensitive(p, "tariffIds"), *it;
+    cJSON_ArrayForEach(it, ids)
+    {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "tariffId", it->valuestring);
+        cJSON_AddStringToObject(o, "status", "NoTariff");
+        cJSON_AddItemToArray(res, o);
+    }
+    if (!cJSON_GetArraySize(res)) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "status", "NoTariff");
+        cJSON_AddItemToArray(res, o);
+    }
+    st_reply(st, msgid, r);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 static void not_supported(lw_station_t *st, const char *msgid, cJSON *p)
 {
+    (void)p;
     st_reply_error(st, msgid, LW_OCPP_ERR_NOT_SUPPORTED, "not supported by this station");
 }
 
@@ -1390,19 +1691,35 @@ static const route_t routes[] = {
     {"GetInstalledCertificateIds", get_installed_certificate_ids, get_installed_certificate_ids},
     {"DeleteCertificate", delete_certificate, delete_certificate},
     {"CertificateSigned", certificate_signed, certificate_signed},
-    /* recognized 2.x features this station does not have */
-    {"SetDisplayMessage", NULL, not_supported},
-    {"GetDisplayMessages", NULL, not_supported},
-    {"ClearDisplayMessage", NULL, not_supported},
-    {"SetVariableMonitoring", NULL, not_supported},
-    {"ClearVariableMonitoring", NULL, not_supported},
-    {"SetMonitoringBase", NULL, not_supported},
-    {"SetMonitoringLevel", NULL, not_supported},
-    {"GetMonitoringReport", NULL, not_supported},
-    {"CustomerInformation", NULL, not_supported},
-    {"CostUpdated", NULL, not_supported},
-    {"PublishFirmware", NULL, not_supported},
-    {"UnpublishFirmware", NULL, not_supported},
+    /* 2.x features this station does not have, answered as the responses allow */
+    {"SetDisplayMessage", NULL, set_display_message},
+    {"GetDisplayMessages", NULL, get_display_messages},
+    {"ClearDisplayMessage", NULL, clear_display_message},
+    {"SetVariableMonitoring", NULL, set_variable_monitoring},
+    {"ClearVariableMonitoring", NULL, clear_variable_monitoring},
+    {"SetMonitoringBase", NULL, set_monitoring_base},
+    {"SetMonitoringLevel", NULL, set_monitoring_level},
+    {"GetMonitoringReport", NULL, get_monitoring_report},
+    {"CustomerInformation", NULL, customer_information},
+    {"CostUpdated", NULL, empty_reply},
+    {"PublishFirmware", NULL, publish_firmware},
+    {"UnpublishFirmware", NULL, unpublish_firmware},
+    /* 2.1 only (the codec knows each action per version, so 2.0.1 never routes these) */
+    {"AFRRSignal", NULL, afrr_signal},
+    {"AdjustPeriodicEventStream", NULL, adjust_event_stream},
+    {"GetPeriodicEventStream", NULL, empty_reply},
+    {"ChangeTransactionTariff", NULL, change_transaction_tariff},
+    {"ClearTariffs", NULL, clear_tariffs},
+    {"GetTariffs", NULL, get_tariffs},
+    {"SetDefaultTariff", NULL, set_default_tariff},
+    {"SetDERControl", NULL, der_control},
+    {"GetDERControl", NULL, der_control},
+    {"ClearDERControl", NULL, der_control},
+    {"NotifyAllowedEnergyTransfer", NULL, allowed_energy_transfer},
+    {"NotifyWebPaymentStarted", NULL, empty_reply},
+    {"RequestBatterySwap", NULL, request_battery_swap},
+    {"UpdateDynamicSchedule", NULL, update_dynamic_schedule},
+    {"UsePriorityCharging", NULL, use_priority_charging},
 };
 
 void calls_dispatch(lw_station_t *st, const char *msgid, const char *action, cJSON *payload)
@@ -1414,7 +1731,17 @@ void calls_dispatch(lw_station_t *st, const char *msgid, const char *action, cJS
         h(st, msgid, payload);
         return;
     }
-    st_reply_error(st, msgid, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+    /* the codec knows the action for this version (station.c checked), so it is never
+     * NotImplemented: recognized, not supported (OCPP-J 1.6 §4.2.3, 2.0.1 Part 4 §4.3) */
+    not_supported(st, msgid, payload);
+}
+
+bool calls_handled(lw_ocpp_version_t v, const char *action)
+{
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++)
+        if (!strcmp(routes[i].action, action))
+            return (v == LW_OCPP_16 ? routes[i].h16 : routes[i].h2x) != NULL;
+    return false;
 }
 
 void calls_tick(lw_station_t *st)
@@ -1431,8 +1758,8 @@ uint64_t calls_next_deadline(const lw_station_t *st)
 {
     uint64_t d = UINT64_MAX;
     if (!st_online(st)) return d; /* jobs go on after reconnecting */
-    if (st->fw.active && st->fw.next < d) d = st->fw.next;
-    if (st->log.active && st->log.next < d) d = st->log.next;
+    if (st->fw.active && !st->fw.waiting && st->fw.next < d) d = st->fw.next;
+    if (st->log.active && !st->log.waiting && st->log.next < d) d = st->log.next;
     return d;
 }
 

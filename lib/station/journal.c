@@ -7,6 +7,8 @@
  *   ts  a transaction started on connector c;   te  it ended
  *   m   1.6 transactionId the CSMS gave local transaction x
  *   cfg a configuration value;  ll  the local authorization list;  av  availability
+ *   pr  every installed charging profile;  rs  every reservation (each replaces the last)
+ *   ce  certificate slot i installed (type, PEM, hashes) or emptied
  *   reg an energy register (written when compacting)
  * A torn last line (crash during a write) fails its CRC and is ignored. When the journal
  * grows past LW_STATION_JOURNAL_COMPACT and no transaction message is queued, it is
@@ -152,6 +154,176 @@ void jr_availability(lw_station_t *st, int c)
     cJSON_Delete(rec);
 }
 
+/* ---- charging profiles, reservations, certificates ------------------------------------ */
+static cJSON *profiles_record(lw_station_t *st)
+{
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "t", "pr");
+    cJSON *arr = cJSON_AddArrayToObject(rec, "l");
+    for (int i = 0; st->profiles && i < LW_STATION_PROFILES_MAX; i++) {
+        const profile_t *p = &st->profiles[i];
+        if (!p->used) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", p->id);
+        cJSON_AddNumberToObject(o, "c", p->conn);
+        cJSON_AddNumberToObject(o, "sl", p->stack);
+        cJSON_AddNumberToObject(o, "pu", p->purpose);
+        cJSON_AddNumberToObject(o, "k", p->kind);
+        cJSON_AddNumberToObject(o, "rk", p->recurrency);
+        cJSON_AddNumberToObject(o, "vf", (double)p->valid_from);
+        cJSON_AddNumberToObject(o, "vt", (double)p->valid_to);
+        cJSON_AddStringToObject(o, "tx", p->tx_id);
+        cJSON_AddNumberToObject(o, "ss", (double)p->start_schedule);
+        cJSON_AddNumberToObject(o, "du", p->duration_s);
+        cJSON_AddBoolToObject(o, "w", p->unit_w);
+        cJSON_AddNumberToObject(o, "mr", p->min_rate);
+        cJSON *per = cJSON_AddArrayToObject(o, "per");
+        for (int k = 0; k < p->nperiods; k++) {
+            cJSON *q = cJSON_CreateArray();
+            cJSON_AddItemToArray(q, cJSON_CreateNumber(p->periods[k].start_s));
+            cJSON_AddItemToArray(q, cJSON_CreateNumber(p->periods[k].limit));
+            cJSON_AddItemToArray(q, cJSON_CreateNumber(p->periods[k].phases));
+            cJSON_AddItemToArray(per, q);
+        }
+        cJSON_AddItemToArray(arr, o);
+    }
+    return rec;
+}
+
+void jr_profiles(lw_station_t *st)
+{
+    if (!st->journal) return;
+    cJSON *rec = profiles_record(st);
+    jr_append(st, rec);
+    cJSON_Delete(rec);
+}
+
+static void apply_profiles(lw_station_t *st, cJSON *r)
+{
+    if (!st->profiles) st->profiles = calloc(LW_STATION_PROFILES_MAX, sizeof(profile_t));
+    if (!st->profiles) return;
+    memset(st->profiles, 0, LW_STATION_PROFILES_MAX * sizeof(profile_t));
+    int i = 0;
+    double d;
+    long v;
+    cJSON *o;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(r, "l"))
+    {
+        if (i == LW_STATION_PROFILES_MAX) break;
+        profile_t *p = &st->profiles[i++];
+        p->used = true;
+        p->id = jint(o, "id", &v) ? (int)v : 0;
+        p->conn = jint(o, "c", &v) && v >= 0 && v <= st->nconn ? (int)v : 0;
+        p->stack = jint(o, "sl", &v) ? (int)v : 0;
+        p->purpose = jint(o, "pu", &v) ? (int)v : 0;
+        p->kind = jint(o, "k", &v) ? (int)v : 0;
+        p->recurrency = jint(o, "rk", &v) ? (int)v : 0;
+        p->valid_from = jnum(o, "vf", &d) ? (int64_t)d : 0;
+        p->valid_to = jnum(o, "vt", &d) ? (int64_t)d : 0;
+        copy_str(p->tx_id, sizeof p->tx_id, jstr(o, "tx"));
+        p->start_schedule = jnum(o, "ss", &d) ? (int64_t)d : 0;
+        p->duration_s = jint(o, "du", &v) ? (int)v : 0;
+        p->unit_w = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "w"));
+        p->min_rate = jnum(o, "mr", &d) ? d : 0;
+        cJSON *q;
+        cJSON_ArrayForEach(q, cJSON_GetObjectItemCaseSensitive(o, "per"))
+        {
+            if (p->nperiods == LW_STATION_PERIODS_MAX) break;
+            period_t *pp = &p->periods[p->nperiods++];
+            pp->start_s = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(q, 0));
+            pp->limit = cJSON_GetNumberValue(cJSON_GetArrayItem(q, 1));
+            pp->phases = (int)cJSON_GetNumberValue(cJSON_GetArrayItem(q, 2));
+        }
+    }
+}
+
+static cJSON *reservations_record(lw_station_t *st)
+{
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "t", "rs");
+    cJSON *arr = cJSON_AddArrayToObject(rec, "l");
+    for (int c = 1; c <= st->nconn; c++) {
+        const conn_t *k = &st->conn[c];
+        if (!k->reserved) continue;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "c", c);
+        cJSON_AddNumberToObject(o, "id", k->res_id);
+        cJSON_AddStringToObject(o, "tag", k->res_tag);
+        cJSON_AddStringToObject(o, "p", k->res_parent);
+        cJSON_AddNumberToObject(o, "e", (double)k->res_expiry_wall);
+        cJSON_AddItemToArray(arr, o);
+    }
+    return rec;
+}
+
+void jr_reservations(lw_station_t *st)
+{
+    if (!st->journal) return;
+    cJSON *rec = reservations_record(st);
+    jr_append(st, rec);
+    cJSON_Delete(rec);
+}
+
+static void apply_reservations(lw_station_t *st, cJSON *r)
+{
+    for (int c = 1; c <= st->nconn; c++)
+        st->conn[c].reserved = false;
+    cJSON *o;
+    long v;
+    double d;
+    cJSON_ArrayForEach(o, cJSON_GetObjectItemCaseSensitive(r, "l"))
+    {
+        if (!jint(o, "c", &v) || v < 1 || v > st->nconn) continue;
+        conn_t *k = &st->conn[v];
+        k->reserved = true;
+        k->res_id = jint(o, "id", &v) ? (int)v : 0;
+        copy_str(k->res_tag, sizeof k->res_tag, jstr(o, "tag"));
+        copy_str(k->res_parent, sizeof k->res_parent, jstr(o, "p"));
+        k->res_expiry_wall = jnum(o, "e", &d) ? (int64_t)d : 0;
+    }
+}
+
+static cJSON *cert_record(lw_station_t *st, int i)
+{
+    const cert_t *c = &st->certs[i];
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "t", "ce");
+    cJSON_AddNumberToObject(rec, "i", i);
+    if (c->used) {
+        cJSON_AddStringToObject(rec, "ty", c->type);
+        cJSON_AddStringToObject(rec, "pem", c->pem ? c->pem : "");
+        cJSON_AddStringToObject(rec, "inh", c->issuer_name_hash);
+        cJSON_AddStringToObject(rec, "ikh", c->issuer_key_hash);
+        cJSON_AddStringToObject(rec, "sn", c->serial);
+    }
+    return rec;
+}
+
+void jr_cert(lw_station_t *st, int slot)
+{
+    if (!st->journal || slot < 0 || slot >= LW_STATION_CERTS_MAX) return;
+    cJSON *rec = cert_record(st, slot);
+    jr_append(st, rec);
+    cJSON_Delete(rec);
+}
+
+static void apply_cert(lw_station_t *st, cJSON *r)
+{
+    long i;
+    if (!jint(r, "i", &i) || i < 0 || i >= LW_STATION_CERTS_MAX) return;
+    cert_t *c = &st->certs[i];
+    free(c->pem);
+    memset(c, 0, sizeof *c);
+    const char *pem = jstr(r, "pem");
+    if (!pem) return; /* emptied */
+    c->used = true;
+    c->pem = lw_str_dup(lw_str_c(pem));
+    copy_str(c->type, sizeof c->type, jstr(r, "ty"));
+    copy_str(c->issuer_name_hash, sizeof c->issuer_name_hash, jstr(r, "inh"));
+    copy_str(c->issuer_key_hash, sizeof c->issuer_key_hash, jstr(r, "ikh"));
+    copy_str(c->serial, sizeof c->serial, jstr(r, "sn"));
+}
+
 static void apply(lw_station_t *st, cJSON *r)
 {
     const char *t = jstr(r, "t");
@@ -240,6 +412,12 @@ static void apply(lw_station_t *st, cJSON *r)
             st->station_operative = op;
         else
             st->conn[c].operative = op;
+    } else if (!strcmp(t, "pr")) {
+        apply_profiles(st, r);
+    } else if (!strcmp(t, "rs")) {
+        apply_reservations(st, r);
+    } else if (!strcmp(t, "ce")) {
+        apply_cert(st, r);
     } else if (!strcmp(t, "reg") && c > 0) {
         if (jnum(r, "wh", &d) && d > st->conn[c].energy_wh) st->conn[c].energy_wh = d;
     }
@@ -268,6 +446,10 @@ static int snapshot(lw_station_t *st)
     for (int c = 0; c <= st->nconn; c++)
         PUT(availability_record(st, c));
     if (st->local_list) PUT(local_list_record(st));
+    if (st->profiles) PUT(profiles_record(st));
+    PUT(reservations_record(st));
+    for (int i = 0; i < LW_STATION_CERTS_MAX; i++)
+        if (st->certs[i].used) PUT(cert_record(st, i));
     for (int c = 1; c <= st->nconn; c++) {
         rec = cJSON_CreateObject();
         cJSON_AddStringToObject(rec, "t", "reg");

@@ -155,6 +155,7 @@ int smart_install(lw_station_t *st, int conn, cJSON *prof, const char *tx_id)
         return LW_EINVAL;
     if (tx_id) copy_str(np.tx_id, sizeof np.tx_id, tx_id);
     install(st, &np);
+    jr_profiles(st);
     return 0;
 }
 
@@ -188,6 +189,7 @@ void smart_set(lw_station_t *st, const char *msgid, cJSON *req)
         if (!has_room(st, &np)) ok = false;
         if (ok) {
             install(st, &np);
+            jr_profiles(st);
             status = "Accepted";
         }
     }
@@ -232,6 +234,7 @@ void smart_clear(lw_station_t *st, const char *msgid, cJSON *req)
             removed++;
         }
     }
+    if (removed) jr_profiles(st);
     cJSON *r = cJSON_CreateObject();
     cJSON_AddStringToObject(r, "status", removed ? "Accepted" : "Unknown");
     st_reply(st, msgid, r);
@@ -242,9 +245,13 @@ void smart_clear(lw_station_t *st, const char *msgid, cJSON *req)
 void smart_tx_ended(lw_station_t *st, int c)
 {
     /* 1.6 §3.13.4 / K01.FR.05: a TxProfile ends with its transaction */
+    bool changed = false;
     for (int i = 0; st->profiles && i < LW_STATION_PROFILES_MAX; i++)
-        if (st->profiles[i].used && st->profiles[i].purpose == PP_TX && st->profiles[i].conn == c)
+        if (st->profiles[i].used && st->profiles[i].purpose == PP_TX && st->profiles[i].conn == c) {
             st->profiles[i].used = false;
+            changed = true;
+        }
+    if (changed) jr_profiles(st);
 }
 
 /* ---- evaluation ------------------------------------------------------------------------- */

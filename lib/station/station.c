@@ -125,33 +125,81 @@ int lw_station_next_output(lw_station_t *st, lw_station_out_t *out)
     return 0;
 }
 
-void st_reply(lw_station_t *st, const char *msgid, cJSON *payload)
+/* Validates json against action's request or response schema in the station's version.
+ * Returns 0, LW_ENOTFOUND (no such action, or no response schema) or LW_ESCHEMA (err
+ * filled). */
+static int check_payload(const lw_station_t *st, const char *action, bool request, const char *json,
+                         size_t len, lw_codec_error_t *err)
 {
-    char *p = cJSON_PrintUnformatted(payload);
-    cJSON_Delete(payload);
-    if (!p) return;
-    lw_buf_t b;
-    lw_buf_init(&b, LW_FRAME_MAX_DEFAULT);
-    lw_buf_append_c(&b, "[3,");
-    lw_buf_append_json_str(&b, lw_str_c(msgid));
-    lw_buf_putc(&b, ',');
-    lw_buf_append_c(&b, p);
-    lw_buf_putc(&b, ']');
-    free(p);
-    push_frame(st, &b);
+    const lw_codec_action_t *a = lw_codec_action_find(st->ver, lw_str_c(action));
+    const lw_codec_msg_t *m = a ? (request ? a->request : a->response) : NULL;
+    if (!m) {
+        if (err) {
+            memset(err, 0, sizeof *err);
+            err->code = LW_OCPP_ERR_NOT_IMPLEMENTED;
+            snprintf(err->detail, sizeof err->detail, "no %s schema for %s in OCPP %s",
+                     request ? "request" : "response", action, lw_ocpp_version_name(st->ver));
+        }
+        return LW_ENOTFOUND;
+    }
+    int rc = lw_codec_validate(m, json, len, err);
+    return rc == LW_ESCHEMA ? LW_ESCHEMA : rc ? LW_ENOMEM : 0;
+}
+
+static void own_violation(lw_station_t *st, const char *what, const char *action,
+                          const lw_codec_error_t *err)
+{
+    char d[512];
+    lw_codec_error_format(err, st->ver, d, sizeof d);
+    st->stats.invalid_out++;
+    lw_log(LW_LOG_ERROR, "station", "station=%s event=invalid_%s action=%s error=\"%s\"", st->id,
+           what, action, d);
 }
 
 void st_reply_error(lw_station_t *st, const char *msgid, lw_ocpp_err_t e, const char *desc)
 {
     lw_buf_t b;
     lw_buf_init(&b, LW_FRAME_MAX_DEFAULT);
-    lw_buf_append_c(&b, "[4,");
-    lw_buf_append_json_str(&b, lw_str_c(msgid));
-    lw_buf_putc(&b, ',');
-    lw_buf_append_json_str(&b, lw_str_c(lw_ocpp_err_name(st->ver, e)));
-    lw_buf_putc(&b, ',');
-    lw_buf_append_json_str(&b, lw_str_c(desc ? desc : ""));
-    lw_buf_append_c(&b, ",{}]");
+    if (lw_rpc_write_error(&b, st->ver, lw_str_c(msgid), e, lw_str_c(desc ? desc : ""),
+                           (lw_str_t){0}) != 0) {
+        lw_buf_free(&b);
+        return;
+    }
+    lw_rpc_peer_sent(&st->peer, LW_RPC_CALLERROR);
+    lw_rpc_peer_answered(&st->peer, lw_str_c(msgid));
+    push_frame(st, &b);
+}
+
+void st_reply(lw_station_t *st, const char *msgid, cJSON *payload)
+{
+    char *p = cJSON_PrintUnformatted(payload);
+    cJSON_Delete(payload);
+    if (!p) {
+        st_reply_error(st, msgid, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    /* the action being answered is the CALL the rpc peer tracks */
+    const char *action =
+        st->peer.in_active && !strcmp(st->peer.in_id, msgid) ? st->peer.in_action : "";
+    lw_codec_error_t err;
+    if (check_payload(st, action, false, p, strlen(p), &err) != 0) {
+        /* our own bug: never put an invalid payload on the wire */
+        own_violation(st, "response", action, &err);
+        free(p);
+        st_reply_error(st, msgid, LW_OCPP_ERR_INTERNAL, "station built an invalid response");
+        return;
+    }
+    lw_buf_t b;
+    lw_buf_init(&b, LW_FRAME_MAX_DEFAULT);
+    int rc = lw_rpc_write_result(&b, lw_str_c(msgid), lw_str_c(p));
+    free(p);
+    if (rc != 0) {
+        lw_buf_free(&b);
+        st_reply_error(st, msgid, LW_OCPP_ERR_INTERNAL, "response too big");
+        return;
+    }
+    lw_rpc_peer_sent(&st->peer, LW_RPC_CALLRESULT);
+    lw_rpc_peer_answered(&st->peer, lw_str_c(msgid));
     push_frame(st, &b);
 }
 
@@ -328,11 +376,24 @@ static bool allowed_while_pending(const qmsg_t *m)
     return false;
 }
 
+static void on_call_done(void *ud, int status, const char *id, const char *action,
+                         const lw_rpc_frame_t *f);
+
+static void drop_unsendable(lw_station_t *st, qmsg_t *m)
+{
+    if (m->qid) jr_done(st, m->qid);
+    if (!strcmp(m->action, "BootNotification")) st->boot_at = st_mono(st) + 10000;
+    qmsg_free(m);
+}
+
 static void send_call(lw_station_t *st, qmsg_t *m)
 {
-    char idbuf[40];
-    snprintf(idbuf, sizeof idbuf, "%08" PRIx32 "-%" PRIu64, (uint32_t)(st->rng >> 32),
-             ++st->msg_counter);
+    char idbuf[LW_MSGID_MAX + 1];
+    if (lw_rpc_make_id(idbuf) != 0) {
+        /* no randomness: fall back to a per-station counter, still unique per connection */
+        snprintf(idbuf, sizeof idbuf, "%08" PRIx32 "-%" PRIu64, st_rand(st),
+                 st->peer.stats.tx[LW_RPC_CALL]);
+    }
     const char *payload = m->payload;
     char *patched = NULL;
     if (m->txlocal && is_v16(st) && strcmp(m->action, "StartTransaction") != 0) {
@@ -348,23 +409,34 @@ static void send_call(lw_station_t *st, qmsg_t *m)
             if (patched) payload = patched;
         }
     }
+    lw_codec_error_t err;
+    if (check_payload(st, m->action, true, payload, strlen(payload), &err) != 0) {
+        /* our own bug: an invalid CALL is never sent (retrying would not fix it) */
+        own_violation(st, "call", m->action, &err);
+        free(patched);
+        drop_unsendable(st, m);
+        return;
+    }
     lw_buf_t b;
     lw_buf_init(&b, LW_FRAME_MAX_DEFAULT);
-    lw_buf_append_c(&b, "[2,");
-    lw_buf_append_json_str(&b, lw_str_c(idbuf));
-    lw_buf_putc(&b, ',');
-    lw_buf_append_json_str(&b, lw_str_c(m->action));
-    lw_buf_putc(&b, ',');
-    lw_buf_append_c(&b, payload);
-    lw_buf_putc(&b, ']');
+    int rc = lw_rpc_write_call(&b, lw_str_c(idbuf), lw_str_c(m->action), lw_str_c(payload));
     free(patched);
+    st->peer.timeout_ms = (uint32_t)cfg_int(st, V_MSG_TIMEOUT) * 1000u;
+    if (rc == 0)
+        rc = lw_rpc_peer_begin(&st->peer, lw_str_c(idbuf), lw_str_c(m->action), on_call_done, st);
+    if (rc != 0) {
+        lw_log(LW_LOG_ERROR, "station", "station=%s event=call_not_sent action=%s error=%s", st->id,
+               m->action, lw_strerror(rc));
+        lw_buf_free(&b);
+        drop_unsendable(st, m);
+        return;
+    }
+    lw_rpc_peer_sent(&st->peer, LW_RPC_CALL);
     push_frame(st, &b);
     uint64_t now = st_mono(st);
     st->inflight.active = true;
-    copy_str(st->inflight.id, sizeof st->inflight.id, idbuf);
     st->inflight.msg = m;
     st->inflight.sent_at = now;
-    st->inflight.deadline = now + (uint64_t)cfg_int(st, V_MSG_TIMEOUT) * 1000u;
     st->last_sent = now;
     if (st->heartbeat_s > 0) st->heartbeat_at = now + (uint64_t)st->heartbeat_s * 1000u;
 }
@@ -531,52 +603,151 @@ static void requeue_inflight(lw_station_t *st)
 }
 
 /* ---- incoming frames ------------------------------------------------------------------- */
+/* The rpc peer's completion of our outstanding CALL. The answer's payload is validated
+ * against the action's response schema: a violation is treated like a CALLERROR (and, in
+ * 2.1, reported back with CALLRESULTERROR). */
+static void on_call_done(void *ud, int status, const char *id, const char *action,
+                         const lw_rpc_frame_t *f)
+{
+    lw_station_t *st = ud;
+    if (!st->inflight.active) return;
+    if (status == LW_ECLOSED) {
+        requeue_inflight(st);
+        return;
+    }
+    if (status == LW_ETIMEDOUT) {
+        /* no answer: a timeout counts as a failed attempt */
+        finish_inflight(st, NULL, "Timeout");
+        return;
+    }
+    if (status == LW_EPROTO) {
+        char code[64];
+        size_t n = f->error_code.len < sizeof code - 1 ? f->error_code.len : sizeof code - 1;
+        memcpy(code, f->error_code.p, n);
+        code[n] = 0;
+        finish_inflight(st, NULL, n ? code : "GenericError");
+        return;
+    }
+    lw_codec_error_t err;
+    int rc = check_payload(st, action, false, f->payload.p, f->payload.len, &err);
+    cJSON *payload = rc == 0 ? cJSON_ParseWithLength(f->payload.p, f->payload.len) : NULL;
+    if (!payload) {
+        char d[512];
+        lw_codec_error_format(&err, st->ver, d, sizeof d);
+        st->stats.invalid_in++;
+        lw_log(LW_LOG_WARN, "station", "station=%s event=invalid_response action=%s error=\"%s\"",
+               st->id, action, d);
+        if (st->ver == LW_OCPP_21) {
+            /* OCPP 2.1 Part 4 §4.2.4: a CALLRESULT that cannot be processed */
+            lw_buf_t b;
+            lw_buf_init(&b, LW_FRAME_MAX_DEFAULT);
+            if (lw_rpc_write_result_error(&b, lw_str_c(id),
+                                          err.code ? err.code : LW_OCPP_ERR_INTERNAL, lw_str_c(d),
+                                          (lw_str_t){0}) == 0) {
+                lw_rpc_peer_sent(&st->peer, LW_RPC_CALLRESULTERROR);
+                push_frame(st, &b);
+            } else {
+                lw_buf_free(&b);
+            }
+        }
+        finish_inflight(st, NULL,
+                        lw_ocpp_err_name(st->ver, err.code ? err.code : LW_OCPP_ERR_INTERNAL));
+        return;
+    }
+    finish_inflight(st, payload, NULL);
+    cJSON_Delete(payload);
+}
+
+/* A CSMS CALL: known action, sent by the CSMS in this version, payload valid — then the
+ * handler answers it; otherwise the CALLERROR the spec names. */
+static int on_call(lw_station_t *st, const lw_rpc_frame_t *f)
+{
+    char msgid[LW_MSGID_MAX + 1], action[LW_ACTION_MAX + 1];
+    memcpy(msgid, f->id.p, f->id.len); /* the parser bounds the id by LW_MSGID_MAX */
+    msgid[f->id.len] = 0;
+    if (f->action.len > LW_ACTION_MAX) {
+        st_reply_error(st, msgid, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+        st->stats.not_implemented++;
+        return 0;
+    }
+    memcpy(action, f->action.p, f->action.len);
+    action[f->action.len] = 0;
+    lw_rpc_peer_incoming(&st->peer, f);
+    const lw_codec_action_t *a = lw_codec_action_find(st->ver, f->action);
+    if (!a) {
+        /* OCPP-J: NotImplemented — the action is not known in this version */
+        st->stats.not_implemented++;
+        st_reply_error(st, msgid, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+        return 0;
+    }
+    if (!(a->dir & LW_DIR_FROM_CSMS)) {
+        /* known, but only a station sends it: recognized and not supported by a station */
+        st_reply_error(st, msgid, LW_OCPP_ERR_NOT_SUPPORTED, "action is sent by stations only");
+        return 0;
+    }
+    lw_codec_error_t err;
+    int rc = check_payload(st, action, true, f->payload.p, f->payload.len, &err);
+    if (rc == LW_ESCHEMA) {
+        char d[512];
+        lw_codec_error_format(&err, st->ver, d, sizeof d);
+        st->stats.invalid_in++;
+        st_reply_error(st, msgid, err.code, d);
+        return 0;
+    }
+    cJSON *payload = rc == 0 ? cJSON_ParseWithLength(f->payload.p, f->payload.len) : NULL;
+    if (!payload) {
+        st_reply_error(st, msgid, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return LW_ENOMEM;
+    }
+    calls_dispatch(st, msgid, action, payload);
+    cJSON_Delete(payload);
+    if (st->peer.in_active) {
+        /* every handler answers; this is a safety net so one bug cannot wedge the peer */
+        lw_log(LW_LOG_ERROR, "station", "station=%s event=unanswered_call action=%s", st->id,
+               action);
+        st_reply_error(st, msgid, LW_OCPP_ERR_INTERNAL, "not answered");
+    }
+    return 0;
+}
+
 int lw_station_on_message(lw_station_t *st, const char *text, size_t len)
 {
     trace(st, false, text, len);
-    cJSON *f = cJSON_ParseWithLength(text, len);
-    if (!cJSON_IsArray(f) || cJSON_GetArraySize(f) < 3) {
-        cJSON_Delete(f);
-        return LW_EPARSE;
-    }
-    cJSON *t = cJSON_GetArrayItem(f, 0), *id = cJSON_GetArrayItem(f, 1);
-    if (!cJSON_IsNumber(t) || !cJSON_IsString(id)) {
-        cJSON_Delete(f);
-        return LW_EPARSE;
-    }
-    int type = (int)t->valuedouble;
-    const char *msgid = id->valuestring;
-    int rc = 0;
-    if (type == 2) {
-        cJSON *action = cJSON_GetArrayItem(f, 2), *payload = cJSON_GetArrayItem(f, 3);
-        if (!cJSON_IsString(action) || !cJSON_IsObject(payload)) {
-            st_reply_error(st, msgid, is_v16(st) ? LW_OCPP_ERR_FORMAT : LW_OCPP_ERR_RPC_FRAMEWORK,
-                           "CALL needs an action and an object payload");
-            rc = LW_EPARSE;
-        } else if (st->state == LW_STATION_REJECTED) {
-            /* OCPP 1.6 §4.2.1 / 2.0.1 B03.FR.07: a rejected station does not answer */
-        } else {
-            calls_dispatch(st, msgid, action->valuestring, payload);
-        }
-    } else if (type == 3 || type == 4) {
-        if (st->inflight.active && !strcmp(st->inflight.id, msgid)) {
-            if (type == 3) {
-                cJSON *payload = cJSON_GetArrayItem(f, 2);
-                finish_inflight(st, payload, NULL);
+    lw_rpc_frame_t f;
+    lw_rpc_parse_error_t perr;
+    int rc = lw_rpc_peer_parse(&st->peer, text, len, &f, &perr);
+    if (rc != 0) {
+        st->stats.invalid_in++;
+        if (perr.reply != LW_RPC_REPLY_NONE && st->connected && st->state != LW_STATION_REJECTED) {
+            lw_buf_t b;
+            lw_buf_init(&b, LW_FRAME_MAX_DEFAULT);
+            if (lw_rpc_write_parse_error(&b, st->ver, &perr) == 0) {
+                lw_rpc_peer_sent(&st->peer, perr.reply == LW_RPC_REPLY_CALLERROR
+                                                ? LW_RPC_CALLERROR
+                                                : LW_RPC_CALLRESULTERROR);
+                push_frame(st, &b);
             } else {
-                cJSON *code = cJSON_GetArrayItem(f, 2);
-                finish_inflight(st, NULL,
-                                cJSON_IsString(code) ? code->valuestring : "GenericError");
+                lw_buf_free(&b);
             }
         }
-        /* an answer to nothing we asked (late, after a timeout) is ignored */
-    } else if (!is_v16(st)) {
-        st_reply_error(st, msgid, LW_OCPP_ERR_MESSAGE_TYPE_NOT_SUPPORTED, "unknown message type");
-        rc = LW_EPARSE;
-    } else {
-        rc = LW_EPARSE;
+        st_pump(st);
+        return LW_EPARSE;
     }
-    cJSON_Delete(f);
+    switch (f.type) {
+    case LW_RPC_CALL:
+        /* OCPP 1.6 §4.2.1 / 2.0.1 B03.FR.07: a rejected station does not answer */
+        if (st->state != LW_STATION_REJECTED) rc = on_call(st, &f);
+        break;
+    case LW_RPC_CALLRESULT:
+    case LW_RPC_CALLERROR:
+    case LW_RPC_CALLRESULTERROR:
+        /* an answer to nothing we asked (late, after a timeout) is counted and dropped */
+        lw_rpc_peer_match(&st->peer, &f);
+        break;
+    default:
+        /* 2.1 SEND: only stations send them (NotifyPeriodicEventStream); never answered */
+        break;
+    }
     st_pump(st);
     return rc;
 }
@@ -589,6 +760,10 @@ void lw_station_on_connected(lw_station_t *st)
     st->closing = false;
     st->state = LW_STATION_BOOTING;
     st->boot_at = st_mono(st);
+    /* a fresh call table per connection; the counters live on in st->stats */
+    lw_rpc_stats_t keep = st->peer.stats;
+    lw_rpc_peer_init(&st->peer, st->ver, st->clock, 0, st->id);
+    st->peer.stats = keep;
     for (int c = 0; c <= st->nconn; c++)
         st->conn[c].reported_valid = false;
     st_pump(st);
@@ -616,6 +791,7 @@ void lw_station_on_disconnected(lw_station_t *st)
     st->state = LW_STATION_OFFLINE;
     st->boot_at = 0;
     st->boot_triggered = false;
+    lw_rpc_peer_close(&st->peer); /* the outstanding CALL is requeued by on_call_done */
     requeue_inflight(st);
     if (was_reset) {
         st->reset_pending = false;
@@ -681,10 +857,7 @@ void lw_station_tick(lw_station_t *st)
         st->connect_requested = true;
         st_push_out(st, LW_STATION_OUT_CONNECT, NULL, 0);
     }
-    if (st->inflight.active && now >= st->inflight.deadline) {
-        /* no answer: a timeout counts as a failed attempt */
-        finish_inflight(st, NULL, "Timeout");
-    }
+    lw_rpc_peer_tick(&st->peer); /* a timed-out CALL completes through on_call_done */
     if (st_online(st) && st->heartbeat_s > 0 && st->heartbeat_at && now >= st->heartbeat_at) {
         bool queued = false;
         for (qmsg_t *m = st->qhead; m; m = m->next)
@@ -714,7 +887,8 @@ uint64_t lw_station_next_deadline(const lw_station_t *st)
     if (!st->connected && !st->connect_requested) AT(st->reconnect_at);
     if (st->connected) {
         if (st->state != LW_STATION_ACCEPTED && !st->inflight.active) AT(st->boot_at);
-        if (st->inflight.active) AT(st->inflight.deadline);
+        uint64_t call_deadline;
+        if (lw_rpc_peer_deadline(&st->peer, &call_deadline)) AT(call_deadline);
         if (st_online(st) && st->heartbeat_s > 0) AT(st->heartbeat_at);
         if (!st->inflight.active && st_online(st))
             for (const qmsg_t *m = st->qhead; m; m = m->next)
@@ -754,8 +928,10 @@ int lw_station_new(const lw_station_config_t *cfg, const lw_clock_t *clock, lw_s
     st->voltage = cfg->voltage > 0 ? cfg->voltage : 230.0;
     st->max_current = cfg->max_current_a > 0 ? cfg->max_current_a : 32.0;
     st->clock = clock;
+    lw_rpc_peer_init(&st->peer, st->ver, clock, 0, st->id);
     st->journal = cfg->journal;
     if (cfg->hooks) st->hooks = *cfg->hooks;
+    st->xfers = cfg->transfers;
     st->rng = ((uint64_t)cfg->seed << 32) ^ 0x9e3779b97f4a7c15ull;
     for (const char *p = st->id; *p; p++)
         st->rng = (st->rng ^ (uint8_t)*p) * 1099511628211ull;
@@ -805,6 +981,7 @@ void lw_station_free(lw_station_t *st)
         free(st->val[i]);
     for (int i = 0; i < LW_STATION_CERTS_MAX; i++)
         free(st->certs[i].pem);
+    calls_free(st);
     free(st->local_list);
     free(st->profiles);
     free(st);
@@ -823,6 +1000,12 @@ const char *lw_station_password(const lw_station_t *st)
 lw_station_state_t lw_station_state(const lw_station_t *st)
 {
     return st->state;
+}
+
+void lw_station_stats(const lw_station_t *st, lw_station_stats_t *out)
+{
+    *out = st->stats;
+    out->rpc = st->peer.stats;
 }
 
 void lw_station_set_clock_skew(lw_station_t *st, int64_t skew_ms)

@@ -5,13 +5,18 @@
  * authorization and transactions, calls.c the CSMS-initiated calls, smart.c charging
  * profiles, journal.c the durable journal.
  *
- * JSON is handled with cJSON: the station parses at most one frame at a time, so the
- * allocation is short-lived and bounded by the frame size.
+ * Frames are parsed and written by the rpc layer (include/ladewerk/rpc.h), which also keeps
+ * the one outstanding CALL with its deadline on the injected clock. Every payload in and out
+ * is validated against its schema with the codec (include/ladewerk/codec.h) before it is
+ * looked at or sent. Payload content is read and built with cJSON: the station handles at
+ * most one payload at a time, so the allocation is short-lived and bounded by the frame size.
  */
 #ifndef LW_STATION_INT_H
 #define LW_STATION_INT_H
 
+#include "ladewerk/codec.h"
 #include "ladewerk/limits.h"
+#include "ladewerk/rpc.h"
 #include "ladewerk/station.h"
 
 #include <cjson/cJSON.h>
@@ -150,6 +155,14 @@ typedef struct job {
     bool is_signed; /* 1.6 SignedUpdateFirmware / 2.x with signature */
     char location[512];
     char last_status[40];
+    /* real transfers (cfg transfers set) */
+    uint32_t xfer;     /* number of the transfer the host is doing, 0 none */
+    bool waiting;      /* waiting for the host's *_done call */
+    char *signature;   /* firmware: base64 signature, owned, or NULL */
+    char *signing_pem; /* firmware: signing certificate, owned, or NULL */
+    char *upload;      /* log: the generated file, owned until upload_done */
+    size_t upload_len;
+    char filename[96];
 } job_t;
 
 #define NVARS_MAX 96
@@ -167,6 +180,8 @@ struct lw_station {
     const lw_clock_t *clock;
     const lw_station_journal_ops_t *journal;
     lw_station_hooks_t hooks;
+    const lw_station_transfer_ops_t *xfers; /* NULL: simulated transfers */
+    uint32_t next_xfer;
     uint64_t rng;
     int64_t skew_ms;
 
@@ -189,15 +204,14 @@ struct lw_station {
     bool reset_hard;
     uint64_t reset_at;
 
-    /* rpc */
-    uint64_t msg_counter;
+    /* rpc: the peer keeps the outstanding CALL's id and deadline; inflight its message */
+    lw_rpc_peer_t peer;
     struct {
         bool active;
-        char id[40];
         qmsg_t *msg; /* owned */
         uint64_t sent_at;
-        uint64_t deadline;
     } inflight;
+    lw_station_stats_t stats;
     qmsg_t *qhead, *qtail;
     size_t qlen;
     out_item_t out[LW_STATION_OUT_MAX];
@@ -251,6 +265,9 @@ void st_requeue_restored(lw_station_t *st, uint64_t qid, uint32_t txlocal, const
                          char *payload_text, bool periodic);
 /* Removes a restored message that the journal marks done. */
 void st_unqueue_restored(lw_station_t *st, uint64_t qid);
+/* Answers the CALL msgid (raw id as received) with payload (taken). The payload is validated
+ * against the action's response schema first: an invalid one is our bug, counted in
+ * stats.invalid_out, and answered with CALLERROR InternalError instead. */
 void st_reply(lw_station_t *st, const char *msgid, cJSON *payload);
 void st_reply_error(lw_station_t *st, const char *msgid, lw_ocpp_err_t e, const char *desc);
 void st_push_out(lw_station_t *st, lw_station_out_kind_t kind, char *text, size_t len);
@@ -271,6 +288,9 @@ void jr_tx_started(lw_station_t *st, int c);
 void jr_tx_ended(lw_station_t *st, uint32_t local);
 void jr_local_list(lw_station_t *st);
 void jr_availability(lw_station_t *st, int c);
+void jr_profiles(lw_station_t *st);       /* after any change of the installed profiles */
+void jr_reservations(lw_station_t *st);   /* after any reservation is made, used or ends */
+void jr_cert(lw_station_t *st, int slot); /* after certificate slot changed */
 
 /* ---- config.c ---- */
 typedef enum vtype { VT_INT, VT_BOOL, VT_STR, VT_MEASURANDS, VT_DECIMAL } vtype_t;
@@ -397,7 +417,10 @@ void tx_apply_availability(lw_station_t *st);
 
 /* ---- calls.c ---- */
 void calls_dispatch(lw_station_t *st, const char *msgid, const char *action, cJSON *payload);
+/* True when version v's action has a handler (the rest get CALLERROR NotSupported). */
+bool calls_handled(lw_ocpp_version_t v, const char *action);
 void calls_tick(lw_station_t *st);
+void calls_free(lw_station_t *st); /* frees the firmware/log jobs' buffers */
 uint64_t calls_next_deadline(const lw_station_t *st);
 void calls_on_result(lw_station_t *st, qmsg_t *m, cJSON *payload);
 

@@ -287,6 +287,7 @@ int tx_start(lw_station_t *st, int c, const char *tag, const char *tag_type, con
     if (k->reserved && !strcmp(k->res_tag, tag)) {
         t->reservation_id = k->res_id;
         k->reserved = false;
+        jr_reservations(st);
     }
     k->auth_pending = false;
     k->auth_remote = false;
@@ -733,6 +734,7 @@ void tx_tick(lw_station_t *st)
         }
         if (k->reserved && wall >= k->res_expiry_wall) {
             k->reserved = false;
+            jr_reservations(st);
             if (!is_v16(st) && st_online(st)) {
                 /* OCPP 2.0.1 H01.FR.?: tell the CSMS the reservation expired */
                 cJSON *p = cJSON_CreateObject();

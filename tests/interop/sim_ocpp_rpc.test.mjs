@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 
 const require = createRequire(import.meta.url);
 const { RPCServer } = require('ocpp-rpc');
@@ -61,8 +62,24 @@ function makeCsms(protocol) {
   return csms;
 }
 
+// A loopback file server for firmware downloads and log uploads (the sim does real HTTP).
+async function fileServer() {
+  const srv = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (req.method === 'GET' && req.url === '/fw.bin') res.end(Buffer.alloc(4096, 7));
+      else if (req.method === 'POST' || req.method === 'PUT') res.end('ok');
+      else { res.statusCode = 404; res.end(); }
+    });
+  });
+  await new Promise((r) => srv.listen(0, '127.0.0.1', r));
+  return { base: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((r) => srv.close(r)) };
+}
+
 async function withSim(protocol, version, script) {
   const csms = makeCsms(protocol);
+  const files = await fileServer();
+  csms.files = files.base;
   const http = await csms.server.listen(0, '127.0.0.1');
   const port = http.address().port;
   const dir = mkdtempSync(join(tmpdir(), 'lw-sim-'));
@@ -91,6 +108,7 @@ async function withSim(protocol, version, script) {
       clearTimeout(t);
     }
     await csms.server.close({ force: true, awaitPending: false });
+    await files.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -176,14 +194,14 @@ test('OCPP 1.6: ocpp-rpc CSMS script against ladewerk sim', { timeout: 120000 },
     assert.equal((await csms.call('UnlockConnector', { connectorId: 2 })).status, 'Unlocked');
 
     // diagnostics
-    r = await csms.call('GetDiagnostics', { location: 'ftp://127.0.0.1/diag' });
+    r = await csms.call('GetDiagnostics', { location: `${csms.files}/diag` });
     assert.ok(r.fileName);
     await csms.msg('DiagnosticsStatusNotification', (p) => p.status === 'Uploading');
     await csms.msg('DiagnosticsStatusNotification', (p) => p.status === 'Uploaded');
 
     // firmware: downloading .. installed, then the station reboots and boots again
     const boots = csms.boots;
-    await csms.call('UpdateFirmware', { location: 'http://127.0.0.1/fw.bin', retrieveDate: new Date().toISOString() });
+    await csms.call('UpdateFirmware', { location: `${csms.files}/fw.bin`, retrieveDate: new Date().toISOString() });
     for (const s of ['Downloading', 'Downloaded', 'Installing', 'Installed'])
       await csms.msg('FirmwareStatusNotification', (p) => p.status === s);
     await csms.waitFor((m) => m === 'BootNotification' && csms.boots > boots, 'boot after firmware');
@@ -268,13 +286,13 @@ test('OCPP 2.0.1: ocpp-rpc CSMS script against ladewerk sim', { timeout: 120000 
     assert.equal(r.ongoingIndicator, false);
 
     // logs
-    r = await csms.call('GetLog', { logType: 'DiagnosticsLog', requestId: 4, log: { remoteLocation: 'ftp://127.0.0.1/logs' } });
+    r = await csms.call('GetLog', { logType: 'DiagnosticsLog', requestId: 4, log: { remoteLocation: `${csms.files}/logs` } });
     assert.equal(r.status, 'Accepted');
     await csms.msg('LogStatusNotification', (p) => p.requestId === 4 && p.status === 'Uploaded');
 
     // firmware, then a reboot
     const boots = csms.boots;
-    assert.equal((await csms.call('UpdateFirmware', { requestId: 5, firmware: { location: 'http://127.0.0.1/fw.bin', retrieveDateTime: new Date().toISOString() } })).status, 'Accepted');
+    assert.equal((await csms.call('UpdateFirmware', { requestId: 5, firmware: { location: `${csms.files}/fw.bin`, retrieveDateTime: new Date().toISOString() } })).status, 'Accepted');
     for (const s of ['Downloading', 'Downloaded', 'Installing', 'Installed'])
       await csms.msg('FirmwareStatusNotification', (p) => p.status === s && p.requestId === 5);
     const boot = await csms.waitFor((m, p) => m === 'BootNotification' && csms.boots > boots, 'boot after firmware');

@@ -8,6 +8,7 @@
  */
 #include "test.h"
 
+#include "ladewerk/codec.h"
 #include "ladewerk/station.h"
 
 #include <cjson/cJSON.h>
@@ -68,6 +69,10 @@ static void h_crash_and_restart(h_t *h, lw_ocpp_version_t v)
 
 static void h_free(h_t *h)
 {
+    /* every payload the station built passed its schema (a failure is a library bug) */
+    lw_station_stats_t stats;
+    lw_station_stats(h->st, &stats);
+    LW_CHECK_INT(stats.invalid_out, 0);
     lw_station_free(h->st);
     lw_station_journal_file_close(h->jf);
     for (int i = 0; i < h->n; i++)
@@ -169,6 +174,31 @@ static cJSON *csms_call(h_t *h, const char *action, const char *payload)
         return NULL;
     }
     return payload_of(f);
+}
+
+/* Sends a CSMS frame and returns the station's CALLERROR for id want (NULL + failure when
+ * the answer is not a CALLERROR). */
+static cJSON *csms_error(h_t *h, const char *frame, const char *want)
+{
+    feed(h, frame);
+    cJSON *f = NULL;
+    for (int i = h->pos; i < h->n && !f; i++) {
+        cJSON *x = h->frames[i];
+        if (x && cJSON_GetArrayItem(x, 0)->valueint == 4 &&
+            !strcmp(cJSON_GetArrayItem(x, 1)->valuestring, want)) {
+            f = x;
+            h->frames[i] = NULL;
+            cJSON_AddItemToArray(h->log, f);
+        }
+    }
+    if (!f) LW_FAILF("%s: no CALLERROR with id %s", frame, want);
+    return f;
+}
+
+static const char *error_code_of(cJSON *f)
+{
+    const char *s = f ? cJSON_GetStringValue(cJSON_GetArrayItem(f, 2)) : NULL;
+    return s ? s : "(none)";
 }
 
 static const char *status_of(cJSON *p)
@@ -795,6 +825,464 @@ LW_TEST(availability_reservation_local_list)
     h_free(&h);
 }
 
+/* Malformed CSMS CALLs get the CALLERROR the schema check names, spelled for the version,
+ * and the station carries on. */
+LW_TEST(malformed_calls_16)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_16, NULL);
+    boot_accepted(&h, true);
+    LW_CHECK_STR(error_code_of(csms_error(
+                     &h, "[2,\"m1\",\"ChangeConfiguration\",{\"key\":5,\"value\":\"1\"}]", "m1")),
+                 "TypeConstraintViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m2\",\"Reset\",{\"type\":\"Bogus\"}]", "m2")),
+                 "PropertyConstraintViolation");
+    LW_CHECK_STR(
+        error_code_of(csms_error(&h, "[2,\"m3\",\"ChangeConfiguration\",{\"key\":\"x\"}]", "m3")),
+        "OccurenceConstraintViolation"); /* 1.6 spelling (sic) */
+    LW_CHECK_STR(
+        error_code_of(csms_error(&h, "[2,\"m4\",\"Reset\",{\"type\":\"Soft\",\"x\":1}]", "m4")),
+        "FormationViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m5\",\"FooBar\",{}]", "m5")), "NotImplemented");
+    /* a station-to-CSMS action sent to the station: known, not supported here */
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m6\",\"Heartbeat\",{}]", "m6")),
+                 "NotSupported");
+    /* a broken frame: the id is readable, so it is answered */
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"m7\",\"Reset\"]", "m7")), "FormationViolation");
+    lw_station_stats_t stats;
+    lw_station_stats(h.st, &stats);
+    LW_CHECK_INT(stats.invalid_in, 5);
+    LW_CHECK_INT(stats.not_implemented, 1);
+    /* the station goes on: the next valid call is answered, heartbeats still flow */
+    cJSON *r = csms_call(&h, "GetConfiguration", "{\"key\":[\"HeartbeatInterval\"]}");
+    LW_CHECK_STR(cJSON_GetStringValue(G(A(G(r, "configurationKey"), 0), "value")), "300");
+    advance(&h, 300000);
+    expect_call(&h, "Heartbeat");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_ACCEPTED);
+    h_free(&h);
+}
+
+LW_TEST(malformed_calls_201)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_201, NULL);
+    boot_accepted(&h, false);
+    LW_CHECK_STR(error_code_of(
+                     csms_error(&h, "[2,\"n1\",\"Reset\",{\"type\":\"Immediate\",\"x\":1}]", "n1")),
+                 "FormatViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[2,\"n2\",\"GetVariables\",{}]", "n2")),
+                 "OccurrenceConstraintViolation");
+    LW_CHECK_STR(error_code_of(csms_error(&h, "[9,\"n3\",\"Reset\",{}]", "n3")),
+                 "MessageTypeNotSupported");
+    LW_CHECK_STR(status_of(csms_call(&h, "Reset", "{\"type\":\"OnIdle\"}")), "Accepted");
+    h_free(&h);
+}
+
+/* A CSMS answer that violates its schema is treated as an error: a boot "accepted" with a
+ * bad currentTime does not count, and the station tries again. */
+LW_TEST(invalid_response_is_an_error)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_16, NULL);
+    lw_station_on_connected(h.st);
+    cJSON *b = expect_call(&h, "BootNotification");
+    reply(&h, b, "{\"status\":\"Accepted\",\"currentTime\":\"yesterday\",\"interval\":60}");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_BOOTING);
+    lw_station_stats_t stats;
+    lw_station_stats(h.st, &stats);
+    LW_CHECK_INT(stats.invalid_in, 1);
+    LW_CHECK(next(&h) == NULL); /* 1.6 has no CALLRESULTERROR */
+    advance(&h, 10000);
+    b = expect_call(&h, "BootNotification");
+    reply(&h, b,
+          "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_ACCEPTED);
+    auto_answer(&h, true);
+    /* a StartTransaction answer without transactionId is retried, not taken */
+    lw_station_plug(h.st, 1, true);
+    auto_answer(&h, true);
+    LW_CHECK_INT(lw_station_present_token(h.st, 1, "TAG1"), 0);
+    reply(&h, expect_call(&h, "Authorize"), "{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+    cJSON *s = expect_call(&h, "StartTransaction");
+    reply(&h, s, "{\"idTagInfo\":{\"status\":\"Accepted\"}}");
+    lw_station_connector_info_t ci;
+    lw_station_connector_info(h.st, 1, &ci);
+    LW_CHECK_STR(ci.transaction_id, "");
+    /* the retry comes after TransactionMessageRetryInterval; other messages may pass */
+    cJSON *f = NULL;
+    for (int i = 0; i < 40 && !f; i++) {
+        advance(&h, 5000);
+        cJSON *x;
+        while (!f && (x = next(&h))) {
+            if (!strcmp(action_of(x), "StartTransaction"))
+                f = x;
+            else if (!strcmp(action_of(x), "Heartbeat"))
+                reply(&h, x, "{\"currentTime\":\"2026-01-01T00:00:00Z\"}");
+            else if (cJSON_GetArrayItem(x, 0)->valueint == 2)
+                reply(&h, x, "{}");
+        }
+    }
+    LW_CHECK(f != NULL);
+    if (!f) {
+        h_free(&h);
+        return;
+    }
+    reply(&h, f, "{\"transactionId\":77,\"idTagInfo\":{\"status\":\"Accepted\"}}");
+    lw_station_connector_info(h.st, 1, &ci);
+    LW_CHECK_STR(ci.transaction_id, "77");
+    h_free(&h);
+}
+
+/* 2.1: a CALLRESULT with a schema violation is reported back with CALLRESULTERROR. */
+LW_TEST(invalid_response_21_result_error)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_21, NULL);
+    lw_station_on_connected(h.st);
+    cJSON *b = expect_call(&h, "BootNotification");
+    char want[64];
+    snprintf(want, sizeof want, "%s", cJSON_GetArrayItem(b, 1)->valuestring);
+    reply(&h, b, "{\"status\":\"Maybe\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":60}");
+    cJSON *e = next(&h);
+    LW_CHECK_INT(e ? cJSON_GetArrayItem(e, 0)->valueint : -1, 5);
+    LW_CHECK_STR(e ? cJSON_GetArrayItem(e, 1)->valuestring : "", want);
+    LW_CHECK_STR(error_code_of(e), "PropertyConstraintViolation");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_BOOTING);
+    h_free(&h);
+}
+
+/* A station claiming 2.1: boot, status per EVSE, a remote-started transaction with the
+ * 2.1 messages, every payload validated against the 2.1 schemas on the way (h_free checks
+ * the station built no invalid one). */
+LW_TEST(session_21)
+{
+    h_t h;
+    h_init(&h, LW_OCPP_21, NULL);
+    LW_CHECK_STR(lw_station_subprotocol(h.st), "ocpp2.1");
+    lw_station_on_connected(h.st);
+    cJSON *b = expect_call(&h, "BootNotification");
+    LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(b), "reason")), "PowerUp");
+    LW_CHECK_STR(cJSON_GetStringValue(G(G(payload_of(b), "chargingStation"), "vendorName")),
+                 "Ladewerk");
+    reply(&h, b,
+          "{\"status\":\"Accepted\",\"currentTime\":\"2026-01-01T00:00:00Z\",\"interval\":120}");
+    LW_CHECK_INT(lw_station_state(h.st), LW_STATION_ACCEPTED);
+    for (int e = 1; e <= 2; e++) {
+        cJSON *sn = expect_call(&h, "StatusNotification");
+        LW_CHECK_INT(G(payload_of(sn), "evseId")->valueint, e);
+        LW_CHECK_INT(G(payload_of(sn), "connectorId")->valueint, 1);
+        LW_CHECK_STR(cJSON_GetStringValue(G(payload_of(sn), "connectorStatus")), "Available");
+        reply(&h, sn, "{}");
+    }
+    LW_CHECK_STR(status_of(csms_call(&h, "RequestStartTransaction",
+                                     "{\"evseId\":1,\"remoteStartId\":12,"
+                                     "\"idToken\":{\"idToken\":\"R21\",\"type\":\"ISO14443\"}}")),
+                 "Accepted");
+    auto_answer(&h, false);
+    lw_station_plug(h.st, 1, true);
+    cJSON *ev = NULL, *f;
+    while ((f = next(&h)) && !ev) {
+        if (!strcmp(action_of(f), "TransactionEvent"))
+            ev = f;
+        else
+            reply(&h, f, "{}");
+    }
+    LW_CHECK(ev != NULL);
+    cJSON *p = payload_of(ev);
+    LW_CHECK_STR(cJSON_GetStringValue(G(p, "eventType")), "Started");
+    LW_CHECK_INT(G(p, "seqNo")->valueint, 0);
+    LW_CHECK_INT(G(G(p, "transactionInfo"), "remoteStartId")->valueint, 12);
+    LW_CHECK_STR(cJSON_GetStringValue(G(G(p, "idToken"), "idToken")), "R21");
+    char id[40];
+    snprintf(id, sizeof id, "%s",
+             cJSON_GetStringValue(G(G(p, "transactionInfo"), "transactionId"))
+                 ? cJSON_GetStringValue(G(G(p, "transactionInfo"), "transactionId"))
+                 : "");
+    reply(&h, ev, "{\"idTokenInfo\":{\"status\":\"Accepted\"}}");
+    lw_station_set_power(h.st, 1, 11000);
+    auto_answer(&h, false);
+    char req[128];
+    snprintf(req, sizeof req, "{\"transactionId\":\"%s\"}", id);
+    cJSON *ts = csms_call(&h, "GetTransactionStatus", req);
+    LW_CHECK(cJSON_IsTrue(G(ts, "ongoingIndicator")));
+    for (int m = 0; m < 60; m++) {
+        advance(&h, 60000);
+        auto_answer(&h, false);
+    }
+    LW_CHECK_STR(status_of(csms_call(&h, "RequestStopTransaction", req)), "Accepted");
+    cJSON *end = expect_call(&h, "TransactionEvent");
+    p = payload_of(end);
+    LW_CHECK_STR(cJSON_GetStringValue(G(p, "eventType")), "Ended");
+    LW_CHECK_STR(cJSON_GetStringValue(G(G(p, "transactionInfo"), "stoppedReason")), "Remote");
+    reply(&h, end, "{}");
+    lw_station_connector_info_t ci;
+    lw_station_connector_info(h.st, 1, &ci);
+    LW_CHECK(!ci.in_transaction);
+    LW_CHECK((int)ci.energy_wh >= 10900); /* about an hour at 11 kW */
+    auto_answer(&h, false);
+    h_free(&h);
+}
+
+bool calls_handled(lw_ocpp_version_t v, const char *action); /* lib/station internal */
+
+/* 2.1-only CSMS calls this station cannot support get the response the schema offers for
+ * it, never NotImplemented; and every CSMS-initiated action of every version has an answer. */
+LW_TEST(unsupported_21_actions)
+{
+    for (int v = 0; v < LW_OCPP_VERSION_COUNT; v++) {
+        size_t n;
+        const lw_codec_action_t *a = lw_codec_actions((lw_ocpp_version_t)v, &n);
+        for (size_t i = 0; i < n; i++)
+            if ((a[i].dir & LW_DIR_FROM_CSMS) && !calls_handled((lw_ocpp_version_t)v, a[i].name))
+                LW_FAILF("OCPP %s %s has no handler", lw_ocpp_version_name((lw_ocpp_version_t)v),
+                         a[i].name);
+    }
+    h_t h;
+    h_init(&h, LW_OCPP_21, NULL);
+    boot_accepted(&h, false);
+    static const struct {
+        const char *action, *payload, *status;
+    } cases[] = {
+        {"AFRRSignal", "{\"timestamp\":\"2026-01-01T00:00:00Z\",\"signal\":3}", "Rejected"},
+        {"AdjustPeriodicEventStream", "{\"id\":1,\"params\":{\"interval\":10}}", "Rejected"},
+        {"ChangeTransactionTariff",
+         "{\"transactionId\":\"nope\",\"tariff\":{\"tariffId\":\"T1\",\"currency\":\"EUR\"}}",
+         "TxNotFound"},
+        {"SetDERControl", "{\"isDefault\":true,\"controlId\":\"c1\",\"controlType\":\"FreqDroop\"}",
+         "NotSupported"},
+        {"GetDERControl", "{\"requestId\":4}", "NotSupported"},
+        {"ClearDERControl", "{\"isDefault\":false}", "NotSupported"},
+        {"GetTariffs", "{\"evseId\":0}", "NoTariff"},
+        {"SetDefaultTariff", "{\"evseId\":0,\"tariff\":{\"tariffId\":\"T1\",\"currency\":\"EUR\"}}",
+         "Rejected"},
+        {"NotifyAllowedEnergyTransfer",
+         "{\"transactionId\":\"x\",\"allowedEnergyTransfer\":[\"AC_single_phase\"]}", "Rejected"},
+        {"RequestBatterySwap",
+         "{\"requestId\":1,\"idToken\":{\"idToken\":\"B1\",\"type\":\"ISO14443\"}}", "Rejected"},
+        {"UpdateDynamicSchedule", "{\"chargingProfileId\":5,\"scheduleUpdate\":{\"limit\":10}}",
+         "Rejected"},
+        {"UsePriorityCharging", "{\"transactionId\":\"x\",\"activate\":true}", "NoProfile"},
+        {"SetDisplayMessage",
+         "{\"message\":{\"id\":1,\"priority\":\"NormalCycle\",\"message\":{\"format\":\"UTF8\","
+         "\"content\":\"hi\"}}}",
+         "Rejected"},
+        {"GetMonitoringReport", "{\"requestId\":2}", "NotSupported"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cJSON *r = csms_call(&h, cases[i].action, cases[i].payload);
+        if (strcmp(status_of(r), cases[i].status) != 0)
+            LW_FAILF("%s: status %s, want %s", cases[i].action, status_of(r), cases[i].status);
+    }
+    cJSON *r = csms_call(&h, "ClearTariffs", "{\"tariffIds\":[\"A\",\"B\"]}");
+    LW_CHECK_INT(cJSON_GetArraySize(G(r, "clearTariffsResult")), 2);
+    LW_CHECK_STR(status_of(A(G(r, "clearTariffsResult"), 1)), "NoTariff");
+    r = csms_call(&h, "NotifyWebPaymentStarted", "{\"evseId\":1,\"timeout\":60}");
+    LW_CHECK(r && cJSON_GetArraySize(r) == 0);
+    r = csms_call(&h, "GetPeriodicEventStream", "{}");
+    LW_CHECK(r && cJSON_GetArraySize(r) == 0);
+    lw_station_stats_t stats;
+    lw_station_stats(h.st, &stats);
+    LW_CHECK_INT(stats.not_implemented, 0);
+    LW_CHECK_INT(stats.invalid_in, 0);
+    h_free(&h);
+}
+
+/* Charging profiles, reservations and installed certificates live in the journal: a station
+ * restarted over it (crash, power loss) still has them, and what was removed stays removed. */
+static const char test_root_pem[] = /* a throwaway self-signed P-256 test certificate */
+    "-----BEGIN "
+    "CERTIFICATE-----"
+    "\\nMIIBkDCCATegAwIBAgIUMkYgzWon5kzBobKzGWHT6EhqXTIwCgYIKoZIzj0EAwIw\\nHTEbMBkGA1UEAwwSTGFkZXdl"
+    "cmsgVGVzdCBSb290MCAXDTI2MTEyNDA5NTY0M1oY\\nDzIxMjYxMDMxMDk1NjQzWjAdMRswGQYDVQQDDBJMYWRld2VyayB"
+    "UZXN0IFJvb3Qw\\nWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAAQr6YCpfdxIJE0rZlfMNdi2WoSgMH7B\\nUjznytNo1km"
+    "2pa/jLmES/jR51zJ8uBncGPvkSzejrHJHMg843MJttu8zo1MwUTAd\\nBgNVHQ4EFgQUlxA07txEaGI0qMVbXV/"
+    "EcSmMpuEwHwYDVR0jBBgwFoAUlxA07txE\\naGI0qMVbXV/EcSmMpuEwDwYDVR0TAQH/BAUwAwEB/"
+    "zAKBggqhkjOPQQDAgNHADBE\\nAiBR3duPjDuXc+obB/"
+    "wYJ3hqyj8UqbIXOEp5YO5prouWZwIgNBymKp70gpFW1WUc\\npWy7nd3rouLrLBlgcFTLM92Kuww=\\n-----END "
+    "CERTIFICATE-----";
+
+LW_TEST(journal_keeps_profiles_reservations_certificates)
+{
+    char path[] = "/tmp/lw-station-journal-XXXXXX";
+    int fd = mkstemp(path);
+    close(fd);
+    unlink(path);
+    h_t h;
+    h_init(&h, LW_OCPP_16, path);
+    boot_accepted(&h, true);
+    LW_CHECK_STR(
+        status_of(csms_call(
+            &h, "SetChargingProfile",
+            "{\"connectorId\":0,\"csChargingProfiles\":{\"chargingProfileId\":1,\"stackLevel\":0,"
+            "\"chargingProfilePurpose\":\"ChargePointMaxProfile\",\"chargingProfileKind\":"
+            "\"Absolute\",\"chargingSchedule\":{\"startSchedule\":\"2026-01-01T00:00:00Z\","
+            "\"chargingRateUnit\":\"A\",\"chargingSchedulePeriod\":[{\"startPeriod\":0,\"limit\":"
+            "16},"
+            "{\"startPeriod\":7200,\"limit\":20}]}}}")),
+        "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "ReserveNow",
+                                     "{\"connectorId\":2,\"expiryDate\":\"2026-01-02T00:00:00Z\","
+                                     "\"idTag\":\"RES1\",\"reservationId\":5}")),
+                 "Accepted");
+    char req[2048];
+    snprintf(req, sizeof req,
+             "{\"certificateType\":\"CentralSystemRootCertificate\",\"certificate\":\"%s\"}",
+             test_root_pem);
+    LW_CHECK_STR(status_of(csms_call(&h, "InstallCertificate", req)), "Accepted");
+    auto_answer(&h, true);
+
+    h_crash_and_restart(&h, LW_OCPP_16);
+    boot_accepted(&h, true);
+    /* the profile: 16 A until 02:00 */
+    cJSON *r = csms_call(&h, "GetCompositeSchedule",
+                         "{\"connectorId\":1,\"duration\":600,\"chargingRateUnit\":\"A\"}");
+    LW_CHECK_STR(status_of(r), "Accepted");
+    cJSON *per = G(G(r, "chargingSchedule"), "chargingSchedulePeriod");
+    LW_CHECK_INT((int)G(A(per, 0), "limit")->valuedouble, 16);
+    /* the reservation: connector 2 reported Reserved at boot, and it can be cancelled */
+    bool reserved = false;
+    cJSON *f;
+    cJSON_ArrayForEach(f, h.log)
+    {
+        cJSON *p = payload_of(f);
+        if (!strcmp(action_of(f), "StatusNotification") && G(p, "connectorId")->valueint == 2 &&
+            !strcmp(cJSON_GetStringValue(G(p, "status")) ? cJSON_GetStringValue(G(p, "status"))
+                                                         : "",
+                    "Reserved"))
+            reserved = true;
+    }
+    LW_CHECK(reserved);
+    /* the certificate */
+    r = csms_call(&h, "GetInstalledCertificateIds",
+                  "{\"certificateType\":\"CentralSystemRootCertificate\"}");
+    LW_CHECK_STR(status_of(r), "Accepted");
+    LW_CHECK_INT(cJSON_GetArraySize(G(r, "certificateHashData")), 1);
+    char del[1024];
+    char *hd = cJSON_PrintUnformatted(A(G(r, "certificateHashData"), 0));
+    snprintf(del, sizeof del, "{\"certificateHashData\":%s}", hd ? hd : "{}");
+    free(hd);
+    /* remove all three, restart again: they stay removed */
+    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":5}")),
+                 "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "DeleteCertificate", del)), "Accepted");
+    LW_CHECK_STR(status_of(csms_call(&h, "ClearChargingProfile", "{\"id\":1}")), "Accepted");
+    auto_answer(&h, true);
+    h_crash_and_restart(&h, LW_OCPP_16);
+    boot_accepted(&h, true);
+    LW_CHECK_STR(status_of(csms_call(&h, "CancelReservation", "{\"reservationId\":5}")),
+                 "Rejected");
+    LW_CHECK_STR(status_of(csms_call(&h, "GetInstalledCertificateIds",
+                                     "{\"certificateType\":\"CentralSystemRootCertificate\"}")),
+                 "NotFound");
+    LW_CHECK_STR(status_of(csms_call(&h, "ClearChargingProfile", "{\"id\":1}")), "Unknown");
+    h_free(&h);
+    unlink(path);
+}
+
+/* Transfers through the host's ops: the station asks, the host reports. */
+typedef struct fake_xfer {
+    int downloads, uploads;
+    uint32_t last;
+    char url[256], filename[128], body[2048];
+} fake_xfer_t;
+
+static int fake_download(void *ctx, uint32_t xfer, const char *url)
+{
+    fake_xfer_t *f = ctx;
+    f->downloads++;
+    f->last = xfer;
+    snprintf(f->url, sizeof f->url, "%s", url);
+    return 0;
+}
+
+static int fake_upload(void *ctx, uint32_t xfer, const char *url, const char *filename,
+                       const void *data, size_t len)
+{
+    fake_xfer_t *f = ctx;
+    f->uploads++;
+    f->last = xfer;
+    snprintf(f->url, sizeof f->url, "%s", url);
+    snprintf(f->filename, sizeof f->filename, "%s", filename);
+    snprintf(f->body, sizeof f->body, "%.*s", (int)len, (const char *)data);
+    return 0;
+}
+
+static const char *next_status(h_t *h, const char *action)
+{
+    cJSON *f = expect_call(h, action);
+    const char *s = cJSON_GetStringValue(G(payload_of(f), "status"));
+    reply(h, f, "{}");
+    return s ? s : "(none)";
+}
+
+LW_TEST(transfers_through_host)
+{
+    fake_xfer_t fx = {0};
+    lw_station_transfer_ops_t ops = {
+        .download = fake_download, .upload = fake_upload, .schemes = "http", .ctx = &fx};
+    h_t h;
+    memset(&h, 0, sizeof h);
+    lw_manual_clock_init(&h.clk, T0);
+    h.log = cJSON_CreateArray();
+    lw_station_config_t cfg = {
+        .id = "CP1", .version = LW_OCPP_201, .connectors = 1, .seed = 7, .transfers = &ops};
+    LW_CHECK_INT(lw_station_new(&cfg, &h.clk.clock, &h.st), 0);
+    drain(&h);
+    boot_accepted(&h, false);
+    LW_CHECK_STR(status_of(csms_call(&h, "UpdateFirmware",
+                                     "{\"requestId\":3,\"firmware\":{\"location\":"
+                                     "\"http://127.0.0.1:1/fw.bin\",\"retrieveDateTime\":"
+                                     "\"2026-01-01T00:00:00Z\"}}")),
+                 "Accepted");
+    advance(&h, 100);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Downloading");
+    LW_CHECK_INT(fx.downloads, 1);
+    LW_CHECK_STR(fx.url, "http://127.0.0.1:1/fw.bin");
+    advance(&h, 60000); /* nothing happens until the host reports */
+    LW_CHECK(next(&h) == NULL);
+    LW_CHECK_INT(lw_station_download_done(h.st, fx.last + 1, 0, "x", 1), LW_ENOTFOUND);
+    LW_CHECK_INT(lw_station_download_done(h.st, fx.last, 0, "firmware", 8), 0);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Downloaded");
+    advance(&h, 1000);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Installing");
+    advance(&h, 3000);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Installed");
+    /* installed: the station reboots into the new firmware */
+    auto_answer(&h, false);
+    advance(&h, 20000);
+    LW_CHECK_INT(h.closes, 1);
+    lw_station_on_disconnected(h.st);
+    advance(&h, 2000);
+    boot_accepted(&h, false);
+    /* a failed download; an unsupported scheme fails without asking the host */
+    csms_call(&h, "UpdateFirmware",
+              "{\"requestId\":4,\"firmware\":{\"location\":\"http://127.0.0.1:1/x\","
+              "\"retrieveDateTime\":\"2026-01-01T00:00:00Z\"}}");
+    advance(&h, 100);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "Downloading");
+    LW_CHECK_INT(lw_station_download_done(h.st, fx.last, LW_EIO, NULL, 0), 0);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "DownloadFailed");
+    csms_call(&h, "UpdateFirmware",
+              "{\"requestId\":5,\"firmware\":{\"location\":\"ftp://127.0.0.1/x\","
+              "\"retrieveDateTime\":\"2026-01-01T00:00:00Z\"}}");
+    advance(&h, 100);
+    LW_CHECK_STR(next_status(&h, "FirmwareStatusNotification"), "DownloadFailed");
+    LW_CHECK_INT(fx.downloads, 2);
+    /* a log upload: the generated file goes to the host */
+    cJSON *r = csms_call(&h, "GetLog",
+                         "{\"requestId\":9,\"logType\":\"DiagnosticsLog\",\"log\":{"
+                         "\"remoteLocation\":\"http://127.0.0.1:1/up\"}}");
+    LW_CHECK_STR(status_of(r), "Accepted");
+    advance(&h, 1000);
+    LW_CHECK_STR(next_status(&h, "LogStatusNotification"), "Uploading");
+    LW_CHECK_INT(fx.uploads, 1);
+    LW_CHECK(strstr(fx.body, "station=CP1") != NULL);
+    LW_CHECK(strstr(fx.filename, "CP1-") == fx.filename);
+    LW_CHECK_INT(lw_station_upload_done(h.st, fx.last, 0), 0);
+    LW_CHECK_STR(next_status(&h, "LogStatusNotification"), "Uploaded");
+    h_free(&h);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -812,5 +1300,13 @@ int main(void)
     LW_RUN(offline_journal_201);
     LW_RUN(offline_journal_16);
     LW_RUN(availability_reservation_local_list);
+    LW_RUN(malformed_calls_16);
+    LW_RUN(malformed_calls_201);
+    LW_RUN(invalid_response_is_an_error);
+    LW_RUN(invalid_response_21_result_error);
+    LW_RUN(session_21);
+    LW_RUN(unsupported_21_actions);
+    LW_RUN(journal_keeps_profiles_reservations_certificates);
+    LW_RUN(transfers_through_host);
     return lw_test_done();
 }
