@@ -867,7 +867,9 @@ static int run_range(opts_t *o, int first, int n, int stats_fd)
         if (o->skew_ms) lw_station_set_clock_skew(s->st, o->skew_ms);
         uv_timer_init(&sim->uv, &s->timer);
         s->timer.data = s;
-        s->step_at = now_ms();
+        /* no scenario: no step ever runs, so no step deadline (a past one would re-arm the
+         * timer at 1 ms forever and spin the loop) */
+        s->step_at = sim->nsteps ? now_ms() : UINT64_MAX;
         for (int c = 1; c <= o->connectors; c++)
             s->rnd[c].at = now_ms() + (uint64_t)(frand(s) * 20000);
         /* spread a fleet's first connections over a second per thousand stations */
