@@ -144,6 +144,20 @@
 #define LW_STORE_WRITE_BYTES_MAX (2 * LW_FRAME_MAX_CEILING)
 /* Default wait for a lock held by another process (e.g. the CLI writing while serve runs). */
 #define LW_STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
+/* SQLite page cache of the store's writer connection (KiB, an upper bound): the durable
+ * write path touches one index leaf per station per index in every batch, and a cache that
+ * holds them avoids re-reads and mid-transaction spills to the WAL (bench/bench_store.c). */
+#define LW_STORE_WRITER_CACHE_KIB (64 * 1024)
+/* Page cache of each read connection (KiB): list pages and point lookups. */
+#define LW_STORE_READER_CACHE_KIB (8 * 1024)
+/* WAL pages between automatic checkpoints (SQLite's default is 1000): larger means fewer
+ * copies of hot pages into the database file; the WAL file is truncated back to twice this
+ * after a checkpoint (journal_size_limit), 64 MB with 4 KiB pages. */
+#define LW_STORE_WAL_CHECKPOINT_PAGES 8192
+/* Transactions whose energy register the writer keeps in memory (direct-mapped by id), so a
+ * MeterValues write does not read the transaction row back: more than the transactions a
+ * big single node has open at once would only cost a read on a collision. */
+#define LW_STORE_TX_CACHE 4096
 /* ---- api (csms/api) ------------------------------------------------------------------------ */
 /* Rows per page of REST lists: 100 by default (one screen of the dashboard), at most 1000
  * (the store's page size, LW_STORE_PAGE_MAX), so one request's work and body stay bounded. */
