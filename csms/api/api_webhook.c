@@ -272,8 +272,8 @@ static void complete(wh_target_t *t)
     if (give_up) api->wh_dropped++;
     pthread_mutex_unlock(&api->wh_mu);
     if (give_up) {
-        lw_log(LW_LOG_WARN, "api", "webhook=http://%s%s event dropped after %u attempts", t->hosthdr,
-               t->path, e->attempts);
+        lw_log(LW_LOG_WARN, "api", "webhook=http://%s%s event dropped after %u attempts",
+               t->hosthdr, t->path, e->attempts);
         ev_free(e);
         t->cur = NULL;
         next_or_idle(t);
@@ -473,8 +473,8 @@ int lw_api_webhooks_start(lw_api_t *api, uv_loop_t *loop, const char *const *url
                   sizeof x->path);
         bool v6 = strchr(x->host, ':') != NULL;
         bool dflt = !strcmp(x->port, "80");
-        snprintf(x->hosthdr, sizeof x->hosthdr, "%s%s%s%s%s", v6 ? "[" : "", x->host,
-                 v6 ? "]" : "", dflt ? "" : ":", dflt ? "" : x->port);
+        snprintf(x->hosthdr, sizeof x->hosthdr, "%s%s%s%s%s", v6 ? "[" : "", x->host, v6 ? "]" : "",
+                 dflt ? "" : ":", dflt ? "" : x->port);
         uv_timer_init(loop, &x->timer);
         x->timer.data = x;
     }

@@ -250,9 +250,8 @@ LW_TEST(delivers_in_order)
     const char *bad[] = {"https://x/"};
     LW_CHECK_INT(lw_api_webhooks_start(api, &loop, bad, 1, NULL), LW_EINVAL);
     LW_CHECK_INT(lw_api_event_station(api, LW_STR("CP16"), true, LW_OCPP_16), 0);
-    LW_CHECK_INT(lw_api_event_status(api, LW_STR("CP16"), 0, 1, LW_STR("Charging"),
-                                     LW_STR("NoError")),
-                 0);
+    LW_CHECK_INT(
+        lw_api_event_status(api, LW_STR("CP16"), 0, 1, LW_STR("Charging"), LW_STR("NoError")), 0);
     LW_CHECK_INT(lw_api_publish(api, "custom.thing", LW_STR("{\"n\": 3}")), 0);
     want_delivered = 3;
     run_until(c_delivered);
