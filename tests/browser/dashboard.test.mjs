@@ -187,7 +187,8 @@ function realBackend() {
       const httpPort = await freePort();
       this.ocppPort = await freePort();
       const p = spawn(BIN, ['serve', '--db', db, '--http-listen', `127.0.0.1:${httpPort}`,
-        '--ocpp-listen', `127.0.0.1:${this.ocppPort}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+        '--ocpp-listen', `127.0.0.1:${this.ocppPort}`, '--files-dir', path.join(dir, 'files')],
+      { stdio: ['ignore', 'inherit', 'inherit'] });
       procs.push(p);
       this.url = `http://127.0.0.1:${httpPort}/`;
       await waitHttp(this.url, 15000);
