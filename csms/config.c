@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "api/api.h"
 #include "ladewerk/limits.h"
 
 #include <errno.h>
@@ -204,6 +205,34 @@ static int set_log_level(lw_config_t *c, const char *v, char *why, size_t whysz)
     return 0;
 }
 
+static int set_files_dir(lw_config_t *c, const char *v, char *why, size_t whysz)
+{
+    if (!*v) return say(why, whysz, "expected a directory");
+    return copy_str(c->files_dir, sizeof c->files_dir, v, why, whysz);
+}
+static int set_public_url(lw_config_t *c, const char *v, char *why, size_t whysz)
+{
+    size_t n = strlen(v);
+    while (n && v[n - 1] == '/')
+        n--;
+    bool http = n > 7 && !strncmp(v, "http://", 7), https = n > 8 && !strncmp(v, "https://", 8);
+    if (!http && !https) return say(why, whysz, "expected http://HOST[:PORT] or https://...");
+    if (n > 256) return say(why, whysz, "longer than 256 characters");
+    memcpy(c->public_url, v, n);
+    c->public_url[n] = 0;
+    return 0;
+}
+static int set_webhook_url(lw_config_t *c, const char *v, char *why, size_t whysz)
+{
+    if (c->n_webhook_urls >= LW_CONFIG_WEBHOOKS_MAX)
+        return say(why, whysz, "at most 8 webhook URLs");
+    if (strlen(v) >= LW_CONFIG_URL_MAX || lw_api_webhook_url_check(v))
+        return say(why, whysz, "expected http://HOST[:PORT][/PATH] (https is not supported)");
+    int rc = copy_str(c->webhook_urls[c->n_webhook_urls], LW_CONFIG_URL_MAX, v, why, whysz);
+    if (!rc) c->n_webhook_urls++;
+    return rc;
+}
+
 static const key_t_ keys[] = {
     {"db", "sqlite:PATH|postgres://...", "the store (default sqlite:./ladewerk.db)", set_db},
     {"ocpp-listen", "HOST:PORT", "station listener (default 0.0.0.0:8180)", set_ocpp_listen},
@@ -258,6 +287,17 @@ static const key_t_ keys[] = {
     {"command-ttl", "DURATION",
      "how long an operator command waits for an offline station (default 15m)", set_command_ttl},
     {"log-level", "debug|info|warn|error", "log verbosity (default info)", set_log_level},
+    {"files-dir", "DIR",
+     "firmware images operators upload and diagnostics/logs stations upload (default "
+     "./ladewerk-files/)",
+     set_files_dir},
+    {"public-url", "URL",
+     "base URL stations reach the operator listener at, for firmware downloads and uploads "
+     "(default http://HTTP-LISTEN)",
+     set_public_url},
+    {"webhook-url", "URL",
+     "POST every event here (http:// only); repeat for up to 8 URLs (default none)",
+     set_webhook_url},
 };
 #define NKEYS (sizeof keys / sizeof keys[0])
 
@@ -287,6 +327,22 @@ void lw_config_defaults(lw_config_t *c)
     c->maintain_interval_s = 3600;
     c->command_ttl_s = LW_API_COMMAND_TTL_MS_DEFAULT / 1000;
     c->log_level = LW_LOG_INFO;
+    snprintf(c->files_dir, sizeof c->files_dir, "./ladewerk-files/");
+}
+
+int lw_config_public_url(const lw_config_t *c, int port, char *out, size_t outsz)
+{
+    int n;
+    if (c->public_url[0]) {
+        n = snprintf(out, outsz, "%s", c->public_url);
+    } else {
+        const char *h = c->http_host;
+        bool v6 = strchr(h, ':') != NULL;
+        if (!strcmp(h, "0.0.0.0") || !*h) h = "127.0.0.1";
+        if (!strcmp(h, "::")) h = "::1";
+        n = snprintf(out, outsz, v6 ? "http://[%s]:%d" : "http://%s:%d", h, port);
+    }
+    return n < 0 || (size_t)n >= outsz ? LW_ETOOBIG : 0;
 }
 
 int lw_config_set(lw_config_t *c, const char *key, const char *value, char *why, size_t whysz)

@@ -10,6 +10,7 @@
 #define LW_CSMS_CONFIG_H
 
 #include "ladewerk/base.h"
+#include "ladewerk/limits.h"
 
 #include <stdio.h>
 
@@ -21,6 +22,9 @@ typedef enum {
 
 #define LW_CONFIG_PATH_MAX 512
 #define LW_CONFIG_HOST_MAX 64
+/* public-url: lw_api_set_files takes up to 256 characters; webhook-url: LW_API_WEBHOOK_URL_MAX. */
+#define LW_CONFIG_URL_MAX      512
+#define LW_CONFIG_WEBHOOKS_MAX LW_API_WEBHOOK_URLS_MAX
 
 typedef struct lw_config {
     char config_file[LW_CONFIG_PATH_MAX]; /* "" = none */
@@ -50,6 +54,12 @@ typedef struct lw_config {
     uint32_t maintain_interval_s;  /* period of LW_W_MAINTAIN (retention) */
     uint32_t command_ttl_s;        /* default time-to-live of queued operator commands */
     lw_log_level_t log_level;
+    /* files and webhooks of the operator API (csms/api/api.h) */
+    char files_dir[LW_CONFIG_PATH_MAX]; /* firmware images and station uploads */
+    char public_url[LW_CONFIG_URL_MAX]; /* base URL stations reach the operator listener at;
+                                         * "" = derived from http-listen (lw_config_public_url) */
+    char webhook_urls[LW_CONFIG_WEBHOOKS_MAX][LW_CONFIG_URL_MAX]; /* each repeat adds one */
+    size_t n_webhook_urls;
 } lw_config_t;
 
 /* Fills c with the defaults. */
@@ -73,6 +83,13 @@ int lw_config_load_file(lw_config_t *c, const char *path, char *err, size_t errs
  * named by --config, then the flags. Returns 0, 1 when --help was printed to out, or a
  * negative code with the reason in err. */
 int lw_config_from_args(lw_config_t *c, int argc, char **argv, FILE *out, char *err, size_t errsz);
+
+/* The base URL stations download firmware from and upload diagnostics to: public-url when
+ * set, else "http://HOST:PORT" of the operator listener with port (the bound one, after
+ * http-listen port 0); a wildcard host (0.0.0.0, ::) becomes the loopback address, which
+ * only stations on this machine reach: set public-url in any real deployment. Writes a
+ * NUL-terminated string into out. Returns 0 or LW_ETOOBIG. */
+int lw_config_public_url(const lw_config_t *c, int port, char *out, size_t outsz);
 
 /* Prints the key list with descriptions and defaults (the --help text). */
 void lw_config_usage(FILE *out);

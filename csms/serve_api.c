@@ -158,6 +158,8 @@ typedef struct {
         int (*tx)(void *, const lw_api_tx_t *);
         int (*meter)(void *, const lw_api_meter_t *);
         int (*journal)(void *, const lw_api_journal_t *);
+        int (*id_token)(void *, const lw_api_id_token_t *);
+        int (*fw_status)(void *, const lw_api_fw_status_t *);
     } each;
     lw_serve_api_t *sa;
 } relay_t;
@@ -348,6 +350,48 @@ static int b_id_token_put(void *ctx, const lw_api_id_token_t *t, bool must_not_e
     return lw_store_submit_wait(sa->store, &w, &res);
 }
 
+static int relay_id_token(void *ud, const lw_id_token_rec_t *r)
+{
+    relay_t *rl = ud;
+    lw_api_id_token_t t;
+    token_to_api(r, &t);
+    return rl->each.id_token(rl->ud, &t);
+}
+
+static int b_id_token_list(void *ctx, lw_str_t after, size_t limit,
+                           int (*each)(void *ud, const lw_api_id_token_t *t), void *ud)
+{
+    lw_serve_api_t *sa = ctx;
+    relay_t rl = {.ud = ud, .each.id_token = each};
+    return lw_store_id_token_list(sa->store, after, limit, relay_id_token, &rl);
+}
+
+static int b_id_token_delete(void *ctx, lw_str_t id_token)
+{
+    lw_serve_api_t *sa = ctx;
+    lw_store_write_t w = {.kind = LW_W_ID_TOKEN_DELETE, .station_id = LW_STR("")};
+    w.u.id_token.id_token = id_token;
+    lw_store_result_t res;
+    return lw_store_submit_wait(sa->store, &w, &res);
+}
+
+static int relay_fw_status(void *ud, const lw_fw_status_rec_t *r)
+{
+    relay_t *rl = ud;
+    lw_api_fw_status_t f = {.seq = r->seq, .request_id = r->request_id, .at_ms = r->at_ms};
+    copy_cstr(f.what, sizeof f.what, r->what);
+    copy_cstr(f.status, sizeof f.status, r->status);
+    return rl->each.fw_status(rl->ud, &f);
+}
+
+static int b_fw_status_list(void *ctx, lw_str_t station, int64_t before_seq, size_t limit,
+                            int (*each)(void *ud, const lw_api_fw_status_t *s), void *ud)
+{
+    lw_serve_api_t *sa = ctx;
+    relay_t rl = {.ud = ud, .each.fw_status = each};
+    return lw_store_fw_status_list(sa->store, station, before_seq, limit, relay_fw_status, &rl);
+}
+
 static int relay_journal(void *ud, const lw_journal_rec_t *r)
 {
     relay_t *rl = ud;
@@ -477,7 +521,19 @@ static int b_command_save(void *ctx, uint64_t cmd_id, lw_str_t json)
     w.u.cmd.at_ms = created;
     rc = submit_maybe_wait(sa, &w);
     if (rc == LW_EEXISTS) rc = 0;
-    if (rc || st == LW_CMD_QUEUED) goto out;
+    if (rc) goto out;
+    /* The shortcut and the Idempotency-Key fingerprint, so that a restart restores the
+     * command as it was (a retry with the same key then replays it instead of a 409). They
+     * are set when the command is created (queued or sent) and never change after. */
+    const char *via = jstr(j, "via"), *fp = jstr(j, "_fingerprint");
+    if ((st == LW_CMD_QUEUED || st == LW_CMD_SENT) && ((via && *via) || (fp && *fp))) {
+        lw_store_write_t m = {.kind = LW_W_CMD_META, .station_id = lw_str_c(station)};
+        m.u.cmd_meta.id = (int64_t)cmd_id;
+        m.u.cmd_meta.via = lw_str_c(via);
+        m.u.cmd_meta.fingerprint = lw_str_c(fp);
+        if ((rc = submit_maybe_wait(sa, &m)) != 0) goto out;
+    }
+    if (st == LW_CMD_QUEUED) goto out;
     lw_store_write_t u = {.kind = LW_W_CMD_UPDATE, .station_id = lw_str_c(station)};
     u.u.cmd_update.id = (int64_t)cmd_id;
     u.u.cmd_update.status = st;
@@ -517,8 +573,9 @@ static void b_metrics(void *ctx, lw_api_metrics_t *out)
 /* ---- restoring the command table ---------------------------------------------------------- */
 
 typedef struct {
-    char **json;
+    cJSON **cmd; /* newest first (descending ids) */
     size_t n, cap;
+    int64_t last_id;
 } saved_t;
 
 static void add_time(cJSON *o, const char *k, int64_t ms)
@@ -543,14 +600,22 @@ static cJSON *parse_or_string(lw_str_t s)
     return j;
 }
 
+/* The command as the API saved it (see lw_api_command_restore); via and the fingerprint are
+ * filled in afterwards from lw_store_cmd_meta_list. */
 static int restore_each(void *ud, const lw_cmd_rec_t *r)
 {
     saved_t *sv = ud;
+    if (sv->n == sv->cap) {
+        size_t cap = sv->cap ? sv->cap * 2 : 64;
+        cJSON **np = realloc(sv->cmd, cap * sizeof *np);
+        if (!np) return 1;
+        sv->cmd = np, sv->cap = cap;
+    }
     cJSON *o = cJSON_CreateObject();
+    if (!o) return 1;
     cJSON_AddNumberToObject(o, "id", (double)r->id);
     cJSON_AddStringToObject(o, "station_id", r->station_id);
     cJSON_AddStringToObject(o, "action", r->action);
-    cJSON_AddNullToObject(o, "via");
     cJSON_AddStringToObject(o, "status", lw_cmd_status_name(r->status));
     cJSON_AddItemToObject(o, "request", parse_or_string(r->payload));
     cJSON_AddItemToObject(o, "response", parse_or_string(r->response));
@@ -566,19 +631,48 @@ static int restore_each(void *ud, const lw_cmd_rec_t *r)
     add_time(o, "sent_at", r->sent_ms);
     add_time(o, "finished_at", r->status >= LW_CMD_ANSWERED ? r->updated_ms : 0);
     if (r->idempotency_key[0]) cJSON_AddStringToObject(o, "idempotency_key", r->idempotency_key);
-    char *t = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!t) return 1;
-    if (sv->n == sv->cap) {
-        size_t cap = sv->cap ? sv->cap * 2 : 64;
-        char **np = realloc(sv->json, cap * sizeof *np);
-        if (!np) {
-            cJSON_free(t);
-            return 1;
+    sv->cmd[sv->n++] = o;
+    sv->last_id = r->id;
+    return 0;
+}
+
+static int64_t cmd_id_of(const cJSON *o)
+{
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+    return cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0;
+}
+
+typedef struct {
+    saved_t *sv;
+    int64_t last_id;
+    size_t rows;
+} meta_walk_t;
+
+static int restore_meta(void *ud, int64_t id, lw_str_t via, lw_str_t fp)
+{
+    meta_walk_t *mw = ud;
+    mw->last_id = id;
+    mw->rows++;
+    if (!via.len && !fp.len) return 0;
+    /* binary search over the descending ids */
+    size_t lo = 0, hi = mw->sv->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int64_t m = cmd_id_of(mw->sv->cmd[mid]);
+        if (m == id) {
+            cJSON *o = mw->sv->cmd[mid];
+            char *v = lw_str_dup(via), *f = lw_str_dup(fp);
+            if (v && via.len) cJSON_AddStringToObject(o, "via", v);
+            if (f && fp.len) cJSON_AddStringToObject(o, "_fingerprint", f);
+            free(v);
+            free(f);
+            return 0;
         }
-        sv->json = np, sv->cap = cap;
+        if (m > id)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    sv->json[sv->n++] = t;
     return 0;
 }
 
@@ -586,24 +680,34 @@ static int restore_each(void *ud, const lw_cmd_rec_t *r)
 static int restore_commands(lw_serve_api_t *sa)
 {
     saved_t sv = {0};
-    int64_t before = 0;
     int rc = 0;
     while (sv.n < LW_API_COMMANDS_MAX) {
         size_t had = sv.n;
-        rc = lw_store_cmd_list(sa->store, LW_STR(""), before, LW_STORE_PAGE_MAX, restore_each, &sv);
-        if (rc || sv.n == had) break;
-        cJSON *last = cJSON_Parse(sv.json[sv.n - 1]);
-        const cJSON *id = cJSON_GetObjectItemCaseSensitive(last, "id");
-        before = cJSON_IsNumber(id) ? (int64_t)id->valuedouble : 0;
-        cJSON_Delete(last);
-        if (before <= 1) break;
+        rc = lw_store_cmd_list(sa->store, LW_STR(""), sv.last_id, LW_STORE_PAGE_MAX, restore_each,
+                               &sv);
+        if (rc || sv.n == had || sv.last_id <= 1) break;
+    }
+    /* via and fingerprints of the same commands, page by page down to the oldest kept */
+    int64_t oldest = sv.n ? cmd_id_of(sv.cmd[sv.n - 1]) : 0;
+    meta_walk_t mw = {.sv = &sv};
+    while (!rc && sv.n) {
+        size_t had = mw.rows;
+        int mrc = lw_store_cmd_meta_list(sa->store, LW_STR(""), mw.last_id, LW_STORE_PAGE_MAX,
+                                         restore_meta, &mw);
+        if (mrc) {
+            lw_log(LW_LOG_WARN, LOG, "event=command_meta_not_restored err=%s", lw_err_name(mrc));
+            break;
+        }
+        if (mw.rows == had || mw.last_id <= oldest) break;
     }
     size_t restored = 0;
     for (size_t i = sv.n; i-- > 0;) {
-        if (lw_api_command_restore(sa->api, lw_str_c(sv.json[i])) == 0) restored++;
-        cJSON_free(sv.json[i]);
+        char *t = cJSON_PrintUnformatted(sv.cmd[i]);
+        if (t && lw_api_command_restore(sa->api, lw_str_c(t)) == 0) restored++;
+        cJSON_free(t);
+        cJSON_Delete(sv.cmd[i]);
     }
-    free(sv.json);
+    free(sv.cmd);
     if (restored) lw_log(LW_LOG_INFO, LOG, "event=commands_restored count=%zu", restored);
     return rc;
 }
@@ -631,14 +735,15 @@ int lw_serve_api_new(const lw_config_t *cfg, lw_store_t *store, lw_serve_api_t *
         .tx_list = b_tx_list,
         .meter_list = b_meter_list,
         .id_token_get = b_id_token_get,
-        .id_token_list = NULL, /* the store has no id-token list read yet: 501 */
+        .id_token_list = b_id_token_list,
         .id_token_put = b_id_token_put,
-        .id_token_delete = NULL, /* nor a delete write */
+        .id_token_delete = b_id_token_delete,
         .journal_list = b_journal_list,
         .action_check = lw_api_codec_check,
         .send_call = b_send_call,
         .command_save = b_command_save,
         .metrics = b_metrics,
+        .fw_status_list = b_fw_status_list,
     };
     sa->api = lw_api_new(&be, NULL);
     if (!sa->api) {
@@ -828,14 +933,38 @@ static int loop_init(lw_net_loop_t *l, int index, void *ud)
     lw_serve_api_t *sa = ud;
     sa->loop = l;
     static const lw_net_cbs_t cbs = {.on_request = on_request, .on_close = on_close};
+    /* Firmware uploads are whole request bodies; the API answers 413 for large bodies on
+     * every route but the file ones. */
     lw_server_config_t sc = {
         .host = sa->cfg.http_host,
         .port = sa->cfg.http_port,
-        .http_body_max = LW_API_BODY_MAX,
+        .http_body_max = LW_API_FILE_MAX,
     };
-    int rc = lw_server_start(l, &sc, &cbs, sa, &sa->server);
-    if (rc) return rc;
+    int rc;
+    if (sa->cfg.n_webhook_urls) {
+        /* On this loop's thread, before it runs: the webhook client lives on this loop. */
+        const char *urls[LW_CONFIG_WEBHOOKS_MAX];
+        for (size_t i = 0; i < sa->cfg.n_webhook_urls; i++)
+            urls[i] = sa->cfg.webhook_urls[i];
+        rc = lw_api_webhooks_start(sa->api, lw_net_loop_uv(l), urls, sa->cfg.n_webhook_urls, NULL);
+        if (rc) {
+            lw_log(LW_LOG_ERROR, LOG, "event=webhooks_not_started err=%s", lw_err_name(rc));
+            return rc;
+        }
+    }
+    rc = lw_server_start(l, &sc, &cbs, sa, &sa->server);
+    if (rc) {
+        if (sa->cfg.n_webhook_urls) lw_api_webhooks_stop(sa->api);
+        return rc;
+    }
     atomic_store(&sa->port, lw_server_port(sa->server));
+    if (!sa->cfg.public_url[0] && sa->cfg.http_port == 0) {
+        /* the derived public URL needs the port just bound (http-listen port 0) */
+        char url[LW_CONFIG_URL_MAX];
+        rc = lw_config_public_url(&sa->cfg, lw_server_port(sa->server), url, sizeof url);
+        if (rc == 0) rc = lw_api_set_files(sa->api, sa->cfg.files_dir, url);
+        if (rc) lw_log(LW_LOG_ERROR, LOG, "event=files_not_configured err=%s", lw_err_name(rc));
+    }
     uv_timer_init(lw_net_loop_uv(l), &sa->tick);
     sa->tick.data = sa;
     uv_timer_start(&sa->tick, tick, 1000, 1000);
@@ -844,6 +973,18 @@ static int loop_init(lw_net_loop_t *l, int index, void *ud)
 
 int lw_serve_api_listen(lw_serve_api_t *sa, lw_csms_t *csms)
 {
+    /* Files first: a files-dir that cannot be made stops serve here, before it listens. With
+     * http-listen port 0 the URL is set again in loop_init with the bound port. */
+    char url[LW_CONFIG_URL_MAX];
+    int frc = lw_config_public_url(&sa->cfg, sa->cfg.http_port, url, sizeof url);
+    if (frc == 0) frc = lw_api_set_files(sa->api, sa->cfg.files_dir, url);
+    if (frc) {
+        lw_log(LW_LOG_ERROR, LOG, "event=files_dir_failed dir=%s public_url=%s err=%s",
+               sa->cfg.files_dir, url, lw_err_name(frc));
+        return frc;
+    }
+    lw_log(LW_LOG_INFO, LOG, "event=files dir=%s public_url=%s webhooks=%zu", sa->cfg.files_dir,
+           url, sa->cfg.n_webhook_urls);
     atomic_store(&sa->csms, csms);
     lw_api_set_notify(sa->api, on_event, sa);
     int err = 0;
@@ -867,6 +1008,8 @@ static void tick_closed(uv_handle_t *h)
 static void loop_shutdown(void *arg)
 {
     lw_serve_api_t *sa = arg;
+    /* on the loop's thread; the loop then runs until the webhook handles have closed */
+    if (sa->cfg.n_webhook_urls) lw_api_webhooks_stop(sa->api);
     uv_timer_stop(&sa->tick);
     uv_close((uv_handle_t *)&sa->tick, tick_closed);
     for (stream_t *st = sa->streams; st; st = st->next)

@@ -498,14 +498,25 @@ static void h_tx_event(lw_call_t *call)
 
 /* ---- notifications with their own tables -------------------------------------------------- */
 
+/* After the status is stored: a "firmware.status" event for SSE and webhooks. */
+static void fw_status_done(lw_call_t *call)
+{
+    lw_api_t *api = lw_session_api(call->session);
+    if (api && !call->res.status)
+        lw_api_event_firmware(api, call->station, call->scratch, jstr(call->req, "status"),
+                              (int)jint(call->req, "requestId", -1));
+    after_commit_empty(call);
+}
+
 static void fw_status(lw_call_t *call, const char *what)
 {
     lw_store_write_t w = {.kind = LW_W_FW_STATUS, .station_id = call->station};
+    snprintf(call->scratch, sizeof call->scratch, "%s", what);
     w.u.fw_status.what = lw_str_c(what);
     w.u.fw_status.status = jstr(call->req, "status");
     w.u.fw_status.request_id = (int)jint(call->req, "requestId", -1);
     w.u.fw_status.at_ms = call->rx_ms;
-    lw_call_store(call, &w, after_commit_empty);
+    lw_call_store(call, &w, fw_status_done);
 }
 static void h_fw_status(lw_call_t *call)
 {

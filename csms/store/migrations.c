@@ -402,6 +402,18 @@ const lw_store_migration_t lw_store_migrations[] = {
      "       j.value ->> 6 AS location, j.value ->> 7 AS format, j.value ->> 8 AS signed_data\n"
      "FROM meter_rows m, json_each(m.samples) j;\n"
     },
+    {5, "005_command_meta",
+     "-- 005_command_meta.sql — what the operator API needs to put a command back exactly after a\n"
+     "-- restart: the shortcut it came through (\"remote-start\", \"\" = the generic commands route)\n"
+     "-- and the Idempotency-Key fingerprint (route and canonical request body), so that a client\n"
+     "-- retrying its POST with the same key after a restart gets the original command instead of\n"
+     "-- a conflict. Written by LW_W_CMD_META, read by lw_store_cmd_meta_list. Also an index for\n"
+     "-- reading a station's firmware status history (lw_store_fw_status_list).\n"
+     "ALTER TABLE commands ADD COLUMN via TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE commands ADD COLUMN fingerprint TEXT NOT NULL DEFAULT '';\n"
+     "-- GET /api/v1/stations/{id}/firmware reads a station's history newest first by row id.\n"
+     "CREATE INDEX fw_status_station_id ON fw_status_history (station_id, id);\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

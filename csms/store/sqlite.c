@@ -1268,6 +1268,8 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
     return 0;
 }
 
+static int apply_004(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res);
+
 static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
                       lw_store_result_t *res, lw_arena_t *scratch)
 {
@@ -1491,7 +1493,7 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
     case LW_W_MAINTAIN:
         return maintain(b, w, res);
     default:
-        return LW_EINVAL;
+        return apply_004(b, w, res);
     }
 #undef Q
 }
@@ -2035,6 +2037,132 @@ static int be_cmd_list(void *be, int mode, lw_str_t station, int64_t id, int64_t
     });
 }
 
+/* ---- added with schema 005: id-token list and delete, firmware status history, command
+ * via / fingerprint. Kept apart from the hot paths above; these run for operator requests
+ * only, so their statements are prepared per call rather than cached per connection. */
+
+static sqlite3_stmt *prep(conn_t *c, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        lw_log(LW_LOG_ERROR, "store", "event=prepare_failed sql=\"%.40s\" err=\"%s\"", sql,
+               sqlite3_errmsg(c->db));
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* Runs a prepared-per-call statement that returns no rows, then finalizes it. */
+static int run_once(conn_t *c, sqlite3_stmt *st)
+{
+    int rc = step_done(c, st);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int apply_004(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    sqlite3_stmt *st;
+    int rc;
+    switch (w->kind) {
+    case LW_W_ID_TOKEN_DELETE:
+        if (!w->u.id_token.id_token.len) return LW_EINVAL;
+        if (!(st = prep(c, "DELETE FROM id_tokens WHERE id_token = ?1"))) return LW_ESTORE;
+        b_str(st, 1, w->u.id_token.id_token);
+        if ((rc = run_once(c, st))) return rc;
+        res->row_id = sqlite3_changes(c->db);
+        return res->row_id ? 0 : LW_ENOTFOUND;
+    case LW_W_CMD_META:
+        if (w->u.cmd_meta.id <= 0) return LW_EINVAL;
+        if (!(st = prep(c, "UPDATE commands SET via = ?3, fingerprint = ?4 "
+                           "WHERE id = ?1 AND station_id = ?2")))
+            return LW_ESTORE;
+        b_i64(st, 1, w->u.cmd_meta.id);
+        b_str(st, 2, w->station_id);
+        b_str(st, 3, w->u.cmd_meta.via), b_str(st, 4, w->u.cmd_meta.fingerprint);
+        if ((rc = run_once(c, st))) return rc;
+        res->row_id = w->u.cmd_meta.id;
+        return sqlite3_changes(c->db) ? 0 : LW_ENOTFOUND;
+    default:
+        return LW_EINVAL;
+    }
+}
+
+/* Steps st, calling row(st) for each row until it returns nonzero; finalizes st. */
+#define EACH_ROW_ONCE(st, ...)                                                                     \
+    do {                                                                                           \
+        int rc_;                                                                                   \
+        while ((rc_ = sqlite3_step(st)) == SQLITE_ROW) {                                           \
+            __VA_ARGS__                                                                            \
+        }                                                                                          \
+        sqlite3_finalize(st);                                                                      \
+        return rc_ == SQLITE_ROW || rc_ == SQLITE_DONE ? 0 : map_rc(rc_);                          \
+    } while (0)
+
+static int be_id_token_list(void *be, lw_str_t after, size_t limit,
+                            int (*each)(void *, const lw_id_token_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = prep(c, "SELECT id_token, type, status, expiry, group_id FROM id_tokens "
+                               "WHERE id_token > ?1 ORDER BY id_token, type LIMIT ?2");
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, after);
+    b_i64(st, 2, (int64_t)limit);
+    EACH_ROW_ONCE(st, {
+        lw_id_token_rec_t r;
+        memset(&r, 0, sizeof r);
+        col_cpy(st, 0, r.id_token, sizeof r.id_token);
+        col_cpy(st, 1, r.type, sizeof r.type);
+        char s[16];
+        col_cpy(st, 2, s, sizeof s);
+        if (lw_token_status_parse(s, &r.status)) r.status = LW_TOKEN_INVALID;
+        r.expiry_ms = sqlite3_column_int64(st, 3);
+        col_cpy(st, 4, r.group_id, sizeof r.group_id);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_fw_status_list(void *be, lw_str_t station, int64_t before, size_t limit,
+                             int (*each)(void *, const lw_fw_status_rec_t *), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = prep(c, "SELECT id, what, status, request_id, at FROM fw_status_history "
+                               "WHERE station_id = ?1 AND (?2 <= 0 OR id < ?2) "
+                               "ORDER BY id DESC LIMIT ?3");
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    EACH_ROW_ONCE(st, {
+        lw_fw_status_rec_t r;
+        memset(&r, 0, sizeof r);
+        r.seq = sqlite3_column_int64(st, 0);
+        col_cpy(st, 1, r.what, sizeof r.what);
+        col_cpy(st, 2, r.status, sizeof r.status);
+        r.request_id = sqlite3_column_int(st, 3);
+        r.at_ms = sqlite3_column_int64(st, 4);
+        if (each(ud, &r)) break;
+    });
+}
+
+static int be_cmd_meta_list(void *be, lw_str_t station, int64_t before, size_t limit,
+                            int (*each)(void *, int64_t, lw_str_t, lw_str_t), void *ud)
+{
+    READER(be, c);
+    sqlite3_stmt *st = prep(c, "SELECT id, via, fingerprint FROM commands "
+                               "WHERE (?1 = '' OR station_id = ?1) AND (?2 <= 0 OR id < ?2) "
+                               "ORDER BY id DESC LIMIT ?3");
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    EACH_ROW_ONCE(st, {
+        if (each(ud, sqlite3_column_int64(st, 0), col_str(st, 1), col_str(st, 2))) break;
+    });
+}
+
 const lw_store_backend_t lw_store_sqlite_backend = {
     .scheme = "sqlite",
     .open = be_open,
@@ -2063,4 +2191,7 @@ const lw_store_backend_t lw_store_sqlite_backend = {
     .profile_list = be_profile_list,
     .cert_list = be_cert_list,
     .cmd_list = be_cmd_list,
+    .id_token_list = be_id_token_list,
+    .fw_status_list = be_fw_status_list,
+    .cmd_meta_list = be_cmd_meta_list,
 };

@@ -191,6 +191,12 @@ static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
         S(cmd_update.msg_id), S(cmd_update.response), S(cmd_update.error_code);
         S(cmd_update.error_desc);
         break;
+    case LW_W_ID_TOKEN_DELETE:
+        S(id_token.id_token);
+        break;
+    case LW_W_CMD_META:
+        S(cmd_meta.via), S(cmd_meta.fingerprint);
+        break;
     default:
         break;
     }
@@ -588,7 +594,7 @@ static bool needs_station(lw_store_write_kind_t k)
 {
     return k != LW_W_API_TOKEN_PUT && k != LW_W_API_TOKEN_REVOKE && k != LW_W_ID_TOKEN_PUT &&
            k != LW_W_JOURNAL_PRUNE && k != LW_W_STATIONS_OFFLINE && k != LW_W_CMD_EXPIRE &&
-           k != LW_W_MAINTAIN;
+           k != LW_W_MAINTAIN && k != LW_W_ID_TOKEN_DELETE;
 }
 
 int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb cb, void *ud)
@@ -916,4 +922,29 @@ int lw_store_cmd_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, siz
                       int (*each)(void *ud, const lw_cmd_rec_t *r), void *ud)
 {
     return s->be_vt->cmd_list(s->be, 2, station_id, before_id, 0, clamp(limit), each, ud);
+}
+
+/* ---- reads added with schema 005 ----------------------------------------------------------- */
+
+int lw_store_id_token_list(lw_store_t *s, lw_str_t after, size_t limit,
+                           int (*each)(void *ud, const lw_id_token_rec_t *rec), void *ud)
+{
+    if (!s->be_vt->id_token_list) return LW_ENOTSUP;
+    return s->be_vt->id_token_list(s->be, after, clamp(limit), each, ud);
+}
+
+int lw_store_fw_status_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
+                            int (*each)(void *ud, const lw_fw_status_rec_t *rec), void *ud)
+{
+    if (!station_id.len) return LW_EINVAL;
+    if (!s->be_vt->fw_status_list) return LW_ENOTSUP;
+    return s->be_vt->fw_status_list(s->be, station_id, before_seq, clamp(limit), each, ud);
+}
+
+int lw_store_cmd_meta_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, size_t limit,
+                           int (*each)(void *ud, int64_t id, lw_str_t via, lw_str_t fingerprint),
+                           void *ud)
+{
+    if (!s->be_vt->cmd_meta_list) return LW_ENOTSUP;
+    return s->be_vt->cmd_meta_list(s->be, station_id, before_id, clamp(limit), each, ud);
 }

@@ -284,6 +284,11 @@ typedef enum {
     LW_W_CMD_UPDATE,         /* command sent / answered / failed / expired */
     LW_W_CMD_EXPIRE,         /* expire queued and sent commands past their ttl */
     LW_W_MAINTAIN,           /* periodic retention: journal, dedupe, commands, reservations */
+    /* added with schema 005 */
+    LW_W_ID_TOKEN_DELETE, /* remove an id token (u.id_token.id_token, every type); station_id
+                           * ""; LW_ENOTFOUND when there is none */
+    LW_W_CMD_META,        /* a command's via and idempotency fingerprint (u.cmd_meta);
+                           * station_id must be the command's; LW_ENOTFOUND if no such row */
     LW_W_KIND_COUNT
 } lw_store_write_kind_t;
 
@@ -486,7 +491,12 @@ typedef struct lw_store_write {
         struct {            /* LW_W_CMD_EXPIRE (station_id "" = all); row_id = expired */
             int64_t now_ms; /* queued/sent commands with expires_at <= now_ms expire */
         } cmd_expire;
-        lw_store_maint_t maint; /* LW_W_MAINTAIN (station_id ""); counts in the result */
+        lw_store_maint_t maint;   /* LW_W_MAINTAIN (station_id ""); counts in the result */
+        struct {                  /* LW_W_CMD_META (schema 005) */
+            int64_t id;           /* the command (inserted before with LW_W_CMD_INSERT) */
+            lw_str_t via;         /* the REST shortcut it came through; "" = none */
+            lw_str_t fingerprint; /* what an Idempotency-Key replay must repeat; "" = none */
+        } cmd_meta;
     } u;
 } lw_store_write_t;
 
@@ -726,6 +736,34 @@ int lw_store_cmd_pending(lw_store_t *s, lw_str_t station_id, int64_t now_ms, siz
 int lw_store_cmd_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, size_t limit,
                       int (*each)(void *ud, const lw_cmd_rec_t *r), void *ud);
 
+/* ---- reads added with schema 005 ----------------------------------------------------------- */
+
+/* Id tokens with id_token > after ("" = from the first), in id_token order, at most limit
+ * (clamped to LW_STORE_PAGE_MAX). rec valid during each(). */
+int lw_store_id_token_list(lw_store_t *s, lw_str_t after, size_t limit,
+                           int (*each)(void *ud, const lw_id_token_rec_t *rec), void *ud);
+
+/* One FirmwareStatusNotification / DiagnosticsStatusNotification / LogStatusNotification /
+ * PublishFirmwareStatusNotification as LW_W_FW_STATUS stored it. */
+typedef struct lw_fw_status_rec {
+    int64_t seq;                 /* row id: increasing */
+    char what[16];               /* "firmware", "diagnostics", "log", "publish" */
+    char status[LW_STORE_SHORT]; /* as sent */
+    int request_id;              /* -1 none */
+    int64_t at_ms;
+} lw_fw_status_rec_t;
+/* A station's firmware status history, newest first, rows with seq < before_seq (0 = newest),
+ * at most limit (clamped). Borrows station_id. */
+int lw_store_fw_status_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
+                            int (*each)(void *ud, const lw_fw_status_rec_t *rec), void *ud);
+
+/* The via and fingerprint (LW_W_CMD_META) of every command (station_id "" = all) with
+ * id < before_id (0 = from the newest), newest first, at most limit (clamped); commands
+ * without either are listed too, with "". Views valid during each(). */
+int lw_store_cmd_meta_list(lw_store_t *s, lw_str_t station_id, int64_t before_id, size_t limit,
+                           int (*each)(void *ud, int64_t id, lw_str_t via, lw_str_t fingerprint),
+                           void *ud);
+
 /* ---- metrics ----------------------------------------------------------------------------- */
 
 #define LW_STORE_BATCH_BUCKETS 8 /* batch sizes 1, 2–3, 4–7, 8–15, …, ≥128 */
@@ -808,6 +846,13 @@ typedef struct lw_store_backend {
     /* mode 0: by id (id), 1: pending (station, now_ms), 2: list (station, before = id) */
     int (*cmd_list)(void *be, int mode, lw_str_t station, int64_t id, int64_t now_ms, size_t limit,
                     int (*each)(void *, const lw_cmd_rec_t *), void *ud);
+    /* added with schema 005 (NULL in a backend without them: the reads answer LW_ENOTSUP) */
+    int (*id_token_list)(void *be, lw_str_t after, size_t limit,
+                         int (*each)(void *, const lw_id_token_rec_t *), void *ud);
+    int (*fw_status_list)(void *be, lw_str_t station, int64_t before, size_t limit,
+                          int (*each)(void *, const lw_fw_status_rec_t *), void *ud);
+    int (*cmd_meta_list)(void *be, lw_str_t station, int64_t before, size_t limit,
+                         int (*each)(void *, int64_t, lw_str_t, lw_str_t), void *ud);
 } lw_store_backend_t;
 
 extern const lw_store_backend_t lw_store_sqlite_backend;

@@ -5,7 +5,8 @@
 //
 // Two backends, one flow:
 //  - "real": when $LADEWERK_BIN has `serve` and `sim`, the real server with a SQLite file, an
-//    operator token from `ladewerk token create`, and one simulated 1.6 station;
+//    operator token from `ladewerk token create`, and one simulated 1.6 station whose
+//    scenario plugs an EV in after it came online (see stationOnline below);
 //  - "fake": otherwise (while serve/sim are being written), the real page files from
 //    csms/web/assets and uPlot from node_modules, served by a small in-test fake of the REST
 //    API and event stream, with the JSON shapes docs/api.md describes.
@@ -186,7 +187,8 @@ function realBackend() {
       const httpPort = await freePort();
       this.ocppPort = await freePort();
       const p = spawn(BIN, ['serve', '--db', db, '--http-listen', `127.0.0.1:${httpPort}`,
-        '--ocpp-listen', `127.0.0.1:${this.ocppPort}`], { stdio: ['ignore', 'inherit', 'inherit'] });
+        '--ocpp-listen', `127.0.0.1:${this.ocppPort}`, '--files-dir', path.join(dir, 'files')],
+      { stdio: ['ignore', 'inherit', 'inherit'] });
       procs.push(p);
       this.url = `http://127.0.0.1:${httpPort}/`;
       await waitHttp(this.url, 15000);
@@ -196,10 +198,41 @@ function realBackend() {
       });
       assert.ok(r.status === 201 || r.status === 409, 'id token TAG1: ' + r.status);
     },
+    // The simulated 1.6 station behaves like a real charger: a RemoteStartTransaction only
+    // authorizes the connector, and the transaction starts once an EV is plugged in (within
+    // ConnectionTimeOut). So the driver's side is a scenario: the station comes online
+    // Available, an EV is plugged in a little later (Preparing) and draws 7.2 kW once the
+    // operator's remote start has begun the transaction. Once the station is online (its OCPP
+    // version decides the payload's schema) the operator sends a ChangeConfiguration so that
+    // meter values come every 5 s instead of the default 60 s and the live chart fills while
+    // we watch.
     async stationOnline() {
+      const scenario = path.join(dir, 'ev-arrives.scenario');
+      fs.writeFileSync(scenario, [
+        '# station online and Available first, then an EV arrives and waits for the remote start',
+        'wait 12s',
+        'plug 1',
+        'power 1 7.2',
+        'wait 10m',
+      ].join('\n') + '\n');
       const p = spawn(BIN, ['sim', '--url', `ws://127.0.0.1:${this.ocppPort}/ocpp`, '--id', 'CP1', '--ocpp', '1.6',
-        '--connectors', '1', '--duration', '90'], { stdio: ['ignore', 'inherit', 'inherit'] });
+        '--connectors', '1', '--duration', '150', '--scenario', scenario], { stdio: ['ignore', 'inherit', 'inherit'] });
       procs.push(p);
+      const auth = { Authorization: 'Bearer ' + this.token, 'Content-Type': 'application/json' };
+      const get = async (u) => (await fetch(this.url + u, { headers: auth })).json();
+      const end = Date.now() + 30000;
+      while (!(await get('api/v1/stations/CP1')).online && Date.now() < end) await sleep(100);
+      const r = await fetch(this.url + 'api/v1/stations/CP1/commands/ChangeConfiguration', {
+        method: 'POST', headers: auth, body: JSON.stringify({ key: 'MeterValueSampleInterval', value: '5' }),
+      });
+      assert.equal(r.status, 202, 'ChangeConfiguration: ' + r.status);
+      let c = await r.json();
+      while (c.status !== 'answered' && c.status !== 'failed' && Date.now() < end) {
+        await sleep(100);
+        c = await get('api/v1/commands/' + c.id);
+      }
+      assert.equal(c.status, 'answered', 'ChangeConfiguration: ' + JSON.stringify(c));
+      assert.equal(c.response.status, 'Accepted');
     },
     async stop() {
       for (const p of procs.reverse()) {

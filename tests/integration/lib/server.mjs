@@ -4,7 +4,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const BIN = process.env.LADEWERK_BIN || 'build/ladewerk';
 
@@ -33,10 +33,13 @@ export function sql(db, query) {
 }
 
 // Starts the server; resolves { proc, port, url, httpPort, http, stop(), kill(), log() } once
-// it prints its "serving OCPP on HOST:PORT" line (the HTTP line comes before it).
+// it prints its "serving OCPP on HOST:PORT" line (the HTTP line comes before it). Its files
+// (firmware, uploads) go to files/ next to the database, not to the working directory; extra
+// flags come last, so they override these.
 export function startServer(db, extra = []) {
   const args = ['serve', '--db', `sqlite:${db}`, '--ocpp-listen', '127.0.0.1:0',
-    '--http-listen', '127.0.0.1:0', '--threads', '2', '--log-level', 'debug', ...extra];
+    '--http-listen', '127.0.0.1:0', '--threads', '2', '--log-level', 'debug',
+    '--files-dir', join(dirname(db), 'files'), ...extra];
   const proc = spawn(BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

@@ -86,11 +86,57 @@ LW_TEST(flags_override_file)
     remove(path);
 }
 
+LW_TEST(files_and_webhooks)
+{
+    lw_config_t c;
+    lw_config_defaults(&c);
+    char err[256] = "", url[600];
+    LW_CHECK_STR(c.files_dir, "./ladewerk-files/");
+    LW_CHECK_STR(c.public_url, "");
+    LW_CHECK_INT(c.n_webhook_urls, 0);
+    /* derived from http-listen; wildcard hosts become loopback */
+    LW_CHECK_INT(lw_config_public_url(&c, 8080, url, sizeof url), 0);
+    LW_CHECK_STR(url, "http://127.0.0.1:8080");
+    LW_CHECK_INT(lw_config_set(&c, "http-listen", "0.0.0.0:9090", err, sizeof err), 0);
+    LW_CHECK_INT(lw_config_public_url(&c, 9090, url, sizeof url), 0);
+    LW_CHECK_STR(url, "http://127.0.0.1:9090");
+    LW_CHECK_INT(lw_config_set(&c, "http-listen", "[::]:9090", err, sizeof err), 0);
+    LW_CHECK_INT(lw_config_public_url(&c, 9090, url, sizeof url), 0);
+    LW_CHECK_STR(url, "http://[::1]:9090");
+    LW_CHECK_INT(lw_config_public_url(&c, 9090, url, 10), LW_ETOOBIG);
+    /* public-url wins, without its trailing slashes */
+    LW_CHECK_INT(lw_config_set(&c, "public-url", "https://csms.example:8443//", err, sizeof err),
+                 0);
+    LW_CHECK_INT(lw_config_public_url(&c, 9090, url, sizeof url), 0);
+    LW_CHECK_STR(url, "https://csms.example:8443");
+    LW_CHECK_INT(lw_config_set(&c, "public-url", "ftp://x", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "public-url", "http://", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "files-dir", "/var/lib/lw", err, sizeof err), 0);
+    LW_CHECK_STR(c.files_dir, "/var/lib/lw");
+    LW_CHECK_INT(lw_config_set(&c, "files-dir", "", err, sizeof err), LW_EINVAL);
+    /* webhook-url: repeatable up to 8, http:// only */
+    const char *text =
+        "webhook-url = http://127.0.0.1:9000/a\nwebhook-url = http://hooks.example/b\n";
+    LW_CHECK_INT(lw_config_parse_text(&c, text, strlen(text), "w.conf", err, sizeof err), 0);
+    LW_CHECK_INT(c.n_webhook_urls, 2);
+    LW_CHECK_STR(c.webhook_urls[0], "http://127.0.0.1:9000/a");
+    LW_CHECK_STR(c.webhook_urls[1], "http://hooks.example/b");
+    LW_CHECK_INT(lw_config_set(&c, "webhook-url", "https://hooks.example/", err, sizeof err),
+                 LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "webhook-url", "http://", err, sizeof err), LW_EINVAL);
+    for (int i = 2; i < 8; i++)
+        LW_CHECK_INT(lw_config_set(&c, "webhook-url", "http://h/x", err, sizeof err), 0);
+    LW_CHECK_INT(lw_config_set(&c, "webhook-url", "http://h/y", err, sizeof err), LW_EINVAL);
+    LW_CHECK(strstr(err, "at most 8") != NULL);
+    LW_CHECK_INT(c.n_webhook_urls, 8);
+}
+
 int main(void)
 {
     LW_RUN(defaults);
     LW_RUN(file_syntax);
     LW_RUN(errors_name_file_line_key);
     LW_RUN(flags_override_file);
+    LW_RUN(files_and_webhooks);
     return lw_test_done();
 }
