@@ -42,7 +42,7 @@ static const char payload[] =
 typedef struct {
     char id[32];
     int64_t tx_id;
-    int64_t seq;  /* messages sent */
+    int64_t seq; /* messages sent */
     char msg_id[24];
 } station_t;
 
@@ -190,8 +190,10 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--quick"))
             n_st = 100, n_msg = 2000;
         else {
-            fprintf(stderr, "usage: %s [--stations S] [--messages N] [--dir DIR] [--no-journal] [--quick]\n",
-                    argv[0]);
+            fprintf(
+                stderr,
+                "usage: %s [--stations S] [--messages N] [--dir DIR] [--no-journal] [--quick]\n",
+                argv[0]);
             return 2;
         }
     }
@@ -277,13 +279,12 @@ int main(int argc, char **argv)
                ? (double)(s1.commit_us_total - s0.commit_us_total) / (s1.commits - s0.commits)
                : 0.0);
     printf("  CPU us/message    %10.1f  (process; submitter %.1f, writer+rest %.1f)\n",
-           (c1 - c0) * 1e6 / n_msg, (m1 - m0) * 1e6 / n_msg,
-           ((c1 - c0) - (m1 - m0)) * 1e6 / n_msg);
+           (c1 - c0) * 1e6 / n_msg, (m1 - m0) * 1e6 / n_msg, ((c1 - c0) - (m1 - m0)) * 1e6 / n_msg);
     printf("  write errors      %10d\n", dq.errors);
     lw_store_close(s);
     char f[400];
-    const char *sfx[] = {"bench.db", "bench.db-wal", "bench.db-shm", "journal.db",
-                         "journal.db-wal", "journal.db-shm"};
+    const char *sfx[] = {"bench.db",   "bench.db-wal",   "bench.db-shm",
+                         "journal.db", "journal.db-wal", "journal.db-shm"};
     for (size_t k = 0; k < sizeof sfx / sizeof *sfx; k++) {
         snprintf(f, sizeof f, "%s/%s", tmpl, sfx[k]);
         unlink(f);

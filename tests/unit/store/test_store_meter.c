@@ -115,8 +115,8 @@ static void check_value(int i, const lw_meter_value_t *want)
     lw_str_t w[8];
     fields(want, w);
     for (int k = 0; k < 8; k++) {
-        bool same = got[i].len[k] == w[k].len && (!w[k].len || !memcmp(got[i].f[k], w[k].p,
-                                                                        w[k].len));
+        bool same =
+            got[i].len[k] == w[k].len && (!w[k].len || !memcmp(got[i].f[k], w[k].p, w[k].len));
         if (!same)
             LW_FAILF("value %d field %s: got \"%s\" (%zu bytes), want \"%.*s\" (%zu bytes)", i,
                      field_names[k], got[i].f[k], got[i].len[k], (int)w[k].len,
