@@ -308,6 +308,64 @@ test(`dashboard in chromium (${real ? 'real server and simulator' : 'fake backen
     await page.click('a[href="#/transactions"]');
     await page.waitForSelector('table#transactions tr[data-tx]', { timeout: 10000 });
     await shot(page, '4-transactions');
+
+    if (real) {
+      // back on the station page: stop the charge (the sim installs firmware only when no
+      // transaction runs), then the panels for the other commands, each through the results table
+      await page.click('a[href="#/stations"]');
+      await page.click('tr[data-station="CP1"] a');
+      await page.waitForSelector('#firmware-panel');
+      await page.waitForSelector('#tx-link', { timeout: 10000 });
+      const rows = () => page.locator('#command-results tr').count();
+      // waits for the newest row of the results table (the command just sent) to settle
+      const newest = async (n, label) => {
+        await page.waitForFunction((k) => document.querySelectorAll('#command-results tr').length > k, n, { timeout: 10000 });
+        const row = page.locator('#command-results tr').first();
+        await row.locator('[data-status="answered"], [data-status="failed"], [data-status="expired"]').waitFor({ timeout: 30000 });
+        const text = await row.textContent();
+        assert.match(text, new RegExp(label), 'newest result row is ' + label + ': ' + text);
+        assert.ok(await row.locator('[data-status="answered"]').count(), label + ' answered: ' + text);
+        return text;
+      };
+      let n = await rows();
+      await page.click('#btn-remote-stop');
+      assert.match(await newest(n, 'Remote stop'), /Accepted/);
+      await page.waitForSelector('#tx-state:has-text("ended")', { timeout: 30000 });
+
+      // charging profile: a TxDefaultProfile limit of 16 A on connector 1, then its composite
+      n = await rows();
+      await page.fill('#cp-connector', '1');
+      await page.selectOption('#cp-unit', 'A');
+      await page.fill('#cp-limit', '16');
+      await page.click('#btn-cp-set');
+      assert.match(await newest(n, 'Set TxDefault limit'), /"status":"Accepted"/);
+      n = await rows();
+      await page.fill('#cp-duration', '600');
+      await page.click('#btn-cp-composite');
+      assert.match(await newest(n, 'Composite schedule'), /"status":"Accepted"/);
+      await page.waitForSelector('#composite-schedule tbody tr', { timeout: 10000 });
+      assert.match(await page.textContent('#composite-schedule tbody'), /16/, 'the schedule shows the 16 A limit');
+
+      // diagnostics: the station uploads into a slot here and the file appears in the list
+      n = await rows();
+      await page.selectOption('#log-type', '');
+      await page.click('#btn-diagnostics');
+      assert.match(await newest(n, 'Request diagnostics'), /answered/);
+      await page.waitForSelector('#uploads tr[data-has-file="yes"] a.download', { timeout: 30000 });
+
+      // firmware: upload a small image through the file input, update, watch the statuses
+      await page.setInputFiles('#fw-file', { name: 'fw-test-1.1.bin', mimeType: 'application/octet-stream', buffer: Buffer.from('LADEWERK-FW 1.1\n'.repeat(64)) });
+      await page.click('#btn-fw-upload');
+      await page.waitForSelector('#fw-msg:has-text("uploaded fw-test-1.1.bin")', { timeout: 10000 });
+      assert.match(await page.locator('#fw-image option:checked').textContent(), /fw-test-1\.1\.bin/);
+      n = await rows();
+      await page.click('#btn-fw-update');
+      assert.match(await newest(n, 'Update firmware'), /answered/);
+      for (const st of ['Downloading', 'Downloaded', 'Installed'])
+        await page.waitForSelector(`#fw-history tr[data-what="firmware"][data-status="${st}"]`, { timeout: 30000 });
+      await page.locator('#firmware-panel').scrollIntoViewIfNeeded();
+      await shot(page, '5-station-commands');
+    }
     assert.deepEqual(errors, [], 'no JavaScript errors in the page');
   } catch (e) {
     if (failPage) await shot(failPage, 'failure').catch(() => {});

@@ -291,8 +291,10 @@ function addStationForm(done) {
 function commandRunner(stationId, results) {
   const pending = new Map();
   const finished = new Set(); // results that arrived before the POST's answer did
-  async function run(label, path, body) {
+  const done = new WeakMap();  // row -> function(command) called once it is answered or failed
+  async function run(label, path, body, onDone) {
     const li = h('tr', {}, h('td', {}, new Date().toLocaleTimeString()), h('td', {}, label), h('td', {}, badge('sending', 'queued')), h('td', {}));
+    if (onDone) done.set(li, onDone);
     results.prepend(li);
     try {
       const c = await api('POST', '/api/v1/stations/' + encodeURIComponent(stationId) + '/' + path, body || {});
@@ -315,6 +317,8 @@ function commandRunner(stationId, results) {
     if (c.response) txt = JSON.stringify(c.response);
     else if (c.error) txt = c.error.code + (c.error.detail ? ': ' + c.error.detail : '');
     li.children[3].replaceChildren(h('pre', {}, txt));
+    const fn = done.get(li);
+    if (fn && c.status !== 'queued' && c.status !== 'sent') { done.delete(li); fn(c); }
   }
   async function onResult(d) {
     const li = pending.get(String(d.id));
@@ -327,6 +331,166 @@ function commandRunner(stationId, results) {
   return { run, onResult, pending };
 }
 
+/* Station page panels for firmware, diagnostics/logs, local list, reservations and charging
+ * profiles. Each button sends a shortcut (or, where there is none, the generic command) through
+ * the command runner, so its result shows in the results table like every other command.
+ * Returns { cards, onEvent(type, d), load() }. */
+function stationPanels(id, v16, runner) {
+  const sid = encodeURIComponent(id);
+  const at = (connector) => (v16 ? { connector_id: connector } : { evse_id: connector });
+  const num = (attrs) => h('input', Object.assign({ type: 'number', style: 'width:6em' }, attrs));
+  const msg = (idAttr) => h('span', { class: 'muted', id: idAttr });
+
+  /* firmware: pick an uploaded image or upload one, update, and the status history */
+  const fwSelect = h('select', { id: 'fw-image' });
+  const fwFile = h('input', { type: 'file', id: 'fw-file' });
+  const fwMsg = msg('fw-msg');
+  const fwHist = h('tbody', { id: 'fw-history' });
+  const fwState = h('div', { class: 'muted', id: 'fw-state' });
+  async function loadImages(selectId) {
+    const page = await api('GET', '/api/v1/firmware');
+    fwSelect.replaceChildren(...(page.items.length ? page.items.map((f) => h('option', { value: f.id, selected: String(f.id) === String(selectId) },
+      f.name + ' (' + f.size + ' B, ' + String(f.sha256 || '').slice(0, 8) + ')')) : [h('option', { value: '' }, 'no images uploaded')]));
+  }
+  async function uploadImage() {
+    const f = fwFile.files[0];
+    if (!f) { fwMsg.textContent = 'choose a file first'; return; }
+    fwMsg.textContent = 'uploading…';
+    try {
+      const res = await fetch('/api/v1/firmware?filename=' + encodeURIComponent(f.name), {
+        method: 'POST', headers: { Authorization: 'Bearer ' + S.token, 'Content-Type': 'application/octet-stream' }, body: f,
+      });
+      const d = await res.json().catch(() => ({}));
+      if (!res.ok) throw new Error(d.detail || res.status + ' ' + res.statusText);
+      fwMsg.textContent = 'uploaded ' + f.name + ' (' + d.size + ' B)';
+      fwFile.value = '';
+      await loadImages(d.id);
+    } catch (e) { fwMsg.textContent = 'upload failed: ' + e.message; }
+  }
+  async function loadFirmware() {
+    const d = await api('GET', '/api/v1/stations/' + sid + '/firmware?limit=20');
+    const latest = (e) => (e ? [badge(e.status), ' ', fmtTime(e.at)] : '—');
+    fwState.replaceChildren('installed ', d.firmware_version || '—', ' · firmware: ', latest(d.firmware_status), ' · diagnostics/log: ', latest(d.upload_status));
+    fwHist.replaceChildren(...(d.history || []).map((e) => h('tr', { 'data-what': e.what, 'data-status': e.status },
+      h('td', {}, fmtTime(e.at)), h('td', {}, e.what), h('td', {}, badge(e.status)), h('td', {}, e.request_id ?? ''))));
+  }
+  const fwCard = h('div', { class: 'card', id: 'firmware-panel' }, h('h2', {}, 'Firmware'),
+    h('div', { class: 'row' }, fwSelect, h('button', { id: 'btn-fw-refresh', onclick: () => loadImages(fwSelect.value) }, '↻')),
+    h('div', { class: 'row' }, fwFile, h('button', { id: 'btn-fw-upload', onclick: uploadImage }, 'Upload'), fwMsg),
+    h('div', { class: 'row' }, h('button', {
+      class: 'primary', id: 'btn-fw-update',
+      onclick: () => { if (fwSelect.value) runner.run('Update firmware', 'firmware', { firmware_id: fwSelect.value }); else fwMsg.textContent = 'pick or upload an image first'; },
+    }, 'Update firmware')),
+    fwState,
+    h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'What', 'Status', 'Request'].map((t) => h('th', {}, t)))), fwHist));
+
+  /* diagnostics and logs: request one into an upload slot here, list the slots */
+  const logType = h('select', { id: 'log-type' }, (v16 ? [['', 'Diagnostics'], ['DiagnosticsLog', 'Log: diagnostics'], ['SecurityLog', 'Log: security']]
+    : [['DiagnosticsLog', 'Diagnostics log'], ['SecurityLog', 'Security log']]).map(([v, t]) => h('option', { value: v }, t)));
+  const upBody = h('tbody', { id: 'uploads' });
+  async function download(token, name) {
+    const res = await fetch('/api/v1/uploads/' + encodeURIComponent(token), { headers: { Authorization: 'Bearer ' + S.token } });
+    if (!res.ok) return;
+    const a = h('a', { href: URL.createObjectURL(await res.blob()), download: name || token });
+    document.body.append(a); a.click(); a.remove();
+    setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+  }
+  async function loadUploads() {
+    const page = await api('GET', '/api/v1/stations/' + sid + '/uploads');
+    upBody.replaceChildren(...page.items.map((u) => h('tr', { 'data-token': u.token, 'data-has-file': u.file ? 'yes' : 'no' },
+      h('td', {}, fmtTime(u.created_at)), h('td', {}, u.what), h('td', {}, u.command_id ?? ''),
+      h('td', {}, u.file ? h('a', { href: '#', class: 'download', onclick: (ev) => { ev.preventDefault(); download(u.token, u.file.name); } }, u.file.name)
+        : h('span', { class: 'muted' }, 'waiting')),
+      h('td', {}, u.file ? u.file.size + ' B' : ''))));
+  }
+  const diagCard = h('div', { class: 'card', id: 'diagnostics-panel' }, h('h2', {}, 'Diagnostics and logs'),
+    h('div', { class: 'row' }, logType, h('button', {
+      class: 'primary', id: 'btn-diagnostics',
+      onclick: () => runner.run('Request ' + (logType.value || 'diagnostics'), 'diagnostics', logType.value ? { log_type: logType.value } : {}, () => loadUploads()),
+    }, 'Request diagnostics/log'), h('button', { onclick: loadUploads }, '↻')),
+    h('table', {}, h('thead', {}, h('tr', {}, ['Requested', 'What', 'Command', 'File', 'Size'].map((t) => h('th', {}, t)))), upBody));
+
+  /* local authorization list: read the version, send a full list */
+  const llVersion = num({ id: 'll-version', min: 1, value: 1 });
+  const llTags = h('textarea', { id: 'll-tags', rows: 3, cols: 30, placeholder: 'TAG1 Accepted\nTAG2 Blocked' }, 'TAG1 Accepted');
+  const llMsg = msg('ll-msg');
+  function sendList() {
+    const tokens = [];
+    for (const line of llTags.value.split('\n').map((l) => l.trim()).filter(Boolean)) {
+      const [tok, status] = line.split(/\s+/);
+      tokens.push({ id_token: tok, status: status || 'Accepted' });
+    }
+    runner.run('Send local list v' + llVersion.value, 'local-list', { version: Number(llVersion.value), update_type: 'Full', tokens });
+  }
+  const llCard = h('div', { class: 'card', id: 'local-list-panel' }, h('h2', {}, 'Local list'),
+    h('div', { class: 'row' }, h('button', {
+      id: 'btn-ll-version',
+      onclick: () => runner.run('Local list version', 'commands/GetLocalListVersion', {}, (c) => {
+        if (c.response) llMsg.textContent = 'station has version ' + (c.response.listVersion ?? c.response.versionNumber);
+      }),
+    }, 'Read version'), llMsg),
+    h('div', { class: 'row' }, llTags),
+    h('div', { class: 'row' }, 'version', llVersion, h('button', { id: 'btn-ll-send', onclick: sendList }, 'Send full list')));
+
+  /* reservations */
+  const rvConn = num({ id: 'rv-connector', min: 0, value: 1 });
+  const rvTag = h('input', { id: 'rv-token', value: 'TAG1', size: 10 });
+  const rvMin = num({ id: 'rv-minutes', min: 1, value: 15 });
+  const rvId = num({ id: 'rv-id', min: 1, placeholder: 'id' });
+  const rvCard = h('div', { class: 'card', id: 'reservations-panel' }, h('h2', {}, 'Reservations'),
+    h('div', { class: 'row' }, v16 ? 'connector' : 'EVSE', rvConn, 'tag', rvTag, 'expires in', rvMin, 'min',
+      h('button', {
+        id: 'btn-reserve',
+        onclick: () => runner.run('Reserve', 'reserve', Object.assign({ id_token: rvTag.value.trim(), expires_at: new Date(Date.now() + Number(rvMin.value) * 60000).toISOString() }, at(Number(rvConn.value))),
+          (c) => { const rid = c.request && c.request.reservationId !== undefined ? c.request.reservationId : c.request && c.request.id; if (rid !== undefined) rvId.value = rid; }),
+      }, 'Reserve')),
+    h('div', { class: 'row' }, 'reservation', rvId, h('button', {
+      id: 'btn-cancel-reservation', onclick: () => runner.run('Cancel reservation ' + rvId.value, 'cancel-reservation', { reservation_id: Number(rvId.value) }),
+    }, 'Cancel')));
+
+  /* charging profiles: a TxDefaultProfile limit, clear, composite schedule */
+  const cpConn = num({ id: 'cp-connector', min: 0, value: 1 });
+  const cpUnit = h('select', { id: 'cp-unit' }, ['A', 'W'].map((u) => h('option', {}, u)));
+  const cpLimit = num({ id: 'cp-limit', min: 0, step: 'any', value: 16 });
+  const cpDur = num({ id: 'cp-duration', min: 1, value: 3600 });
+  const cpOut = h('div', { id: 'composite' });
+  function profile() {
+    const sched = { chargingRateUnit: cpUnit.value, startSchedule: new Date().toISOString(), chargingSchedulePeriod: [{ startPeriod: 0, limit: Number(cpLimit.value) }] };
+    return v16
+      ? { chargingProfileId: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute', chargingSchedule: sched }
+      : { id: 1, stackLevel: 0, chargingProfilePurpose: 'TxDefaultProfile', chargingProfileKind: 'Absolute', chargingSchedule: [Object.assign({ id: 1 }, sched)] };
+  }
+  function showComposite(c) {
+    const r = c.response || {};
+    const sched = r.chargingSchedule || r.schedule;
+    if (c.status !== 'answered' || !sched) { cpOut.replaceChildren(h('p', { class: 'muted' }, 'No schedule: ' + (r.status || c.status))); return; }
+    const start = sched.startSchedule || sched.scheduleStart || r.scheduleStart;
+    cpOut.replaceChildren(h('p', { class: 'muted' }, 'Composite schedule', start ? ' from ' + fmtTime(start) : '', ' · ', (sched.duration ?? '?') + ' s · unit ', sched.chargingRateUnit || '—'),
+      h('table', { id: 'composite-schedule' }, h('thead', {}, h('tr', {}, ['Start (s)', 'Limit', 'Phases'].map((t) => h('th', {}, t)))),
+        h('tbody', {}, (sched.chargingSchedulePeriod || []).map((p) => h('tr', {}, h('td', {}, p.startPeriod), h('td', {}, p.limit), h('td', {}, p.numberPhases ?? ''))))));
+  }
+  const cpCard = h('div', { class: 'card', id: 'profiles-panel' }, h('h2', {}, 'Charging profiles'),
+    h('div', { class: 'row' }, v16 ? 'connector' : 'EVSE', cpConn, 'limit', cpLimit, cpUnit,
+      h('button', { class: 'primary', id: 'btn-cp-set', onclick: () => runner.run('Set TxDefault limit ' + cpLimit.value + ' ' + cpUnit.value, 'charging-profile', Object.assign({ profile: profile() }, at(Number(cpConn.value)))) }, 'Set limit'),
+      h('button', { id: 'btn-cp-clear', onclick: () => runner.run('Clear charging profiles', 'clear-charging-profile', {}) }, 'Clear profiles')),
+    h('div', { class: 'row' }, 'duration', cpDur, 's', h('button', {
+      id: 'btn-cp-composite',
+      onclick: () => runner.run('Composite schedule', 'commands/GetCompositeSchedule',
+        v16 ? { connectorId: Number(cpConn.value), duration: Number(cpDur.value), chargingRateUnit: cpUnit.value }
+          : { evseId: Number(cpConn.value), duration: Number(cpDur.value), chargingRateUnit: cpUnit.value }, showComposite),
+    }, 'Get composite schedule')),
+    cpOut);
+
+  return {
+    cards: [h('div', { class: 'grid2' }, fwCard, diagCard), h('div', { class: 'grid2' }, cpCard, h('div', {}, rvCard, llCard))],
+    onEvent(type, d) {
+      if (type === 'firmware.status') loadFirmware().catch(() => {});
+      if (type === 'upload.received') loadUploads().catch(() => {});
+    },
+    load: () => Promise.all([loadImages(), loadFirmware(), loadUploads().catch((e) => { upBody.replaceChildren(h('tr', {}, h('td', { class: 'muted' }, e.message))); })]),
+  };
+}
+
 async function viewStation(id) {
   const st = await api('GET', '/api/v1/stations/' + encodeURIComponent(id));
   S.stations.set(st.id, Object.assign(S.stations.get(st.id) || {}, st));
@@ -335,6 +499,7 @@ async function viewStation(id) {
   const conns = h('tbody');
   const results = h('tbody', { id: 'command-results' });
   const runner = commandRunner(id, results);
+  const panels = stationPanels(id, v16, runner);
   const cfgBody = h('tbody', { id: 'config' });
   const journal = h('tbody', { id: 'journal' });
   const chartBox = h('div', { class: 'chart', id: 'live-chart' });
@@ -418,6 +583,7 @@ async function viewStation(id) {
       h('div', { class: 'card' }, h('h2', {}, 'Commands'), buttons,
         h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'Command', 'Status', 'Result'].map((t) => h('th', {}, t)))), results))),
     h('div', { class: 'card' }, h('h2', {}, 'Current transaction'), txInfo, chartBox),
+    ...panels.cards,
     h('div', { class: 'card' }, h('h2', {}, v16 ? 'Configuration' : 'Variables'),
       h('div', { class: 'row' }, keysIn, h('button', { id: 'btn-config', onclick: loadConfig }, 'Read from station')),
       h('table', {}, h('thead', {}, h('tr', {}, ['Key', 'Value', ''].map((t) => h('th', {}, t)))), cfgBody)),
@@ -428,6 +594,7 @@ async function viewStation(id) {
   S.listeners.add(async (type, d) => {
     if (d.station_id !== id) return;
     if (type.startsWith('station.') || type === 'connector.status') renderHead();
+    panels.onEvent(type, d);
     if (type === 'command.result') {
       const c = await runner.onResult(d);
       if (c && cfgWanted.has(String(c.id))) showConfig(c);
@@ -441,7 +608,7 @@ async function viewStation(id) {
       const s = $('#tx-state'); if (s && type === 'transaction.ended') s.textContent = 'ended';
     }
   });
-  await Promise.all([loadActiveTx(), loadJournal()]);
+  await Promise.all([loadActiveTx(), loadJournal(), panels.load()]);
 }
 
 async function viewTransactions() {
