@@ -369,7 +369,7 @@ function stationPanels(id, v16, runner) {
   }
   async function loadFirmware() {
     const d = await api('GET', '/api/v1/stations/' + sid + '/firmware?limit=20');
-    const latest = (e) => (e ? [badge(e.status), ' ', fmtTime(e.at)] : '—');
+    const latest = (e) => h('span', {}, e ? [badge(e.status), ' ', fmtTime(e.at)] : '—');
     fwState.replaceChildren('installed ', d.firmware_version || '—', ' · firmware: ', latest(d.firmware_status), ' · diagnostics/log: ', latest(d.upload_status));
     fwHist.replaceChildren(...(d.history || []).map((e) => h('tr', { 'data-what': e.what, 'data-status': e.status },
       h('td', {}, fmtTime(e.at)), h('td', {}, e.what), h('td', {}, badge(e.status)), h('td', {}, e.request_id ?? ''))));
@@ -487,7 +487,12 @@ function stationPanels(id, v16, runner) {
       if (type === 'firmware.status') loadFirmware().catch(() => {});
       if (type === 'upload.received') loadUploads().catch(() => {});
     },
-    load: () => Promise.all([loadImages(), loadFirmware(), loadUploads().catch((e) => { upBody.replaceChildren(h('tr', {}, h('td', { class: 'muted' }, e.message))); })]),
+    // a panel whose list cannot be read (no files-dir, or a viewer token) says so and leaves
+    // the rest of the page working
+    load: () => Promise.all([
+      loadImages().catch((e) => { fwMsg.textContent = 'images: ' + e.message; }),
+      loadFirmware().catch((e) => { fwState.textContent = 'status: ' + e.message; }),
+      loadUploads().catch((e) => { upBody.replaceChildren(h('tr', {}, h('td', { class: 'muted', colspan: 5 }, e.message))); })]),
   };
 }
 
