@@ -346,6 +346,25 @@ test(`dashboard in chromium (${real ? 'real server and simulator' : 'fake backen
       await page.waitForSelector('#composite-schedule tbody tr', { timeout: 10000 });
       assert.match(await page.textContent('#composite-schedule tbody'), /16/, 'the schedule shows the 16 A limit');
 
+      // local list and reservations: answered by the station (what it answers depends on its
+      // configuration and the connector's state, so only that they were answered)
+      n = await rows();
+      await page.click('#btn-ll-version');
+      await newest(n, 'Local list version');
+      await page.waitForSelector('#ll-msg:has-text("station has version")', { timeout: 10000 });
+      n = await rows();
+      await page.fill('#ll-tags', 'TAG1 Accepted\nTAG9 Blocked');
+      await page.fill('#ll-version', '3');
+      await page.click('#btn-ll-send');
+      assert.match(await newest(n, 'Send local list v3'), /"status":"/);
+      n = await rows();
+      await page.click('#btn-reserve');
+      await newest(n, 'Reserve');
+      assert.match(await page.inputValue('#rv-id'), /^\d+$/, 'the reservation id is filled in for cancelling');
+      n = await rows();
+      await page.click('#btn-cancel-reservation');
+      await newest(n, 'Cancel reservation');
+
       // diagnostics: the station uploads into a slot here and the file appears in the list
       n = await rows();
       await page.selectOption('#log-type', '');
