@@ -189,6 +189,7 @@ INT_SETTER(set_max_bad, max_bad_messages, 0, 1000000)
 INT_SETTER(set_upgrades_per_ip, upgrades_per_ip, 0, 1000000)
 INT_SETTER(set_auth_failures_per_ip, auth_failures_per_ip, 0, 1000000)
 INT_SETTER(set_journal_keep, journal_keep, 0, 1000000000)
+INT_SETTER(set_boot_rate_limit, boot_rate_limit, 0, 1000000)
 
 static int set_max_frame(lw_config_t *c, const char *v, char *why, size_t whysz)
 {
@@ -263,6 +264,10 @@ static const key_t_ keys[] = {
      set_heartbeat},
     {"boot-retry-interval", "DURATION",
      "interval in Pending/Rejected BootNotification answers (default 60s)", set_boot_retry},
+    {"boot-rate-limit", "N",
+     "BootNotifications accepted per second by this node, 0 = no limit (default 0); beyond it "
+     "a boot is answered Pending with a random interval of 1..boot-retry-interval",
+     set_boot_rate_limit},
     {"tls-cert", "FILE", "server certificate chain (PEM); enables wss:// on the station port",
      set_tls_cert},
     {"tls-key", "FILE", "private key of tls-cert (PEM)", set_tls_key},

@@ -110,19 +110,22 @@ static void boot_done(lw_call_t *call)
         lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
         return;
     }
-    lw_reg_status_t reg = (lw_reg_status_t)call->i64;
+    /* h_boot packs the answer: status in the low byte, a shed interval above it. */
+    lw_reg_status_t reg = (lw_reg_status_t)(call->i64 & 0xff);
+    uint32_t shed = (uint32_t)(call->i64 >> 8);
     const lw_config_t *cfg = lw_session_config(call->session);
     char now[32];
     now_text(call, now);
     /* OCPP 1.6 §4.2 / 2.0.1 B01.FR.*: interval is the heartbeat interval when Accepted and the
-     * retry interval for Pending / Rejected. */
-    uint32_t interval =
-        reg == LW_REG_ACCEPTED ? cfg->heartbeat_interval_s : cfg->boot_retry_interval_s;
+     * retry interval for Pending / Rejected; a shed boot gets its randomized interval. */
+    uint32_t interval = shed                     ? shed
+                        : reg == LW_REG_ACCEPTED ? cfg->heartbeat_interval_s
+                                                 : cfg->boot_retry_interval_s;
     lw_buf_printf(&call->tmp, "{\"currentTime\":\"%s\",\"interval\":%u,\"status\":\"%s\"}", now,
                   interval, lw_reg_status_name(reg));
     lw_session_set_registration(call->session, reg);
-    lw_log(LW_LOG_INFO, LOG, "station=%.*s event=boot status=%s", LW_STR_FMT(call->station),
-           lw_reg_status_name(reg));
+    lw_log(LW_LOG_INFO, LOG, "station=%.*s event=boot status=%s%s", LW_STR_FMT(call->station),
+           lw_reg_status_name(reg), shed ? " reason=boot_rate_limit" : "");
     reply_buf(call, &call->tmp);
 }
 
@@ -155,8 +158,13 @@ static void h_boot(lw_call_t *call)
     char *payload = cJSON_PrintUnformatted(r);
     w.u.boot.payload = lw_str_c(payload);
     lw_reg_status_t reg = lw_session_policy(call->session);
+    /* Boot-storm shedding (boot-rate-limit): over this second's budget, a station the policy
+     * accepts is answered Pending with a random interval, which OCPP 1.6 §4.2 and 2.0.1
+     * B02 allow, so that the fleet comes back spread out. Its registration is unchanged. */
+    uint32_t shed = reg == LW_REG_ACCEPTED ? lw_session_boot_shed(call->session) : 0;
+    if (shed) reg = LW_REG_PENDING;
     w.u.boot.answered = reg;
-    call->i64 = reg;
+    call->i64 = (int64_t)shed << 8 | (int64_t)reg;
     lw_call_store(call, &w, boot_done);
     cJSON_free(payload);
 }

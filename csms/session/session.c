@@ -113,6 +113,10 @@ struct lw_csms {
     reg_entry_t *reg[REG_BUCKETS];
     pthread_mutex_t ip_mu;
     ip_slot_t *ips;
+    pthread_mutex_t boot_mu; /* boot-rate-limit: the second counted, its boots, the PRNG */
+    int64_t boot_second;
+    uint32_t boot_count;
+    uint64_t boot_rng;
     pthread_mutex_t post_mu; /* guards loops_alive: no post to a loop that is being freed */
     bool loops_alive;
     int64_t last_prune_ms;
@@ -692,6 +696,33 @@ lw_api_t *lw_session_api(const lw_session_t *s)
 lw_reg_status_t lw_session_policy(const lw_session_t *s)
 {
     return s->policy;
+}
+
+uint32_t lw_session_boot_shed(lw_session_t *s)
+{
+    lw_csms_t *c = s->csms;
+    uint32_t limit = c->cfg.boot_rate_limit, interval = 0;
+    if (!limit) return 0;
+    int64_t second = now_ms(c) / 1000;
+    pthread_mutex_lock(&c->boot_mu);
+    if (second != c->boot_second) {
+        c->boot_second = second;
+        c->boot_count = 0;
+    }
+    if (c->boot_count < limit) {
+        c->boot_count++;
+    } else {
+        /* xorshift64: spreading retries needs no cryptographic randomness. */
+        uint64_t x = c->boot_rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c->boot_rng = x;
+        uint32_t span = c->cfg.boot_retry_interval_s ? c->cfg.boot_retry_interval_s : 1;
+        interval = 1 + (uint32_t)(x % span);
+    }
+    pthread_mutex_unlock(&c->boot_mu);
+    return interval;
 }
 
 /* ---- outgoing CALLs ----------------------------------------------------------------------- */
@@ -1290,6 +1321,9 @@ int lw_csms_start(const lw_config_t *cfg, lw_store_t *store, lw_api_t *api, lw_c
     c->metrics = lw_sess_metrics_new();
     pthread_mutex_init(&c->reg_mu, NULL);
     pthread_mutex_init(&c->ip_mu, NULL);
+    pthread_mutex_init(&c->boot_mu, NULL);
+    c->boot_rng = lw_clock_mono(c->clock) ^ (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15u;
+    if (!c->boot_rng) c->boot_rng = 1;
     pthread_mutex_init(&c->post_mu, NULL);
     c->loops_alive = true;
     atomic_store(&c->port, cfg->ocpp_port);
@@ -1375,6 +1409,7 @@ void lw_csms_free(lw_csms_t *c)
     if (c->tls) lw_tls_free(c->tls);
     pthread_mutex_destroy(&c->reg_mu);
     pthread_mutex_destroy(&c->ip_mu);
+    pthread_mutex_destroy(&c->boot_mu);
     pthread_mutex_destroy(&c->post_mu);
     for (int i = 0; i < c->nloops && c->loops; i++)
         free(c->loops[i]);

@@ -61,6 +61,12 @@ lw_csms_t *lw_session_csms(const lw_session_t *s);
 void lw_session_set_registration(lw_session_t *s, lw_reg_status_t reg);
 lw_reg_status_t lw_session_policy(const lw_session_t *s); /* the store's reg_status */
 
+/* Boot-storm shedding (config boot-rate-limit): counts one BootNotification the policy would
+ * accept against this node's budget for the current second (shared by all loops). Returns 0
+ * when it may be Accepted, else the interval in seconds (random in 1..boot-retry-interval,
+ * so the shed stations come back spread out) to answer Pending with. Any thread. */
+uint32_t lw_session_boot_shed(lw_session_t *s);
+
 /* Answers the call with payload JSON (borrowed), which is validated against the action's
  * response schema first (an invalid answer is our bug: logged, InternalError sent). Frees
  * the call. */

@@ -19,6 +19,19 @@ LW_TEST(defaults)
     LW_CHECK_STR(c.http_host, "127.0.0.1");
     LW_CHECK_INT(c.http_port, 8080);
     LW_CHECK_INT(c.unknown_stations, LW_UNKNOWN_REJECT);
+    LW_CHECK_INT(c.boot_rate_limit, 0);
+}
+
+LW_TEST(boot_rate_limit_key)
+{
+    lw_config_t c;
+    lw_config_defaults(&c);
+    char err[256] = "";
+    LW_CHECK_INT(lw_config_set(&c, "boot-rate-limit", "50", err, sizeof err), 0);
+    LW_CHECK_INT(c.boot_rate_limit, 50);
+    LW_CHECK_INT(lw_config_set(&c, "boot-rate-limit", "-1", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "boot-rate-limit", "fast", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(c.boot_rate_limit, 50);
 }
 
 LW_TEST(file_syntax)
@@ -179,6 +192,7 @@ LW_TEST(db_bare_path_is_sqlite)
 int main(void)
 {
     LW_RUN(defaults);
+    LW_RUN(boot_rate_limit_key);
     LW_RUN(file_syntax);
     LW_RUN(errors_name_file_line_key);
     LW_RUN(flags_override_file);
