@@ -129,7 +129,7 @@ static void boot_done(lw_call_t *call)
     reply_buf(call, &call->tmp);
 }
 
-static void h_boot(lw_call_t *call)
+static void boot_decide(lw_call_t *call)
 {
     const cJSON *r = call->req;
     lw_store_write_t w = {.kind = LW_W_BOOT, .station_id = call->station};
@@ -167,6 +167,13 @@ static void h_boot(lw_call_t *call)
     call->i64 = (int64_t)shed << 8 | (int64_t)reg;
     lw_call_store(call, &w, boot_done);
     cJSON_free(payload);
+}
+
+/* The registration may have changed since the connection opened (an operator accepted a
+ * Pending station): each BootNotification is answered by the store's current status. */
+static void h_boot(lw_call_t *call)
+{
+    lw_call_policy_refresh(call, boot_decide);
 }
 
 static void h_heartbeat(lw_call_t *call)

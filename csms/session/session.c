@@ -656,6 +656,52 @@ void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn
     }
 }
 
+typedef struct {
+    uv_work_t work;
+    lw_call_t *call;
+    int rc;
+    lw_station_rec_t rec;
+} policy_work_t;
+
+static void policy_work(uv_work_t *w)
+{
+    policy_work_t *pw = w->data;
+    lw_session_t *s = pw->call->session;
+    pw->rc = lw_store_station_get(s->csms->store, lw_str_c(s->id), &pw->rec);
+}
+
+static void policy_after(uv_work_t *w, int status)
+{
+    policy_work_t *pw = w->data;
+    lw_call_t *call = pw->call;
+    lw_session_t *s = call->session;
+    /* Not found: a station registered by this connection whose row is not committed yet. */
+    if (!status && !pw->rc && !s->closed) s->policy = pw->rec.reg_status;
+    free(pw);
+    call_resume(call);
+}
+
+void lw_call_policy_refresh(lw_call_t *call, lw_call_cont_fn cont)
+{
+    lw_session_t *s = call->session;
+    policy_work_t *pw = calloc(1, sizeof *pw);
+    call->cont = cont;
+    if (!pw) {
+        cont(call);
+        return;
+    }
+    pw->work.data = pw;
+    pw->call = call;
+    s->refs++;
+    atomic_fetch_add(&s->csms->inflight, 1);
+    if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &pw->work, policy_work, policy_after)) {
+        s->refs--;
+        atomic_fetch_sub(&s->csms->inflight, 1);
+        free(pw);
+        cont(call);
+    }
+}
+
 /* ---- handler accessors -------------------------------------------------------------------- */
 
 const lw_config_t *lw_session_config(const lw_session_t *s)

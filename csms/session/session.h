@@ -78,6 +78,10 @@ void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
 int lw_call_store(lw_call_t *call, const lw_store_write_t *w, lw_call_cont_fn cont);
 /* Looks up an id token on the thread pool (fills call->token, call->token_rc), then cont. */
 void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn cont);
+/* Re-reads the station's registration status from the store on the thread pool (an operator
+ * may have changed it while the station was connected: `station set ID --status`), updates
+ * lw_session_policy, then cont. When the read fails the policy stays as it was. */
+void lw_call_policy_refresh(lw_call_t *call, lw_call_cont_fn cont);
 
 /* Sends a CSMS-initiated CALL on this session's loop (CertificateSigned after
  * SignCertificate). Same contract as lw_csms_call. */
