@@ -1415,6 +1415,11 @@ static void tick_closed(uv_handle_t *h)
 static void loop_shutdown(void *arg)
 {
     loop_ctx_t *lc = arg;
+    /* RFC 6455 §7.4.1: 1001 Going Away, as a close frame the station can read (the transport's
+     * server close only records the code locally before it drops the sockets). The frame is
+     * written at once; the sockets close right after. */
+    for (lw_session_t *s = lc->sessions; s; s = s->next)
+        if (s->conn && !s->closed) lw_ws_close(s->conn, LW_WS_CLOSE_GOING_AWAY, "server stopping");
     if (lc->server) lw_server_close(lc->server);
     lc->server = NULL;
     uv_timer_stop(&lc->tick);
