@@ -91,12 +91,20 @@ static int parse_hostport(const char *v, char *host, size_t hostsz, int *port, c
     return 0;
 }
 
+/* The same rule as lw_store_open (csms/store/store.c), so that `serve --db` takes what
+ * `station add --db` takes: sqlite:PATH, postgres://..., or a bare file path (= SQLite).
+ * Any other URL scheme is refused here, where the message can name the key. */
 static int set_db(lw_config_t *c, const char *v, char *why, size_t whysz)
 {
-    if (strncmp(v, "sqlite:", 7) != 0 && strncmp(v, "postgres://", 11) != 0 &&
-        strncmp(v, "postgresql://", 13) != 0)
-        return say(why, whysz, "expected sqlite:PATH or postgres://...");
-    if (!strncmp(v, "sqlite:", 7) && !v[7]) return say(why, whysz, "sqlite: needs a path");
+    bool pg = !strncmp(v, "postgres://", 11) || !strncmp(v, "postgresql://", 13);
+    if (!*v) return say(why, whysz, "expected sqlite:PATH, PATH or postgres://...");
+    if (!strncmp(v, "sqlite:", 7)) {
+        const char *path = v + 7;
+        if (!strncmp(path, "//", 2)) path += 2;
+        if (!*path) return say(why, whysz, "sqlite: needs a path");
+    } else if (!pg && strstr(v, "://")) {
+        return say(why, whysz, "expected sqlite:PATH, PATH or postgres://...");
+    }
     return copy_str(c->db, sizeof c->db, v, why, whysz);
 }
 static int set_ocpp_listen(lw_config_t *c, const char *v, char *why, size_t whysz)
@@ -181,6 +189,7 @@ INT_SETTER(set_max_bad, max_bad_messages, 0, 1000000)
 INT_SETTER(set_upgrades_per_ip, upgrades_per_ip, 0, 1000000)
 INT_SETTER(set_auth_failures_per_ip, auth_failures_per_ip, 0, 1000000)
 INT_SETTER(set_journal_keep, journal_keep, 0, 1000000000)
+INT_SETTER(set_boot_rate_limit, boot_rate_limit, 0, 1000000)
 
 static int set_max_frame(lw_config_t *c, const char *v, char *why, size_t whysz)
 {
@@ -234,7 +243,8 @@ static int set_webhook_url(lw_config_t *c, const char *v, char *why, size_t whys
 }
 
 static const key_t_ keys[] = {
-    {"db", "sqlite:PATH|postgres://...", "the store (default sqlite:./ladewerk.db)", set_db},
+    {"db", "sqlite:PATH|PATH|postgres://...",
+     "the store; a bare PATH is a SQLite file (default sqlite:./ladewerk.db)", set_db},
     {"ocpp-listen", "HOST:PORT", "station listener (default 0.0.0.0:8180)", set_ocpp_listen},
     {"http-listen", "HOST:PORT", "operator listener, REST API (default 127.0.0.1:8080)",
      set_http_listen},
@@ -254,6 +264,10 @@ static const key_t_ keys[] = {
      set_heartbeat},
     {"boot-retry-interval", "DURATION",
      "interval in Pending/Rejected BootNotification answers (default 60s)", set_boot_retry},
+    {"boot-rate-limit", "N",
+     "BootNotifications accepted per second by this node, 0 = no limit (default 0); beyond it "
+     "a boot is answered Pending with a random interval of 1..boot-retry-interval",
+     set_boot_rate_limit},
     {"tls-cert", "FILE", "server certificate chain (PEM); enables wss:// on the station port",
      set_tls_cert},
     {"tls-key", "FILE", "private key of tls-cert (PEM)", set_tls_key},

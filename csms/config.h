@@ -41,6 +41,8 @@ typedef struct lw_config {
     uint32_t call_timeout_s;    /* CSMS-initiated CALLs */
     uint32_t heartbeat_interval_s;
     uint32_t boot_retry_interval_s; /* interval sent with Pending / Rejected */
+    uint32_t boot_rate_limit;       /* BootNotifications Accepted per second per node; 0 = off.
+                                     * Beyond it: Pending with a random interval (shedding) */
     char tls_cert[LW_CONFIG_PATH_MAX], tls_key[LW_CONFIG_PATH_MAX], tls_ca[LW_CONFIG_PATH_MAX];
     char ca_cert[LW_CONFIG_PATH_MAX], ca_key[LW_CONFIG_PATH_MAX];
     uint32_t cert_days; /* validity of certificates signed for SignCertificate */

@@ -77,9 +77,43 @@ static void after_commit_empty(lw_call_t *call)
     reply_c(call, "{}");
 }
 
+/* After a commit that must have succeeded: answers InternalError (the station retries) and
+ * returns true when it did not. */
+static bool store_failed(lw_call_t *call)
+{
+    if (!call->res.status) return false;
+    lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
+    return true;
+}
+
+/* Answer of a deduplicated transaction message: a retry gets the first answer as stored,
+ * a first arrival the one built in call->tmp. */
+static void reply_first_answer(lw_call_t *call)
+{
+    if (call->res.duplicate && call->res.answer.len)
+        lw_call_reply(call, call->res.answer.p, call->res.answer.len);
+    else
+        reply_buf(call, &call->tmp);
+}
+
 static bool is16(const lw_call_t *call)
 {
     return call->version == LW_OCPP_16;
+}
+
+/* The meter values of arr (1.6 meterValue / transactionData, 2.x meterValue) into vals, with
+ * memory from arena (initialised here; free it after the submit). On failure answers the
+ * call, frees the arena and returns false. */
+static bool meter_values_of(lw_call_t *call, const cJSON *arr, lw_arena_t *arena,
+                            lw_meter_value_t **vals, size_t *n)
+{
+    lw_arena_init(arena, 0);
+    *vals = NULL;
+    *n = 0;
+    if (!lw_domain_meter_values(arr, call->version, arena, vals, n)) return true;
+    lw_arena_free(arena);
+    lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
+    return false;
 }
 
 /* Active power in W from the newest Power.Active.Import sample, -1 when none was sent (for
@@ -106,27 +140,27 @@ static double power_of(const lw_meter_value_t *v, size_t n)
 
 static void boot_done(lw_call_t *call)
 {
-    if (call->res.status) {
-        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
-        return;
-    }
-    lw_reg_status_t reg = (lw_reg_status_t)call->i64;
+    if (store_failed(call)) return;
+    /* h_boot packs the answer: status in the low byte, a shed interval above it. */
+    lw_reg_status_t reg = (lw_reg_status_t)(call->i64 & 0xff);
+    uint32_t shed = (uint32_t)(call->i64 >> 8);
     const lw_config_t *cfg = lw_session_config(call->session);
     char now[32];
     now_text(call, now);
     /* OCPP 1.6 §4.2 / 2.0.1 B01.FR.*: interval is the heartbeat interval when Accepted and the
-     * retry interval for Pending / Rejected. */
-    uint32_t interval =
-        reg == LW_REG_ACCEPTED ? cfg->heartbeat_interval_s : cfg->boot_retry_interval_s;
+     * retry interval for Pending / Rejected; a shed boot gets its randomized interval. */
+    uint32_t interval = shed                     ? shed
+                        : reg == LW_REG_ACCEPTED ? cfg->heartbeat_interval_s
+                                                 : cfg->boot_retry_interval_s;
     lw_buf_printf(&call->tmp, "{\"currentTime\":\"%s\",\"interval\":%u,\"status\":\"%s\"}", now,
                   interval, lw_reg_status_name(reg));
     lw_session_set_registration(call->session, reg);
-    lw_log(LW_LOG_INFO, LOG, "station=%.*s event=boot status=%s", LW_STR_FMT(call->station),
-           lw_reg_status_name(reg));
+    lw_log(LW_LOG_INFO, LOG, "station=%.*s event=boot status=%s%s", LW_STR_FMT(call->station),
+           lw_reg_status_name(reg), shed ? " reason=boot_rate_limit" : "");
     reply_buf(call, &call->tmp);
 }
 
-static void h_boot(lw_call_t *call)
+static void boot_decide(lw_call_t *call)
 {
     const cJSON *r = call->req;
     lw_store_write_t w = {.kind = LW_W_BOOT, .station_id = call->station};
@@ -155,10 +189,22 @@ static void h_boot(lw_call_t *call)
     char *payload = cJSON_PrintUnformatted(r);
     w.u.boot.payload = lw_str_c(payload);
     lw_reg_status_t reg = lw_session_policy(call->session);
+    /* Boot-storm shedding (boot-rate-limit): over this second's budget, a station the policy
+     * accepts is answered Pending with a random interval, which OCPP 1.6 §4.2 and 2.0.1
+     * B02 allow, so that the fleet comes back spread out. Its registration is unchanged. */
+    uint32_t shed = reg == LW_REG_ACCEPTED ? lw_session_boot_shed(call->session) : 0;
+    if (shed) reg = LW_REG_PENDING;
     w.u.boot.answered = reg;
-    call->i64 = reg;
+    call->i64 = (int64_t)shed << 8 | (int64_t)reg;
     lw_call_store(call, &w, boot_done);
     cJSON_free(payload);
+}
+
+/* The registration may have changed since the connection opened (an operator accepted a
+ * Pending station): each BootNotification is answered by the store's current status. */
+static void h_boot(lw_call_t *call)
+{
+    lw_call_policy_refresh(call, boot_decide);
 }
 
 static void h_heartbeat(lw_call_t *call)
@@ -250,11 +296,22 @@ static const char *token_of(lw_call_t *call, const cJSON *idtoken)
     return cJSON_IsString(t) ? t->valuestring : NULL;
 }
 
-static void authorize_done(lw_call_t *call)
+/* call->tmp := {"idTagInfo"|"idTokenInfo": <token_info>} (by version), or {} when !with. */
+static void token_answer(lw_call_t *call, bool with)
 {
+    lw_buf_reset(&call->tmp);
+    if (!with) {
+        lw_buf_append_c(&call->tmp, "{}");
+        return;
+    }
     lw_buf_append_c(&call->tmp, is16(call) ? "{\"idTagInfo\":" : "{\"idTokenInfo\":");
     token_info(call, &call->tmp);
     lw_buf_putc(&call->tmp, '}');
+}
+
+static void authorize_done(lw_call_t *call)
+{
+    token_answer(call, true);
     reply_buf(call, &call->tmp);
 }
 
@@ -276,10 +333,7 @@ static void h_authorize(lw_call_t *call)
 
 static void start_done(lw_call_t *call)
 {
-    if (call->res.status) {
-        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
-        return;
-    }
+    if (store_failed(call)) return;
     /* A retry gets the first answer's idTagInfo and the same transactionId. */
     lw_str_t info =
         call->res.duplicate && call->res.answer.len ? call->res.answer : lw_buf_view(&call->tmp);
@@ -316,42 +370,23 @@ static void stop_done(lw_call_t *call)
     /* A StopTransaction is always acknowledged, also for an unknown or -1 transaction: the
      * store keeps it in orphan_stops for reconciliation (tx_id 0). Only a failed commit
      * makes the station retry. */
-    if (call->res.status) {
-        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
-        return;
-    }
+    if (store_failed(call)) return;
     if (call->res.tx_id <= 0 && !call->res.duplicate)
         lw_log(LW_LOG_WARN, LOG, "station=%.*s event=stop_unknown_transaction tx=%lld kept=orphan",
                LW_STR_FMT(call->station), (long long)jint(call->req, "transactionId", 0));
     else if (!call->res.duplicate && call->res.tx_id > 0)
         lw_session_publish_tx(call->session, "ended", call->res.tx_id, 0);
-    if (call->res.duplicate && call->res.answer.len) {
-        lw_call_reply(call, call->res.answer.p, call->res.answer.len);
-        return;
-    }
-    reply_buf(call, &call->tmp);
+    reply_first_answer(call);
 }
 
 static void stop_looked_up(lw_call_t *call)
 {
     const cJSON *r = call->req;
-    lw_buf_reset(&call->tmp);
-    if (jget(r, "idTag")) {
-        lw_buf_append_c(&call->tmp, "{\"idTagInfo\":");
-        token_info(call, &call->tmp);
-        lw_buf_putc(&call->tmp, '}');
-    } else {
-        lw_buf_append_c(&call->tmp, "{}");
-    }
+    token_answer(call, jget(r, "idTag") != NULL);
     lw_arena_t arena;
-    lw_arena_init(&arena, 0);
-    lw_meter_value_t *vals = NULL;
-    size_t n = 0;
-    if (lw_domain_meter_values(jget(r, "transactionData"), call->version, &arena, &vals, &n)) {
-        lw_arena_free(&arena);
-        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
-        return;
-    }
+    lw_meter_value_t *vals;
+    size_t n;
+    if (!meter_values_of(call, jget(r, "transactionData"), &arena, &vals, &n)) return;
     lw_store_write_t w = {.kind = LW_W_TX_STOP, .station_id = call->station};
     w.u.tx_stop.tx_id = jint(r, "transactionId", -1);
     w.u.tx_stop.id_tag = jstr(r, "idTag");
@@ -390,14 +425,9 @@ static void h_meter_values(lw_call_t *call)
 {
     const cJSON *r = call->req;
     lw_arena_t arena;
-    lw_arena_init(&arena, 0);
-    lw_meter_value_t *vals = NULL;
-    size_t n = 0;
-    if (lw_domain_meter_values(jget(r, "meterValue"), call->version, &arena, &vals, &n)) {
-        lw_arena_free(&arena);
-        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
-        return;
-    }
+    lw_meter_value_t *vals;
+    size_t n;
+    if (!meter_values_of(call, jget(r, "meterValue"), &arena, &vals, &n)) return;
     lw_store_write_t w = {.kind = LW_W_METER_VALUES, .station_id = call->station};
     if (is16(call)) {
         w.u.meter.connector_id = (int)jint(r, "connectorId", 0);
@@ -432,11 +462,7 @@ static void txe_done(lw_call_t *call)
                                                          : "updated",
                               call->res.tx_id, p);
     }
-    if (call->res.duplicate && call->res.answer.len) {
-        lw_call_reply(call, call->res.answer.p, call->res.answer.len);
-        return;
-    }
-    reply_buf(call, &call->tmp);
+    reply_first_answer(call);
 }
 
 static void txe_looked_up(lw_call_t *call)
@@ -445,24 +471,12 @@ static void txe_looked_up(lw_call_t *call)
     const cJSON *info = jget(r, "transactionInfo");
     const cJSON *evse = jget(r, "evse");
     const cJSON *tok = jget(r, "idToken");
-    lw_buf_reset(&call->tmp);
     /* 2.0.1 E01.FR.* / C: idTokenInfo answers a TransactionEvent that carries an idToken. */
-    if (tok && token_of(call, tok)) {
-        lw_buf_append_c(&call->tmp, "{\"idTokenInfo\":");
-        token_info(call, &call->tmp);
-        lw_buf_putc(&call->tmp, '}');
-    } else {
-        lw_buf_append_c(&call->tmp, "{}");
-    }
+    token_answer(call, tok && token_of(call, tok));
     lw_arena_t arena;
-    lw_arena_init(&arena, 0);
-    lw_meter_value_t *vals = NULL;
-    size_t n = 0;
-    if (lw_domain_meter_values(jget(r, "meterValue"), call->version, &arena, &vals, &n)) {
-        lw_arena_free(&arena);
-        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
-        return;
-    }
+    lw_meter_value_t *vals;
+    size_t n;
+    if (!meter_values_of(call, jget(r, "meterValue"), &arena, &vals, &n)) return;
     lw_store_write_t w = {.kind = LW_W_TX_EVENT, .station_id = call->station};
     w.u.tx_event.tx_uid = jstr(info, "transactionId");
     w.u.tx_event.event_type = jstr(r, "eventType");
@@ -555,10 +569,7 @@ static void h_security_event(lw_call_t *call)
 
 static void dt_done(lw_call_t *call)
 {
-    if (call->res.status) {
-        lw_call_error(call, LW_OCPP_ERR_INTERNAL, "store error");
-        return;
-    }
+    if (store_failed(call)) return;
     /* No vendor extension is installed: the spec's answer is UnknownVendorId (1.6 §4.3,
      * 2.0.1 P01.FR.*); the data is stored. */
     reply_c(call, "{\"status\":\"UnknownVendorId\"}");

@@ -113,6 +113,10 @@ struct lw_csms {
     reg_entry_t *reg[REG_BUCKETS];
     pthread_mutex_t ip_mu;
     ip_slot_t *ips;
+    pthread_mutex_t boot_mu; /* boot-rate-limit: the second counted, its boots, the PRNG */
+    int64_t boot_second;
+    uint32_t boot_count;
+    uint64_t boot_rng;
     pthread_mutex_t post_mu; /* guards loops_alive: no post to a loop that is being freed */
     bool loops_alive;
     int64_t last_prune_ms;
@@ -652,6 +656,52 @@ void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn
     }
 }
 
+typedef struct {
+    uv_work_t work;
+    lw_call_t *call;
+    int rc;
+    lw_station_rec_t rec;
+} policy_work_t;
+
+static void policy_work(uv_work_t *w)
+{
+    policy_work_t *pw = w->data;
+    lw_session_t *s = pw->call->session;
+    pw->rc = lw_store_station_get(s->csms->store, lw_str_c(s->id), &pw->rec);
+}
+
+static void policy_after(uv_work_t *w, int status)
+{
+    policy_work_t *pw = w->data;
+    lw_call_t *call = pw->call;
+    lw_session_t *s = call->session;
+    /* Not found: a station registered by this connection whose row is not committed yet. */
+    if (!status && !pw->rc && !s->closed) s->policy = pw->rec.reg_status;
+    free(pw);
+    call_resume(call);
+}
+
+void lw_call_policy_refresh(lw_call_t *call, lw_call_cont_fn cont)
+{
+    lw_session_t *s = call->session;
+    policy_work_t *pw = calloc(1, sizeof *pw);
+    call->cont = cont;
+    if (!pw) {
+        cont(call);
+        return;
+    }
+    pw->work.data = pw;
+    pw->call = call;
+    s->refs++;
+    atomic_fetch_add(&s->csms->inflight, 1);
+    if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &pw->work, policy_work, policy_after)) {
+        s->refs--;
+        atomic_fetch_sub(&s->csms->inflight, 1);
+        free(pw);
+        cont(call);
+    }
+}
+
 /* ---- handler accessors -------------------------------------------------------------------- */
 
 const lw_config_t *lw_session_config(const lw_session_t *s)
@@ -692,6 +742,33 @@ lw_api_t *lw_session_api(const lw_session_t *s)
 lw_reg_status_t lw_session_policy(const lw_session_t *s)
 {
     return s->policy;
+}
+
+uint32_t lw_session_boot_shed(lw_session_t *s)
+{
+    lw_csms_t *c = s->csms;
+    uint32_t limit = c->cfg.boot_rate_limit, interval = 0;
+    if (!limit) return 0;
+    int64_t second = now_ms(c) / 1000;
+    pthread_mutex_lock(&c->boot_mu);
+    if (second != c->boot_second) {
+        c->boot_second = second;
+        c->boot_count = 0;
+    }
+    if (c->boot_count < limit) {
+        c->boot_count++;
+    } else {
+        /* xorshift64: spreading retries needs no cryptographic randomness. */
+        uint64_t x = c->boot_rng;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        c->boot_rng = x;
+        uint32_t span = c->cfg.boot_retry_interval_s ? c->cfg.boot_retry_interval_s : 1;
+        interval = 1 + (uint32_t)(x % span);
+    }
+    pthread_mutex_unlock(&c->boot_mu);
+    return interval;
 }
 
 /* ---- outgoing CALLs ----------------------------------------------------------------------- */
@@ -1290,6 +1367,9 @@ int lw_csms_start(const lw_config_t *cfg, lw_store_t *store, lw_api_t *api, lw_c
     c->metrics = lw_sess_metrics_new();
     pthread_mutex_init(&c->reg_mu, NULL);
     pthread_mutex_init(&c->ip_mu, NULL);
+    pthread_mutex_init(&c->boot_mu, NULL);
+    c->boot_rng = lw_clock_mono(c->clock) ^ (uint64_t)(uintptr_t)c ^ 0x9e3779b97f4a7c15u;
+    if (!c->boot_rng) c->boot_rng = 1;
     pthread_mutex_init(&c->post_mu, NULL);
     c->loops_alive = true;
     atomic_store(&c->port, cfg->ocpp_port);
@@ -1335,6 +1415,11 @@ static void tick_closed(uv_handle_t *h)
 static void loop_shutdown(void *arg)
 {
     loop_ctx_t *lc = arg;
+    /* RFC 6455 §7.4.1: 1001 Going Away, as a close frame the station can read (the transport's
+     * server close only records the code locally before it drops the sockets). The frame is
+     * written at once; the sockets close right after. */
+    for (lw_session_t *s = lc->sessions; s; s = s->next)
+        if (s->conn && !s->closed) lw_ws_close(s->conn, LW_WS_CLOSE_GOING_AWAY, "server stopping");
     if (lc->server) lw_server_close(lc->server);
     lc->server = NULL;
     uv_timer_stop(&lc->tick);
@@ -1375,6 +1460,7 @@ void lw_csms_free(lw_csms_t *c)
     if (c->tls) lw_tls_free(c->tls);
     pthread_mutex_destroy(&c->reg_mu);
     pthread_mutex_destroy(&c->ip_mu);
+    pthread_mutex_destroy(&c->boot_mu);
     pthread_mutex_destroy(&c->post_mu);
     for (int i = 0; i < c->nloops && c->loops; i++)
         free(c->loops[i]);

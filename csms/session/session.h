@@ -61,6 +61,12 @@ lw_csms_t *lw_session_csms(const lw_session_t *s);
 void lw_session_set_registration(lw_session_t *s, lw_reg_status_t reg);
 lw_reg_status_t lw_session_policy(const lw_session_t *s); /* the store's reg_status */
 
+/* Boot-storm shedding (config boot-rate-limit): counts one BootNotification the policy would
+ * accept against this node's budget for the current second (shared by all loops). Returns 0
+ * when it may be Accepted, else the interval in seconds (random in 1..boot-retry-interval,
+ * so the shed stations come back spread out) to answer Pending with. Any thread. */
+uint32_t lw_session_boot_shed(lw_session_t *s);
+
 /* Answers the call with payload JSON (borrowed), which is validated against the action's
  * response schema first (an invalid answer is our bug: logged, InternalError sent). Frees
  * the call. */
@@ -72,6 +78,10 @@ void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
 int lw_call_store(lw_call_t *call, const lw_store_write_t *w, lw_call_cont_fn cont);
 /* Looks up an id token on the thread pool (fills call->token, call->token_rc), then cont. */
 void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn cont);
+/* Re-reads the station's registration status from the store on the thread pool (an operator
+ * may have changed it while the station was connected: `station set ID --status`), updates
+ * lw_session_policy, then cont. When the read fails the policy stays as it was. */
+void lw_call_policy_refresh(lw_call_t *call, lw_call_cont_fn cont);
 
 /* Sends a CSMS-initiated CALL on this session's loop (CertificateSigned after
  * SignCertificate). Same contract as lw_csms_call. */

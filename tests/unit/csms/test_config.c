@@ -1,11 +1,13 @@
 /* test_config.c — `ladewerk serve` configuration: defaults, file syntax, flags overriding
  * the file, and errors that name the key, the file and the line. */
 #include "config.h"
+#include "store/store.h"
 #include "test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 LW_TEST(defaults)
 {
@@ -17,6 +19,19 @@ LW_TEST(defaults)
     LW_CHECK_STR(c.http_host, "127.0.0.1");
     LW_CHECK_INT(c.http_port, 8080);
     LW_CHECK_INT(c.unknown_stations, LW_UNKNOWN_REJECT);
+    LW_CHECK_INT(c.boot_rate_limit, 0);
+}
+
+LW_TEST(boot_rate_limit_key)
+{
+    lw_config_t c;
+    lw_config_defaults(&c);
+    char err[256] = "";
+    LW_CHECK_INT(lw_config_set(&c, "boot-rate-limit", "50", err, sizeof err), 0);
+    LW_CHECK_INT(c.boot_rate_limit, 50);
+    LW_CHECK_INT(lw_config_set(&c, "boot-rate-limit", "-1", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "boot-rate-limit", "fast", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(c.boot_rate_limit, 50);
 }
 
 LW_TEST(file_syntax)
@@ -131,12 +146,57 @@ LW_TEST(files_and_webhooks)
     LW_CHECK_INT(c.n_webhook_urls, 8);
 }
 
+/* `serve --db` takes what `station add --db` takes (lw_store_open): a bare path is SQLite. */
+LW_TEST(db_bare_path_is_sqlite)
+{
+    lw_config_t c;
+    lw_config_defaults(&c);
+    char err[256] = "";
+    char dir[] = "/tmp/lw-config-db-XXXXXX";
+    LW_CHECK(mkdtemp(dir) != NULL);
+    char path[128];
+    snprintf(path, sizeof path, "%s/x.db", dir);
+    LW_CHECK_INT(lw_config_set(&c, "db", path, err, sizeof err), 0);
+    LW_CHECK_STR(c.db, path);
+    /* the accepted value opens as a SQLite store */
+    lw_store_t *s = NULL;
+    LW_CHECK_INT(lw_store_open(c.db, NULL, &s, err, sizeof err), 0);
+    LW_CHECK(s != NULL);
+    if (s) lw_store_close(s);
+    LW_CHECK(access(path, F_OK) == 0);
+    LW_CHECK_INT(lw_config_set(&c, "db", "relative/y.db", err, sizeof err), 0);
+    LW_CHECK_STR(c.db, "relative/y.db");
+    /* from a flag too */
+    char *argv[] = {"serve", "--db", path, NULL};
+    FILE *devnull = fopen("/dev/null", "w");
+    LW_CHECK_INT(lw_config_from_args(&c, 3, argv, devnull, err, sizeof err), 0);
+    LW_CHECK_STR(c.db, path);
+    fclose(devnull);
+    /* still refused: empty, empty sqlite path, other URL schemes */
+    LW_CHECK_INT(lw_config_set(&c, "db", "", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "db", "sqlite:", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "db", "sqlite://", err, sizeof err), LW_EINVAL);
+    LW_CHECK_INT(lw_config_set(&c, "db", "mysql://h/x", err, sizeof err), LW_EINVAL);
+    LW_CHECK(strstr(err, "PATH") != NULL);
+    LW_CHECK_INT(lw_config_set(&c, "db", "sqlite:/tmp/z.db", err, sizeof err), 0);
+    LW_CHECK_INT(lw_config_set(&c, "db", "postgres://u@h/db", err, sizeof err), 0);
+    char f[300];
+    snprintf(f, sizeof f, "%s-wal", path);
+    remove(f);
+    snprintf(f, sizeof f, "%s-shm", path);
+    remove(f);
+    remove(path);
+    rmdir(dir);
+}
+
 int main(void)
 {
     LW_RUN(defaults);
+    LW_RUN(boot_rate_limit_key);
     LW_RUN(file_syntax);
     LW_RUN(errors_name_file_line_key);
     LW_RUN(flags_override_file);
     LW_RUN(files_and_webhooks);
+    LW_RUN(db_bare_path_is_sqlite);
     return lw_test_done();
 }
