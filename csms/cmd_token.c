@@ -44,15 +44,8 @@ static int print_token(void *ud, const lw_api_token_rec_t *r)
 
 int lw_cmd_token(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
+    int st = lw_cli_usage_check(argc, argv, usage);
+    if (st >= 0) return st;
     const char *verb = argv[1], *role = NULL, *name = NULL, *db = NULL, *config = NULL;
     const char *id = NULL;
     bool create = !strcmp(verb, "create"), revoke = !strcmp(verb, "revoke");

@@ -7,7 +7,14 @@
 
 #include "store/store.h"
 
+#include <stdio.h>
+
 #define LW_STORE_DEFAULT_URL "sqlite:./ladewerk.db"
+
+/* The checks every store subcommand starts with: no action given prints usage to stderr and
+ * returns 2; -h or --help anywhere prints usage to stdout and returns 0; otherwise returns -1
+ * (go on). argv is borrowed; usage writes the subcommand's help to the stream it is given. */
+int lw_cli_usage_check(int argc, char **argv, void (*usage)(FILE *out));
 
 /* Matches argv[*i] against "--name VALUE" or "--name=VALUE". Returns 1 and *val (borrowed
  * from argv) when matched, advancing *i past a separate value; 0 when argv[*i] is another
