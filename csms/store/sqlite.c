@@ -978,6 +978,16 @@ static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t
 
 /* ---- schema 002 writes ----------------------------------------------------------------------- */
 
+/* Runs statement id on connection c with the station as its one parameter: the
+ * clear-before-replace and delete steps. 0 or a negative LW_E* code. */
+static int run_for_station(conn_t *c, int id, lw_str_t station)
+{
+    sqlite3_stmt *st = q(c, id);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    return step_done(c, st);
+}
+
 static int64_t now_or(sqlite_be_t *b, int64_t at_ms)
 {
     return at_ms ? at_ms : lw_clock_wall(b->clock);
@@ -996,9 +1006,7 @@ static int device_model(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resu
     sqlite3_stmt *st;
     int rc;
     if (p->replace_all) {
-        if (!(st = q(c, Q_DM_CLEAR))) return LW_ESTORE;
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
+        if ((rc = run_for_station(c, Q_DM_CLEAR, w->station_id))) return rc;
     }
     int64_t at = now_or(b, p->at_ms);
     for (size_t i = 0; i < p->n_attrs; i++) {
@@ -1046,9 +1054,7 @@ static int config_keys(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     sqlite3_stmt *st;
     int rc;
     if (p->replace_all) {
-        if (!(st = q(c, Q_CK_CLEAR))) return LW_ESTORE;
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
+        if ((rc = run_for_station(c, Q_CK_CLEAR, w->station_id))) return rc;
     }
     int64_t at = now_or(b, p->at_ms);
     for (size_t i = 0; i < p->n_keys; i++) {
@@ -1282,12 +1288,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
     case LW_W_STATION_PUT:
         return station_put(b, w);
     case LW_W_STATION_DELETE:
-        Q(Q_ST_DELETE_CS);
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
-        Q(Q_ST_DELETE);
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
+        if ((rc = run_for_station(c, Q_ST_DELETE_CS, w->station_id))) return rc;
+        if ((rc = run_for_station(c, Q_ST_DELETE, w->station_id))) return rc;
         return sqlite3_changes(c->db) ? 0 : LW_ENOTFOUND;
     case LW_W_STATION_CONN:
         Q(Q_ST_CONN);
