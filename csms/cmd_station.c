@@ -36,12 +36,7 @@ static void usage(FILE *out)
             "a password (16-40 printable characters); 'add' generates and prints one if\n"
             "--password is not given. Station ids: 1-48 printable ASCII characters without\n"
             "spaces, '/' or ':'.\n"
-            "\n"
-            "options:\n"
-            "  --db URL         database (sqlite:PATH or a path; default %s)\n"
-            "  --config FILE    read the 'db' key from FILE (--db wins)\n"
-            "  -h, --help       this text\n",
-            LW_STORE_DEFAULT_URL);
+            "\n" LW_CLI_STORE_OPTIONS_HELP);
 }
 
 typedef struct {

@@ -18,19 +18,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ladewerk token create --role viewer|operator|admin [--name N] [OPTIONS]\n"
-            "       ladewerk token list [OPTIONS]\n"
-            "       ladewerk token revoke ID [OPTIONS]\n"
-            "\n"
-            "API tokens for the operator REST API. 'create' prints the new token as its last\n"
-            "line; it is shown only once (only its hash is stored).\n"
-            "\n"
-            "options:\n"
-            "  --db URL         database (sqlite:PATH or a path; default %s)\n"
-            "  --config FILE    read the 'db' key from FILE (--db wins)\n"
-            "  -h, --help       this text\n",
-            LW_STORE_DEFAULT_URL);
+    fprintf(out, "usage: ladewerk token create --role viewer|operator|admin [--name N] [OPTIONS]\n"
+                 "       ladewerk token list [OPTIONS]\n"
+                 "       ladewerk token revoke ID [OPTIONS]\n"
+                 "\n"
+                 "API tokens for the operator REST API. 'create' prints the new token as its last\n"
+                 "line; it is shown only once (only its hash is stored).\n"
+                 "\n" LW_CLI_STORE_OPTIONS_HELP);
 }
 
 static int print_token(void *ud, const lw_api_token_rec_t *r)
