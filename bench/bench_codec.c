@@ -13,27 +13,13 @@
 #include "codec/gen/ocpp201.h"
 #include "ladewerk/codec.h"
 
+#include "bench_util.h"
+
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static const char meter_values[] =
-    "{\"connectorId\":1,\"transactionId\":123456,\"meterValue\":[{\"timestamp\":"
-    "\"2026-03-01T12:34:56.789Z\",\"sampledValue\":["
-    "{\"value\":\"12345.6\",\"context\":\"Sample.Periodic\",\"measurand\":"
-    "\"Energy.Active.Import.Register\",\"location\":\"Outlet\",\"unit\":\"Wh\"},"
-    "{\"value\":\"7360.0\",\"context\":\"Sample.Periodic\",\"measurand\":"
-    "\"Power.Active.Import\",\"location\":\"Outlet\",\"unit\":\"W\"},"
-    "{\"value\":\"16.02\",\"context\":\"Sample.Periodic\",\"measurand\":\"Current.Import\","
-    "\"phase\":\"L1\",\"location\":\"Outlet\",\"unit\":\"A\"},"
-    "{\"value\":\"15.98\",\"context\":\"Sample.Periodic\",\"measurand\":\"Current.Import\","
-    "\"phase\":\"L2\",\"location\":\"Outlet\",\"unit\":\"A\"},"
-    "{\"value\":\"230.1\",\"context\":\"Sample.Periodic\",\"measurand\":\"Voltage\","
-    "\"phase\":\"L1-N\",\"location\":\"Outlet\",\"unit\":\"V\"},"
-    "{\"value\":\"54\",\"context\":\"Sample.Periodic\",\"measurand\":\"SoC\","
-    "\"location\":\"EV\",\"unit\":\"Percent\"}]}]}";
 
 static const char transaction_event[] =
     "{\"eventType\":\"Updated\",\"timestamp\":\"2026-03-01T12:34:56.789Z\",\"triggerReason\":"
@@ -51,13 +37,6 @@ static const char transaction_event[] =
     "{\"value\":230.1,\"context\":\"Sample.Periodic\",\"measurand\":\"Voltage\",\"phase\":"
     "\"L1-N\",\"location\":\"Outlet\"}]}]}";
 
-static double now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
 static volatile size_t sink;
 
 typedef struct {
@@ -72,11 +51,11 @@ typedef struct {
     do {                                                                                           \
         double best_ = 1e30;                                                                       \
         for (int r_ = 0; r_ < 5; r_++) {                                                           \
-            double t0_ = now_ns();                                                                 \
+            double t0_ = bench_now_ns();                                                           \
             for (long i_ = 0; i_ < (n); i_++) {                                                    \
                 body;                                                                              \
             }                                                                                      \
-            double d_ = (now_ns() - t0_) / (double)(n);                                            \
+            double d_ = (bench_now_ns() - t0_) / (double)(n);                                      \
             if (d_ < best_) best_ = d_;                                                            \
         }                                                                                          \
         (result) = best_;                                                                          \
@@ -138,8 +117,8 @@ int main(int argc, char **argv)
 {
     long n = argc > 1 && !strcmp(argv[1], "--quick") ? 2000 : 200000;
     case_t cases[] = {
-        {"1.6 MeterValues (6 samples)", &lw_v16_MeterValuesRequest_msg, meter_values,
-         sizeof(meter_values) - 1},
+        {"1.6 MeterValues (6 samples)", &lw_v16_MeterValuesRequest_msg, bench_meter_values,
+         sizeof(bench_meter_values) - 1},
         {"2.0.1 TransactionEvent", &lw_v201_TransactionEventRequest_msg, transaction_event,
          sizeof(transaction_event) - 1},
     };

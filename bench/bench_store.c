@@ -15,6 +15,8 @@
  */
 #include "store/store.h"
 
+#include "bench_util.h"
+
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,22 +24,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-
-static const char payload[] =
-    "{\"connectorId\":1,\"transactionId\":123456,\"meterValue\":[{\"timestamp\":"
-    "\"2026-03-01T12:34:56.789Z\",\"sampledValue\":["
-    "{\"value\":\"12345.6\",\"context\":\"Sample.Periodic\",\"measurand\":"
-    "\"Energy.Active.Import.Register\",\"location\":\"Outlet\",\"unit\":\"Wh\"},"
-    "{\"value\":\"7360.0\",\"context\":\"Sample.Periodic\",\"measurand\":"
-    "\"Power.Active.Import\",\"location\":\"Outlet\",\"unit\":\"W\"},"
-    "{\"value\":\"16.02\",\"context\":\"Sample.Periodic\",\"measurand\":\"Current.Import\","
-    "\"phase\":\"L1\",\"location\":\"Outlet\",\"unit\":\"A\"},"
-    "{\"value\":\"15.98\",\"context\":\"Sample.Periodic\",\"measurand\":\"Current.Import\","
-    "\"phase\":\"L2\",\"location\":\"Outlet\",\"unit\":\"A\"},"
-    "{\"value\":\"230.1\",\"context\":\"Sample.Periodic\",\"measurand\":\"Voltage\","
-    "\"phase\":\"L1-N\",\"location\":\"Outlet\",\"unit\":\"V\"},"
-    "{\"value\":\"54\",\"context\":\"Sample.Periodic\",\"measurand\":\"SoC\","
-    "\"location\":\"EV\",\"unit\":\"Percent\"}]}]}";
 
 typedef struct {
     char id[32];
@@ -98,12 +84,6 @@ static int pop_done(void)
     return i;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 static double cpu_s(clockid_t id)
 {
     struct timespec ts;
@@ -146,7 +126,7 @@ static void send_meter(lw_store_t *s, int i)
     station_t *x = &st[i];
     x->seq++;
     snprintf(x->msg_id, sizeof x->msg_id, "m%lld", (long long)x->seq);
-    journal(s, x, true, 2, LW_STR(payload));
+    journal(s, x, true, 2, LW_STR(bench_meter_values));
     int64_t ts = 1772368496789LL + x->seq * 10000;
     char e[32], p[32];
     snprintf(e, sizeof e, "%lld.5", (long long)(12345 + x->seq * 20));
@@ -245,7 +225,7 @@ int main(int argc, char **argv)
     lw_store_stats_t s0, s1;
     lw_store_stats(s, &s0);
 
-    double t0 = now_s(), c0 = proc_cpu_s(), m0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    double t0 = bench_now_s(), c0 = proc_cpu_s(), m0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     long sent = 0, done = 0;
     for (int i = 0; i < n_st; i++, sent++)
         send_meter(s, i);
@@ -261,7 +241,7 @@ int main(int argc, char **argv)
     /* The last CALLRESULT journal rows are committed too before the clock stops. */
     lw_store_write_t fence = {.kind = LW_W_STATIONS_OFFLINE};
     lw_store_submit_wait(s, &fence, NULL);
-    double t1 = now_s(), c1 = proc_cpu_s(), m1 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
+    double t1 = bench_now_s(), c1 = proc_cpu_s(), m1 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     lw_store_stats(s, &s1);
 
     double wall = t1 - t0;

@@ -36,12 +36,7 @@ static void usage(FILE *out)
             "a password (16-40 printable characters); 'add' generates and prints one if\n"
             "--password is not given. Station ids: 1-48 printable ASCII characters without\n"
             "spaces, '/' or ':'.\n"
-            "\n"
-            "options:\n"
-            "  --db URL         database (sqlite:PATH or a path; default %s)\n"
-            "  --config FILE    read the 'db' key from FILE (--db wins)\n"
-            "  -h, --help       this text\n",
-            LW_STORE_DEFAULT_URL);
+            "\n" LW_CLI_STORE_OPTIONS_HELP);
 }
 
 typedef struct {
@@ -117,6 +112,17 @@ static int check_password(const char *p)
     return 0;
 }
 
+/* --status, when given, into *reg: 0, or 2 (usage) with a message. */
+static int parse_status(const char *status, lw_reg_status_t *reg)
+{
+    if (status && lw_reg_status_parse(status, reg)) {
+        fprintf(stderr, "%s: --status must be Accepted, Pending or Rejected, not '%s'\n", PROG,
+                status);
+        return 2;
+    }
+    return 0;
+}
+
 static int fail(const char *what, const char *id, int rc)
 {
     if (rc == LW_EEXISTS)
@@ -133,11 +139,7 @@ static int cmd_add(args_t *a)
     int profile = 1, rc;
     lw_reg_status_t reg = LW_REG_ACCEPTED;
     if ((rc = parse_profile(a->profile, &profile))) return rc;
-    if (a->status && lw_reg_status_parse(a->status, &reg)) {
-        fprintf(stderr, "%s: --status must be Accepted, Pending or Rejected, not '%s'\n", PROG,
-                a->status);
-        return 2;
-    }
+    if ((rc = parse_status(a->status, &reg))) return rc;
     if (profile == 0 && a->password) {
         fprintf(stderr, "%s: profile 0 means no authentication: --password is not used\n", PROG);
         return 2;
@@ -175,11 +177,7 @@ static int cmd_set(args_t *a)
     int profile = -1, rc;
     lw_reg_status_t reg = LW_REG_ACCEPTED;
     if ((rc = parse_profile(a->profile, &profile))) return rc;
-    if (a->status && lw_reg_status_parse(a->status, &reg)) {
-        fprintf(stderr, "%s: --status must be Accepted, Pending or Rejected, not '%s'\n", PROG,
-                a->status);
-        return 2;
-    }
+    if ((rc = parse_status(a->status, &reg))) return rc;
     if (!a->profile && !a->password && !a->status) {
         fprintf(stderr, "%s: set needs --profile, --password or --status\n", PROG);
         return 2;
@@ -271,15 +269,8 @@ static int cmd_list(args_t *a)
 
 int lw_cmd_station(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
+    int st = lw_cli_usage_check(argc, argv, usage);
+    if (st >= 0) return st;
     const char *verb = argv[1];
     bool want_id = strcmp(verb, "list") != 0;
     args_t a = {0};

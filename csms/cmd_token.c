@@ -18,19 +18,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: ladewerk token create --role viewer|operator|admin [--name N] [OPTIONS]\n"
-            "       ladewerk token list [OPTIONS]\n"
-            "       ladewerk token revoke ID [OPTIONS]\n"
-            "\n"
-            "API tokens for the operator REST API. 'create' prints the new token as its last\n"
-            "line; it is shown only once (only its hash is stored).\n"
-            "\n"
-            "options:\n"
-            "  --db URL         database (sqlite:PATH or a path; default %s)\n"
-            "  --config FILE    read the 'db' key from FILE (--db wins)\n"
-            "  -h, --help       this text\n",
-            LW_STORE_DEFAULT_URL);
+    fprintf(out, "usage: ladewerk token create --role viewer|operator|admin [--name N] [OPTIONS]\n"
+                 "       ladewerk token list [OPTIONS]\n"
+                 "       ladewerk token revoke ID [OPTIONS]\n"
+                 "\n"
+                 "API tokens for the operator REST API. 'create' prints the new token as its last\n"
+                 "line; it is shown only once (only its hash is stored).\n"
+                 "\n" LW_CLI_STORE_OPTIONS_HELP);
 }
 
 static int print_token(void *ud, const lw_api_token_rec_t *r)
@@ -44,15 +38,8 @@ static int print_token(void *ud, const lw_api_token_rec_t *r)
 
 int lw_cmd_token(int argc, char **argv)
 {
-    if (argc < 2) {
-        usage(stderr);
-        return 2;
-    }
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage(stdout);
-            return 0;
-        }
+    int st = lw_cli_usage_check(argc, argv, usage);
+    if (st >= 0) return st;
     const char *verb = argv[1], *role = NULL, *name = NULL, *db = NULL, *config = NULL;
     const char *id = NULL;
     bool create = !strcmp(verb, "create"), revoke = !strcmp(verb, "revoke");

@@ -335,6 +335,26 @@ bool api_body_empty(const api_ctx_t *c)
     return true;
 }
 
+int api_only_keys(api_ctx_t *c, const cJSON *o, const char *const *allowed)
+{
+    for (const cJSON *m = o->child; m; m = m->next) {
+        bool ok = false;
+        for (const char *const *a = allowed; *a; a++)
+            if (!strcmp(m->string, *a)) ok = true;
+        if (!ok) {
+            char list[256] = "";
+            for (const char *const *a = allowed; *a; a++) {
+                size_t l = strlen(list);
+                snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", *a);
+            }
+            api_error(c, 400, "unknown_field", "unknown field '%s' (allowed: %s)", m->string,
+                      list[0] ? list : "none");
+            return LW_EINVAL;
+        }
+    }
+    return 0;
+}
+
 cJSON *api_body_object(api_ctx_t *c)
 {
     lw_str_t b = c->req->body;

@@ -676,24 +676,10 @@ static int f_obj(sc_ctx_t *s, const char *key, bool required, const cJSON **out)
     return 1;
 }
 
+/* Unknown body members answer 400 (see api_only_keys); -1 then, as every sc_* step. */
 static int only(sc_ctx_t *s, const char *const *allowed)
 {
-    for (const cJSON *m = s->body->child; m; m = m->next) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (!strcmp(m->string, *a)) ok = true;
-        if (!ok) {
-            char list[256] = "";
-            for (const char *const *a = allowed; *a; a++) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", *a);
-            }
-            api_error(s->c, 400, "unknown_field", "unknown field '%s' (allowed: %s)", m->string,
-                      list[0] ? list : "none");
-            return -1;
-        }
-    }
-    return 0;
+    return api_only_keys(s->c, s->body, allowed) ? -1 : 0;
 }
 
 #define ONLY(...)                                                                                  \

@@ -90,6 +90,9 @@ int api_query_limit(api_ctx_t *c, size_t *limit);
 cJSON *api_body_object(api_ctx_t *c);
 /* True if the body is empty or only whitespace. */
 bool api_body_empty(const api_ctx_t *c);
+/* Rejects members of o not in the NULL-terminated list allowed (borrowed): a typo ("pasword")
+ * must not silently do nothing. Returns 0, or answers 400 unknown_field and returns LW_EINVAL. */
+int api_only_keys(api_ctx_t *c, const cJSON *o, const char *const *allowed);
 
 /* ---- JSON helpers (api.c) -----------------------------------------------------------------------
  */

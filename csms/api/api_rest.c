@@ -13,27 +13,6 @@
 
 /* ---- shared checks -------------------------------------------------------------------------- */
 
-/* Rejects members of o not in the NULL-terminated list allowed: a typo ("pasword") must not
- * silently do nothing. Returns 0, or answers 400 and returns LW_EINVAL. */
-static int only_keys(api_ctx_t *c, const cJSON *o, const char *const *allowed)
-{
-    for (const cJSON *m = o->child; m; m = m->next) {
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++)
-            if (!strcmp(m->string, *a)) ok = true;
-        if (!ok) {
-            char list[256] = "";
-            for (const char *const *a = allowed; *a; a++) {
-                size_t l = strlen(list);
-                snprintf(list + l, sizeof list - l, "%s%s", l ? ", " : "", *a);
-            }
-            api_error(c, 400, "unknown_field", "unknown field '%s' (allowed: %s)", m->string, list);
-            return LW_EINVAL;
-        }
-    }
-    return 0;
-}
-
 /* Station ids travel in URLs (/ocpp/<id>) and logs: printable ASCII without the characters
  * that change a URL's meaning or need escaping. */
 static bool station_id_ok(const char *id)
@@ -248,6 +227,21 @@ static int check_profile_password(api_ctx_t *c, int profile, bool has_password)
     return 0;
 }
 
+/* Stores p, reads the station back and answers status with it; a backend error is answered
+ * (api_backend_error) and returns 0. Shared by create (201) and update (200). */
+static int station_put_answer(api_ctx_t *c, const lw_api_station_put_t *p, int status)
+{
+    lw_api_t *api = c->api;
+    lw_api_station_t s;
+    int rc = api->be.station_put(api->be.ctx, p);
+    if (rc == 0) rc = api->be.station_get(api->be.ctx, p->id, &s);
+    if (rc != 0) {
+        api_backend_error(c, rc, "station");
+        return 0;
+    }
+    return api_json(c, status, station_full(c, &s));
+}
+
 int api_h_stations_create(api_ctx_t *c)
 {
     lw_api_t *api = c->api;
@@ -259,7 +253,7 @@ int api_h_stations_create(api_ctx_t *c)
     lw_api_station_put_t p = {.must_not_exist = true};
     const char *id = api_get_str(body, "id");
     int rc = 0;
-    if (only_keys(c, body, keys) != 0) goto out;
+    if (api_only_keys(c, body, keys) != 0) goto out;
     if (!id || !station_id_ok(id)) {
         api_error(c, 400, "invalid_field",
                   "id must be 1 to %d printable characters without spaces or / ? # %% \\ \" < >",
@@ -271,20 +265,7 @@ int api_h_stations_create(api_ctx_t *c)
     if (check_profile_password(c, p.set_profile ? p.security_profile : 0,
                                p.set_password && p.password.len) != 0)
         goto out;
-    rc = api->be.station_put(api->be.ctx, &p);
-    if (rc != 0) {
-        api_backend_error(c, rc, "station");
-        rc = 0;
-        goto out;
-    }
-    lw_api_station_t s;
-    rc = api->be.station_get(api->be.ctx, p.id, &s);
-    if (rc != 0) {
-        api_backend_error(c, rc, "station");
-        rc = 0;
-        goto out;
-    }
-    rc = api_json(c, 201, station_full(c, &s));
+    rc = station_put_answer(c, &p, 201);
 out:
     cJSON_Delete(body);
     return rc;
@@ -303,18 +284,11 @@ int api_h_station_update(api_ctx_t *c)
     static const char *const keys[] = {"security_profile", "password", "registration", NULL};
     lw_api_station_put_t p = {.id = c->params[0]};
     rc = 0;
-    if (only_keys(c, body, keys) != 0 || station_fields(c, body, &p) != 0) goto out;
+    if (api_only_keys(c, body, keys) != 0 || station_fields(c, body, &p) != 0) goto out;
     bool pw = p.set_password ? p.password.len > 0 : s.has_password;
     if (check_profile_password(c, p.set_profile ? p.security_profile : s.security_profile, pw) != 0)
         goto out;
-    rc = api->be.station_put(api->be.ctx, &p);
-    if (rc == 0) rc = api->be.station_get(api->be.ctx, p.id, &s);
-    if (rc != 0) {
-        api_backend_error(c, rc, "station");
-        rc = 0;
-        goto out;
-    }
-    rc = api_json(c, 200, station_full(c, &s));
+    rc = station_put_answer(c, &p, 200);
 out:
     cJSON_Delete(body);
     return rc;
@@ -775,7 +749,7 @@ int api_h_idtok_create(api_ctx_t *c)
     snprintf(t.status, sizeof t.status, "Accepted");
     const char *id = api_get_str(body, "id_token");
     int rc = 0;
-    if (only_keys(c, body, keys) != 0) goto out;
+    if (api_only_keys(c, body, keys) != 0) goto out;
     if (!id || !*id || strlen(id) >= sizeof t.id_token) {
         api_error(c, 400, "invalid_field", "id_token must be a string of 1 to %zu characters",
                   sizeof t.id_token - 1);
@@ -823,7 +797,7 @@ int api_h_idtok_update(api_ctx_t *c)
     cJSON *body = api_body_object(c);
     if (!body) return 0;
     static const char *const keys[] = {"type", "status", "expiry", "group_id", NULL};
-    int rc = only_keys(c, body, keys) != 0 ? 0 : idtok_change(c, body);
+    int rc = api_only_keys(c, body, keys) != 0 ? 0 : idtok_change(c, body);
     cJSON_Delete(body);
     return rc;
 }
@@ -918,7 +892,7 @@ int api_h_tokens_create(api_ctx_t *c)
     const char *role_s = api_get_str(body, "role");
     const char *name = api_get_str(body, "name");
     lw_api_role_t role;
-    if (only_keys(c, body, keys) != 0) goto out;
+    if (api_only_keys(c, body, keys) != 0) goto out;
     if (!role_s || lw_api_role_parse(lw_str_c(role_s), &role) != 0) {
         api_error(c, 400, "invalid_field", "role must be viewer, operator or admin");
         goto out;

@@ -6,6 +6,20 @@
 #include <stdio.h>
 #include <string.h>
 
+int lw_cli_usage_check(int argc, char **argv, void (*usage)(FILE *out))
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+    return -1;
+}
+
 int lw_cli_opt(int *i, int argc, char **argv, const char *name, const char **val)
 {
     const char *a = argv[*i];

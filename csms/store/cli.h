@@ -7,7 +7,22 @@
 
 #include "store/store.h"
 
+#include <stdio.h>
+
 #define LW_STORE_DEFAULT_URL "sqlite:./ladewerk.db"
+
+/* The options part every store subcommand's usage ends with (the same options mean the same
+ * everywhere), for the last line(s) of its help text. */
+#define LW_CLI_STORE_OPTIONS_HELP                                                                  \
+    "options:\n"                                                                                   \
+    "  --db URL         database (sqlite:PATH or a path; default " LW_STORE_DEFAULT_URL ")\n"      \
+    "  --config FILE    read the 'db' key from FILE (--db wins)\n"                                 \
+    "  -h, --help       this text\n"
+
+/* The checks every store subcommand starts with: no action given prints usage to stderr and
+ * returns 2; -h or --help anywhere prints usage to stdout and returns 0; otherwise returns -1
+ * (go on). argv is borrowed; usage writes the subcommand's help to the stream it is given. */
+int lw_cli_usage_check(int argc, char **argv, void (*usage)(FILE *out));
 
 /* Matches argv[*i] against "--name VALUE" or "--name=VALUE". Returns 1 and *val (borrowed
  * from argv) when matched, advancing *i past a separate value; 0 when argv[*i] is another

@@ -978,6 +978,27 @@ static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t
 
 /* ---- schema 002 writes ----------------------------------------------------------------------- */
 
+/* Binds st (NULL passes through) for one page of a station's rows, newest first: parameters
+ * (station, before, limit). Returns st. */
+static sqlite3_stmt *bind_page(sqlite3_stmt *st, lw_str_t station, int64_t before, size_t limit)
+{
+    if (!st) return NULL;
+    b_str(st, 1, station);
+    b_i64(st, 2, before);
+    b_i64(st, 3, (int64_t)limit);
+    return st;
+}
+
+/* Runs statement id on connection c with the station as its one parameter: the
+ * clear-before-replace and delete steps. 0 or a negative LW_E* code. */
+static int run_for_station(conn_t *c, int id, lw_str_t station)
+{
+    sqlite3_stmt *st = q(c, id);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, station);
+    return step_done(c, st);
+}
+
 static int64_t now_or(sqlite_be_t *b, int64_t at_ms)
 {
     return at_ms ? at_ms : lw_clock_wall(b->clock);
@@ -996,9 +1017,7 @@ static int device_model(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resu
     sqlite3_stmt *st;
     int rc;
     if (p->replace_all) {
-        if (!(st = q(c, Q_DM_CLEAR))) return LW_ESTORE;
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
+        if ((rc = run_for_station(c, Q_DM_CLEAR, w->station_id))) return rc;
     }
     int64_t at = now_or(b, p->at_ms);
     for (size_t i = 0; i < p->n_attrs; i++) {
@@ -1046,9 +1065,7 @@ static int config_keys(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     sqlite3_stmt *st;
     int rc;
     if (p->replace_all) {
-        if (!(st = q(c, Q_CK_CLEAR))) return LW_ESTORE;
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
+        if ((rc = run_for_station(c, Q_CK_CLEAR, w->station_id))) return rc;
     }
     int64_t at = now_or(b, p->at_ms);
     for (size_t i = 0; i < p->n_keys; i++) {
@@ -1282,12 +1299,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
     case LW_W_STATION_PUT:
         return station_put(b, w);
     case LW_W_STATION_DELETE:
-        Q(Q_ST_DELETE_CS);
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
-        Q(Q_ST_DELETE);
-        b_str(st, 1, w->station_id);
-        if ((rc = step_done(c, st))) return rc;
+        if ((rc = run_for_station(c, Q_ST_DELETE_CS, w->station_id))) return rc;
+        if ((rc = run_for_station(c, Q_ST_DELETE, w->station_id))) return rc;
         return sqlite3_changes(c->db) ? 0 : LW_ENOTFOUND;
     case LW_W_STATION_CONN:
         Q(Q_ST_CONN);
@@ -1719,11 +1732,8 @@ static int be_journal_list(void *be, lw_str_t station, int64_t before, size_t li
                            int (*each)(void *, const lw_journal_rec_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = q(c, Q_R_JOURNAL);
+    sqlite3_stmt *st = bind_page(q(c, Q_R_JOURNAL), station, before, limit);
     if (!st) return LW_ESTORE;
-    b_str(st, 1, station);
-    b_i64(st, 2, before);
-    b_i64(st, 3, (int64_t)limit);
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         lw_journal_rec_t r = {.seq = sqlite3_column_int64(st, 0)};
@@ -1854,11 +1864,8 @@ static int be_journal_pairs(void *be, lw_str_t station, int64_t before, size_t l
                             void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = q(c, Q_R_JPAIRS);
+    sqlite3_stmt *st = bind_page(q(c, Q_R_JPAIRS), station, before, limit);
     if (!st) return LW_ESTORE;
-    b_str(st, 1, station);
-    b_i64(st, 2, before);
-    b_i64(st, 3, (int64_t)limit);
     EACH_ROW(st, {
         lw_journal_rec_t call, reply;
         row_journal(st, 0, &call);
@@ -1895,11 +1902,8 @@ static int be_device_event_list(void *be, lw_str_t station, int64_t before, size
                                 int (*each)(void *, const lw_dm_event_rec_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = q(c, Q_R_DEV);
+    sqlite3_stmt *st = bind_page(q(c, Q_R_DEV), station, before, limit);
     if (!st) return LW_ESTORE;
-    b_str(st, 1, station);
-    b_i64(st, 2, before);
-    b_i64(st, 3, (int64_t)limit);
     EACH_ROW(st, {
         lw_dm_event_rec_t r = {.seq = sqlite3_column_int64(st, 0)};
         r.e.event_id = sqlite3_column_int(st, 1);
@@ -1986,11 +1990,8 @@ static int be_cert_list(void *be, lw_str_t station, int64_t before, size_t limit
                         int (*each)(void *, const lw_cert_rec_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = q(c, Q_R_CERT);
+    sqlite3_stmt *st = bind_page(q(c, Q_R_CERT), station, before, limit);
     if (!st) return LW_ESTORE;
-    b_str(st, 1, station);
-    b_i64(st, 2, before);
-    b_i64(st, 3, (int64_t)limit);
     EACH_ROW(st, {
         lw_cert_rec_t r;
         memset(&r, 0, sizeof r);
@@ -2128,13 +2129,12 @@ static int be_fw_status_list(void *be, lw_str_t station, int64_t before, size_t 
                              int (*each)(void *, const lw_fw_status_rec_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = prep(c, "SELECT id, what, status, request_id, at FROM fw_status_history "
-                               "WHERE station_id = ?1 AND (?2 <= 0 OR id < ?2) "
-                               "ORDER BY id DESC LIMIT ?3");
+    sqlite3_stmt *st =
+        bind_page(prep(c, "SELECT id, what, status, request_id, at FROM fw_status_history "
+                          "WHERE station_id = ?1 AND (?2 <= 0 OR id < ?2) "
+                          "ORDER BY id DESC LIMIT ?3"),
+                  station, before, limit);
     if (!st) return LW_ESTORE;
-    b_str(st, 1, station);
-    b_i64(st, 2, before);
-    b_i64(st, 3, (int64_t)limit);
     EACH_ROW_ONCE(st, {
         lw_fw_status_rec_t r;
         memset(&r, 0, sizeof r);
@@ -2151,13 +2151,12 @@ static int be_cmd_meta_list(void *be, lw_str_t station, int64_t before, size_t l
                             int (*each)(void *, int64_t, lw_str_t, lw_str_t), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = prep(c, "SELECT id, via, fingerprint FROM commands "
-                               "WHERE (?1 = '' OR station_id = ?1) AND (?2 <= 0 OR id < ?2) "
-                               "ORDER BY id DESC LIMIT ?3");
+    sqlite3_stmt *st =
+        bind_page(prep(c, "SELECT id, via, fingerprint FROM commands "
+                          "WHERE (?1 = '' OR station_id = ?1) AND (?2 <= 0 OR id < ?2) "
+                          "ORDER BY id DESC LIMIT ?3"),
+                  station, before, limit);
     if (!st) return LW_ESTORE;
-    b_str(st, 1, station);
-    b_i64(st, 2, before);
-    b_i64(st, 3, (int64_t)limit);
     EACH_ROW_ONCE(st, {
         if (each(ud, sqlite3_column_int64(st, 0), col_str(st, 1), col_str(st, 2))) break;
     });

@@ -2,25 +2,8 @@
 # station.test.sh — `ladewerk station add|list|set|remove` against a temporary database:
 # output, error messages and exit codes (0 ok, 1 failure, 2 usage).
 set -u
-BIN=${LADEWERK_BIN:-build/ladewerk}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
 DB="sqlite:$T/st.db"
-fails=0
-# expect WANT_RC PATTERN -- CMD...: runs CMD, checks its exit code and that stdout+stderr
-# match the extended regex PATTERN ('' = no check).
-expect() {
-    local want=$1 pat=$2; shift 3
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "FAIL: $* -> exit $rc, want $want"; echo "$out" | sed 's/^/    /'; fails=$((fails+1))
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$out"; then
-        echo "FAIL: $* -> output does not match /$pat/"; echo "$out" | sed 's/^/    /'
-        fails=$((fails+1))
-    else
-        echo "ok   $*"
-    fi
-}
 
 expect 0 'usage: ladewerk station add' -- "$BIN" station --help
 expect 2 'usage' -- "$BIN" station

@@ -1,23 +1,8 @@
 #!/usr/bin/env bash
 # token.test.sh — `ladewerk token create|list|revoke` against a temporary database.
 set -u
-BIN=${LADEWERK_BIN:-build/ladewerk}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/lib.sh"
 DB="sqlite:$T/tok.db"
-fails=0
-expect() {
-    local want=$1 pat=$2; shift 3
-    out=$("$@" 2>&1); rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "FAIL: $* -> exit $rc, want $want"; echo "$out" | sed 's/^/    /'; fails=$((fails+1))
-    elif [ -n "$pat" ] && ! grep -Eq -- "$pat" <<<"$out"; then
-        echo "FAIL: $* -> output does not match /$pat/"; echo "$out" | sed 's/^/    /'
-        fails=$((fails+1))
-    else
-        echo "ok   $*"
-    fi
-}
 
 expect 0 'usage: ladewerk token create' -- "$BIN" token --help
 expect 2 'usage' -- "$BIN" token

@@ -6,13 +6,14 @@
 // the file server (the GET, the multipart POST with the generated log, the PUT fallback).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sign } from 'node:crypto';
+import { spawnSim, stopSim } from './lib/sim_proc.mjs';
 
 const require = createRequire(import.meta.url);
 const { RPCServer } = require('ocpp-rpc');
@@ -88,26 +89,17 @@ async function withSim(protocol, version, script) {
   const csms = makeCsms(protocol);
   const files = await fileServer();
   const http = await csms.server.listen(0, '127.0.0.1');
-  const sim = spawn(BIN, ['sim', '--url', `ws://127.0.0.1:${http.address().port}/ocpp`, '--id', 'FILES1',
-    '--ocpp', version, '--connectors', '1', '--duration', '100', '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  sim.stdout.on('data', (d) => { log += d; });
-  sim.stderr.on('data', (d) => { log += d; });
+  const sim = spawnSim(BIN, ['--url', `ws://127.0.0.1:${http.address().port}/ocpp`, '--id', 'FILES1',
+    '--ocpp', version, '--connectors', '1', '--duration', '100', '-v']);
   try {
     await csms.waitFor((m) => m === 'BootNotification', 'boot');
     await script(csms, files);
     assert.deepEqual(csms.failures, [], 'strict-mode validation failures');
   } catch (e) {
-    e.message += `\n--- sim output ---\n${log.slice(-4000)}`;
+    e.message += `\n--- sim output ---\n${sim.log.slice(-4000)}`;
     throw e;
   } finally {
-    if (sim.exitCode === null) {
-      const exited = new Promise((r) => sim.once('exit', r));
-      sim.kill('SIGTERM');
-      const t = setTimeout(() => sim.kill('SIGKILL'), 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopSim(sim);
     await csms.server.close({ force: true, awaitPending: false });
     await files.close();
   }

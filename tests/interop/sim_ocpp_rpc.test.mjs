@@ -6,12 +6,12 @@
 // diagnostics/logs, firmware, reset), checking the answers and the follow-up messages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:http';
+import { spawnSim, stopSim } from './lib/sim_proc.mjs';
 
 const require = createRequire(import.meta.url);
 const { RPCServer } = require('ocpp-rpc');
@@ -85,11 +85,8 @@ async function withSim(protocol, version, script) {
   const dir = mkdtempSync(join(tmpdir(), 'lw-sim-'));
   const scen = join(dir, 'scenario.txt');
   writeFileSync(scen, '# the EV is plugged in at connector 1 and waits\nplug 1\npower 1 11\nwait 1h\n');
-  const sim = spawn(BIN, ['sim', '--url', `ws://127.0.0.1:${port}/ocpp`, '--id', 'SIM1',
-    '--ocpp', version, '--connectors', '2', '--scenario', scen, '--duration', '120', '-v'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  sim.stdout.on('data', (d) => { log += d; });
-  sim.stderr.on('data', (d) => { log += d; });
+  const sim = spawnSim(BIN, ['--url', `ws://127.0.0.1:${port}/ocpp`, '--id', 'SIM1',
+    '--ocpp', version, '--connectors', '2', '--scenario', scen, '--duration', '120', '-v']);
   try {
     let timer;
     const limit = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('script took over 90 s')), 90000); });
@@ -97,16 +94,10 @@ async function withSim(protocol, version, script) {
     clearTimeout(timer);
     assert.deepEqual(csms.failures, [], 'strict-mode validation failures');
   } catch (e) {
-    e.message += `\n--- sim output ---\n${log.slice(-4000)}`;
+    e.message += `\n--- sim output ---\n${sim.log.slice(-4000)}`;
     throw e;
   } finally {
-    if (sim.exitCode === null) {
-      const exited = new Promise((r) => sim.once('exit', r));
-      sim.kill('SIGTERM');
-      const t = setTimeout(() => { log += '\n(sim did not stop on SIGTERM)'; sim.kill('SIGKILL'); }, 5000);
-      await exited;
-      clearTimeout(t);
-    }
+    await stopSim(sim);
     await csms.server.close({ force: true, awaitPending: false });
     await files.close();
     rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@
  * id tokens, the journal's pairing, commands (validation, queue, TTL, idempotency, restore),
  * shortcuts per OCPP version, the event stream and /metrics. No sockets.
  */
+#include "api_request.h"
 #include "fake_backend.h"
 #include "test.h"
 
@@ -11,48 +12,12 @@ static lw_manual_clock_t clk;
 static fake_t fk;
 static lw_api_t *api;
 
-typedef struct {
-    int status;
-    char *body; /* NUL-terminated copy */
-    char *headers;
-    cJSON *json; /* parsed body when JSON */
-    bool stream;
-    uint64_t cursor;
-} resp_t;
-
-static void resp_free(resp_t *r)
-{
-    free(r->body);
-    free(r->headers);
-    cJSON_Delete(r->json);
-    memset(r, 0, sizeof *r);
-}
-
 /* Performs one request; token NULL = no Authorization; hname/hval one extra header. */
 static resp_t req(const char *method, const char *target, const char *token, const char *body,
                   const char *hname, const char *hval)
 {
-    lw_api_header_t h[3];
-    size_t nh = 0;
-    char auth[128];
-    if (token) {
-        snprintf(auth, sizeof auth, "Bearer %s", token);
-        h[nh++] = (lw_api_header_t){LW_STR("Authorization"), lw_str_c(auth)};
-    }
-    if (hname) h[nh++] = (lw_api_header_t){lw_str_c(hname), lw_str_c(hval)};
-    lw_api_request_t rq = {lw_str_c(method), lw_str_c(target), h, nh, lw_str_c(body)};
-    lw_api_response_t res;
-    lw_api_response_init(&res);
-    int rc = lw_api_handle(api, &rq, &res);
-    LW_CHECK_INT(rc, 0);
-    resp_t r = {.status = res.status, .stream = res.stream, .cursor = res.event_cursor};
-    lw_buf_cstr(&res.body);
-    lw_buf_cstr(&res.headers);
-    r.body = strdup(res.body.data ? res.body.data : "");
-    r.headers = strdup(res.headers.data ? res.headers.data : "");
-    r.json = cJSON_Parse(r.body);
-    lw_api_response_free(&res);
-    return r;
+    return api_request(api, method, target, token, body, body ? strlen(body) : 0, hname, hval, NULL,
+                       NULL);
 }
 
 static const char *jstr(const cJSON *o, const char *path)

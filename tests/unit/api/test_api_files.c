@@ -8,6 +8,7 @@
  * checked by the real codec (lw_api_codec_check). No sockets.
  */
 #define _XOPEN_SOURCE 700
+#include "api_request.h"
 #include "fake_backend.h"
 #include "test.h"
 
@@ -23,49 +24,11 @@ static char tmpdir[256];
 
 #define PUB "http://127.0.0.1:8080"
 
-typedef struct {
-    int status;
-    char *body;
-    size_t len;
-    char *headers;
-    cJSON *json;
-} resp_t;
-
-static void resp_free(resp_t *r)
-{
-    free(r->body);
-    free(r->headers);
-    cJSON_Delete(r->json);
-    memset(r, 0, sizeof *r);
-}
-
 /* One request with a body of blen bytes; up to two extra headers (name, value pairs). */
 static resp_t reqb(const char *method, const char *target, const char *token, const char *body,
                    size_t blen, const char *h1, const char *v1, const char *h2, const char *v2)
 {
-    lw_api_header_t h[3];
-    size_t nh = 0;
-    char auth[128];
-    if (token) {
-        snprintf(auth, sizeof auth, "Bearer %s", token);
-        h[nh++] = (lw_api_header_t){LW_STR("Authorization"), lw_str_c(auth)};
-    }
-    if (h1) h[nh++] = (lw_api_header_t){lw_str_c(h1), lw_str_c(v1)};
-    if (h2) h[nh++] = (lw_api_header_t){lw_str_c(h2), lw_str_c(v2)};
-    lw_api_request_t rq = {lw_str_c(method), lw_str_c(target), h, nh, {body, blen}};
-    lw_api_response_t res;
-    lw_api_response_init(&res);
-    LW_CHECK_INT(lw_api_handle(api, &rq, &res), 0);
-    resp_t r = {.status = res.status, .len = res.body.len};
-    lw_buf_cstr(&res.body);
-    lw_buf_cstr(&res.headers);
-    r.body = malloc(res.body.len + 1);
-    if (res.body.len) memcpy(r.body, res.body.data, res.body.len);
-    r.body[res.body.len] = 0;
-    r.headers = strdup(res.headers.data ? res.headers.data : "");
-    r.json = cJSON_ParseWithLength(r.body, r.len);
-    lw_api_response_free(&res);
-    return r;
+    return api_request(api, method, target, token, body, blen, h1, v1, h2, v2);
 }
 
 static resp_t req(const char *method, const char *target, const char *token, const char *body)

@@ -3,6 +3,7 @@
  * credentials, group commit, back-pressure, deduplication of retried transaction messages,
  * meter values, journal retention, and durability of acknowledged writes across SIGKILL.
  */
+#include "store_fixture.h"
 #include "test.h"
 
 #include "auth/auth.h"
@@ -16,26 +17,6 @@
 #include <stdlib.h>
 #include <sys/wait.h>
 
-static char dir[] = "/tmp/lw-store-XXXXXX";
-static char dbpath[256], url[280];
-static int dbn;
-
-/* A fresh database file for each test. */
-static void fresh(void)
-{
-    snprintf(dbpath, sizeof dbpath, "%s/t%d.db", dir, ++dbn);
-    snprintf(url, sizeof url, "sqlite:%s", dbpath);
-}
-
-static lw_store_t *open_or_fail(const lw_store_options_t *o)
-{
-    lw_store_t *s = NULL;
-    char err[256];
-    int rc = lw_store_open(url, o, &s, err, sizeof err);
-    if (rc) LW_FAILF("lw_store_open(%s) = %s: %s", url, lw_err_name(rc), err);
-    return s;
-}
-
 static int add_station(lw_store_t *s, const char *id, int profile, const char *pw)
 {
     lw_store_write_t w = {.kind = LW_W_STATION_PUT, .station_id = lw_str_c(id)};
@@ -45,23 +26,6 @@ static int add_station(lw_store_t *s, const char *id, int profile, const char *p
     w.u.station_put.set_password = pw != NULL;
     w.u.station_put.password = lw_str_c(pw);
     return lw_store_submit_wait(s, &w, NULL);
-}
-
-static long long sql_int(const char *sql)
-{
-    sqlite3 *db;
-    long long v = -1;
-    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        else
-            printf("  sql failed: %s: %s\n", sql, sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
 }
 
 LW_TEST(embedded_migrations_match_files)
@@ -839,7 +803,7 @@ LW_TEST(acknowledged_writes_survive_sigkill)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) return 1;
+    if (fixture_begin()) return 1;
     lw_log_set_level(LW_LOG_WARN);
     LW_RUN(embedded_migrations_match_files);
     LW_RUN(migrations_apply_and_are_idempotent);
@@ -855,8 +819,6 @@ int main(void)
     LW_RUN(meter_values_all_fields);
     LW_RUN(journal_retention_prunes);
     LW_RUN(acknowledged_writes_survive_sigkill);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) printf("cleanup of %s failed\n", dir);
+    fixture_end();
     return lw_test_done();
 }

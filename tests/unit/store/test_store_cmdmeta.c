@@ -7,6 +7,7 @@
  * Rows read back are rendered into one string per read ("a|b;c|d;") and compared whole, so a
  * failure prints what came back next to what was wanted.
  */
+#include "store_fixture.h"
 #include "test.h"
 
 #include "store/store.h"
@@ -15,18 +16,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char dir[] = "/tmp/lw-store-cmdmeta-XXXXXX";
-static char url[280];
-static int dbn;
-
 static lw_store_t *fresh_store(void)
 {
-    snprintf(url, sizeof url, "sqlite:%s/t%d.db", dir, ++dbn);
-    lw_store_t *s = NULL;
-    char err[256];
-    int rc = lw_store_open(url, NULL, &s, err, sizeof err);
-    if (rc) LW_FAILF("lw_store_open(%s) = %s: %s", url, lw_err_name(rc), err);
-    return s;
+    fresh();
+    return open_or_fail(NULL);
 }
 
 static char out[2048];
@@ -194,13 +187,11 @@ LW_TEST(command_via_and_fingerprint)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) return 1;
+    if (fixture_begin()) return 1;
     lw_log_set_level(LW_LOG_WARN);
     LW_RUN(id_token_list_and_delete);
     LW_RUN(fw_status_history_newest_first_per_station);
     LW_RUN(command_via_and_fingerprint);
-    char c[300];
-    snprintf(c, sizeof c, "rm -rf %s", dir);
-    if (system(c)) printf("cleanup of %s failed\n", dir);
+    fixture_end();
     return lw_test_done();
 }

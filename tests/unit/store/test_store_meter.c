@@ -6,6 +6,7 @@
  * readings (the writer keeps it in memory); retries stay deduplicated; and values stored
  * one row per sampled value by schema 002 move over when an old file is opened.
  */
+#include "store_fixture.h"
 #include "test.h"
 
 #include "store/store.h"
@@ -14,42 +15,6 @@
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
-
-static char dir[] = "/tmp/lw-store-meter-XXXXXX";
-static char dbpath[256], url[280];
-static int dbn;
-
-static void fresh(void)
-{
-    snprintf(dbpath, sizeof dbpath, "%s/t%d.db", dir, ++dbn);
-    snprintf(url, sizeof url, "sqlite:%s", dbpath);
-}
-
-static lw_store_t *open_or_fail(void)
-{
-    lw_store_t *s = NULL;
-    char err[256];
-    int rc = lw_store_open(url, NULL, &s, err, sizeof err);
-    if (rc) LW_FAILF("lw_store_open(%s) = %s: %s", url, lw_err_name(rc), err);
-    return s;
-}
-
-static long long sql_int(const char *sql)
-{
-    sqlite3 *db;
-    long long v = -1;
-    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        else
-            printf("  sql failed: %s: %s\n", sql, sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
-}
 
 static lw_store_result_t run(lw_store_t *s, const lw_store_write_t *w)
 {
@@ -149,7 +114,7 @@ static int add_station(lw_store_t *s, const char *id)
 LW_TEST(meter_rows_keep_every_field)
 {
     fresh();
-    lw_store_t *s = open_or_fail();
+    lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
     LW_CHECK_INT(add_station(s, "CPX"), 0);
     int64_t tx = start_tx(s, "CPX", 1000, 1700000000000);
@@ -277,7 +242,7 @@ LW_TEST(register_kept_in_memory_follows_every_writer)
     /* The writer caches each transaction's register; reopening (an empty cache) and a
      * second transaction on the same station must give the same figures as the rows. */
     fresh();
-    lw_store_t *s = open_or_fail();
+    lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
     LW_CHECK_INT(add_station(s, "CPR"), 0);
     LW_CHECK_INT(add_station(s, "OTHER"), 0);
@@ -294,7 +259,7 @@ LW_TEST(register_kept_in_memory_follows_every_writer)
         LW_CHECK_INT(run(s, &w).status, 0);
         if (i == 1) { /* close and reopen between readings: the cache starts empty */
             lw_store_close(s);
-            s = open_or_fail();
+            s = open_or_fail(NULL);
             if (!s) return;
         }
     }
@@ -347,7 +312,7 @@ LW_TEST(upgrade_from_schema_2_moves_meter_values)
     if (rc != SQLITE_OK) LW_FAILF("setting up schema 2: %s", msg ? msg : "?");
     sqlite3_free(msg);
     sqlite3_close(db);
-    lw_store_t *s = open_or_fail();
+    lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
     LW_CHECK(lw_store_schema_version(s) >= 3);
     got_reset();
@@ -382,16 +347,11 @@ LW_TEST(upgrade_from_schema_2_moves_meter_values)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        return 1;
-    }
+    if (fixture_begin()) return 1;
     lw_log_set_level(LW_LOG_ERROR);
     LW_RUN(meter_rows_keep_every_field);
     LW_RUN(register_kept_in_memory_follows_every_writer);
     LW_RUN(upgrade_from_schema_2_moves_meter_values);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) printf("cleanup of %s failed\n", dir);
+    fixture_end();
     return lw_test_done();
 }

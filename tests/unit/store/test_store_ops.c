@@ -8,6 +8,7 @@
  * Rows read back are rendered into one string per read ("a|b;c|d;") and compared whole, so a
  * failure prints what came back next to what was wanted.
  */
+#include "store_fixture.h"
 #include "test.h"
 
 #include "store/store.h"
@@ -16,22 +17,14 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-static char dir[] = "/tmp/lw-store-ops-XXXXXX";
-static char dbpath[256], url[280];
-static int dbn;
 static lw_manual_clock_t mclock;
 
 static lw_store_t *fresh_store(void)
 {
-    snprintf(dbpath, sizeof dbpath, "%s/t%d.db", dir, ++dbn);
-    snprintf(url, sizeof url, "sqlite:%s", dbpath);
+    fresh();
     lw_manual_clock_init(&mclock, 1000000);
     lw_store_options_t o = {.clock = &mclock.clock};
-    lw_store_t *s = NULL;
-    char err[256];
-    int rc = lw_store_open(url, &o, &s, err, sizeof err);
-    if (rc) LW_FAILF("lw_store_open(%s) = %s: %s", url, lw_err_name(rc), err);
-    return s;
+    return open_or_fail(&o);
 }
 
 static int add_station(lw_store_t *s, const char *id)
@@ -39,23 +32,6 @@ static int add_station(lw_store_t *s, const char *id)
     lw_store_write_t w = {.kind = LW_W_STATION_PUT, .station_id = lw_str_c(id)};
     w.u.station_put.must_not_exist = true;
     return lw_store_submit_wait(s, &w, NULL);
-}
-
-static long long sql_int(const char *sql)
-{
-    sqlite3 *db;
-    long long v = -1;
-    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
-        sqlite3_stmt *st;
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
-            sqlite3_step(st) == SQLITE_ROW)
-            v = sqlite3_column_int64(st, 0);
-        else
-            printf("  sql failed: %s: %s\n", sql, sqlite3_errmsg(db));
-        sqlite3_finalize(st);
-    }
-    sqlite3_close(db);
-    return v;
 }
 
 /* ---- rendering rows ------------------------------------------------------------------------ */
@@ -989,7 +965,7 @@ LW_TEST(item_arrays_are_copied_and_bounded)
 
 int main(void)
 {
-    if (!mkdtemp(dir)) return 1;
+    if (fixture_begin()) return 1;
     lw_log_set_level(LW_LOG_WARN);
     LW_RUN(device_model_upsert_and_read);
     LW_RUN(device_events_newest_first);
@@ -1006,8 +982,6 @@ int main(void)
     LW_RUN(journal_pairs_join_by_message_id);
     LW_RUN(maintenance_prunes_and_expires);
     LW_RUN(item_arrays_are_copied_and_bounded);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    if (system(cmd)) printf("cleanup of %s failed\n", dir);
+    fixture_end();
     return lw_test_done();
 }
