@@ -10,7 +10,8 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 fails=0
 
-for f in "$BUILD/ladewerk" "$BUILD/bench/bench_load" "$BUILD/bench/bench_echo_ceiling"; do
+for f in "$BUILD/ladewerk" "$BUILD/bench/bench_load" "$BUILD/bench/bench_echo_ceiling" \
+    "$BUILD/bench/bench_store"; do
     if [ ! -x "$f" ]; then echo "FAIL: $f is not built"; exit 1; fi
 done
 
@@ -52,6 +53,14 @@ fi
 # The codec figures are part of the run.
 if grep -q 'lw decode' "$T/out"; then echo "ok   codec figures present"; else
     echo "FAIL: codec figures missing"; fails=$((fails+1)); fi
+# So are the store micro-benchmark and ladewerk --threads 2 (Heartbeat 10k, MeterValues).
+if grep -q 'CPU us/message' "$T/out"; then echo "ok   store figures present"; else
+    echo "FAIL: bench_store figures missing"; fails=$((fails+1)); fi
+for w in hb-10k meter; do
+    if ! grep -q "\"$w/ladewerk-t2\"" "$T/r.json"; then
+        echo "FAIL: no result for $w/ladewerk-t2"; fails=$((fails+1))
+    fi
+done
 
 [ "$fails" = 0 ] && echo "bench_smoke: all ok" || echo "bench_smoke: $fails failed"
 [ "$fails" = 0 ]
