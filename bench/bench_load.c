@@ -404,9 +404,9 @@ static bool workload_next(st_t *s);
 /* A complete text message from the server. */
 static bool on_message(st_t *s, const char *p, size_t n)
 {
-    if (n > 3 && p[0] == '[' &&
-        p[1] == '2') { /* a CALL from the server: the load generator plays no station logic and
-                          refuses it with a CALLERROR (the benchmarks send none) */
+    /* A CALL from the server: the load generator plays no station logic and refuses it with
+     * a CALLERROR (the benchmarks send none). */
+    if (n > 3 && p[0] == '[' && p[1] == '2') {
         const char *q1 = memchr(p, '"', n),
                    *q2 = q1 ? memchr(q1 + 1, '"', n - (size_t)(q1 + 1 - p)) : NULL;
         if (!q2) return false;
