@@ -66,6 +66,7 @@ typedef struct lw_str {
 
 /* Borrows s. Returns a view of the NUL-terminated string (NULL gives an empty view). */
 lw_str_t lw_str_c(const char *s);
+/* Comparisons borrow their arguments. */
 bool lw_str_eq(lw_str_t a, lw_str_t b);
 bool lw_str_eq_c(lw_str_t a, const char *c);
 bool lw_str_case_eq_c(lw_str_t a, const char *c);
@@ -85,6 +86,8 @@ void lw_buf_init(lw_buf_t *b, size_t max);
 /* Frees the storage; b may be reused after lw_buf_init. */
 void lw_buf_free(lw_buf_t *b);
 void lw_buf_reset(lw_buf_t *b); /* len = 0, storage kept */
+/* Appends borrow their sources (copied into b) and return 0, LW_ETOOBIG past b->max (b is
+ * left unchanged) or LW_ENOMEM. b owns its storage; free it with lw_buf_free. */
 int lw_buf_reserve(lw_buf_t *b, size_t extra);
 int lw_buf_append(lw_buf_t *b, const void *p, size_t n);
 int lw_buf_append_str(lw_buf_t *b, lw_str_t s);
@@ -110,6 +113,7 @@ typedef struct lw_arena {
     size_t first_used;
 } lw_arena_t;
 
+/* The arena owns every block it hands out; callers never free them one by one. */
 void lw_arena_init(lw_arena_t *a, size_t max);
 /* Returns memory valid until lw_arena_reset/lw_arena_free, aligned to 8; NULL on ENOMEM or
  * when the cap is reached. */
@@ -128,7 +132,8 @@ typedef struct lw_clock {
     void *ctx;
 } lw_clock_t;
 
-/* Returns the process-wide real clock (static, never NULL). */
+/* Returns the process-wide real clock (static, never NULL; never freed). A manual clock is
+ * owned by the test that embeds it and must outlive every user of &mc->clock. */
 const lw_clock_t *lw_clock_real(void);
 
 /* A manual clock for tests: time moves only when told to. */
