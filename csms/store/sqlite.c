@@ -604,6 +604,15 @@ static void be_rollback(void *be)
     txc_clear(b);
 }
 
+static void be_release_memory(void *be)
+{
+    sqlite_be_t *b = be;
+    /* Frees the writer's unused page-cache pages (the 64 MB cache fills during a boot storm
+     * and would otherwise stay resident while stations idle); the next burst re-reads them
+     * from the OS page cache. The transaction-register cache stays: it is small. */
+    sqlite3_db_release_memory(b->writer.db);
+}
+
 /* The register state of transaction id: from the cache, else read from its row and cached.
  * Returns the slot, or NULL when no such transaction exists (or on a read error). */
 static tx_cached_t *txc_get(sqlite_be_t *b, int64_t id)
@@ -2193,4 +2202,5 @@ const lw_store_backend_t lw_store_sqlite_backend = {
     .id_token_list = be_id_token_list,
     .fw_status_list = be_fw_status_list,
     .cmd_meta_list = be_cmd_meta_list,
+    .release_memory = be_release_memory,
 };

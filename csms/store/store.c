@@ -13,7 +13,10 @@
 #include "auth/auth.h"
 
 #include <openssl/evp.h>
+#include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -475,10 +478,30 @@ static void *writer_main(void *arg)
     op_t **batch = calloc(bmax, sizeof *batch);
     lw_store_result_t *res = calloc(bmax, sizeof *res);
     if (!batch || !res) abort(); /* at open; a store without a writer must not pretend */
+    bool wrote_since_release = false;
     for (;;) {
         pthread_mutex_lock(&s->mu);
-        while (!s->count && !s->stopping)
-            pthread_cond_wait(&s->nonempty, &s->mu);
+        while (!s->count && !s->stopping) {
+            if (!wrote_since_release) {
+                pthread_cond_wait(&s->nonempty, &s->mu);
+                continue;
+            }
+            /* Idle after writes: wait a little, then give cache memory back (see
+             * lw_store_backend_t.release_memory). The condition variable uses
+             * CLOCK_MONOTONIC (set at open). */
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            ts.tv_sec += LW_STORE_IDLE_RELEASE_MS / 1000;
+            ts.tv_nsec += (long)(LW_STORE_IDLE_RELEASE_MS % 1000) * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+            if (pthread_cond_timedwait(&s->nonempty, &s->mu, &ts) == ETIMEDOUT && !s->count) {
+                pthread_mutex_unlock(&s->mu);
+                if (s->be_vt->release_memory) s->be_vt->release_memory(s->be);
+                malloc_trim(0); /* hand the freed pages back to the OS */
+                wrote_since_release = false;
+                pthread_mutex_lock(&s->mu);
+            }
+        }
         if (!s->count && s->stopping) {
             pthread_mutex_unlock(&s->mu);
             break;
@@ -492,6 +515,7 @@ static void *writer_main(void *arg)
         s->st.queue_depth = s->count;
         pthread_mutex_unlock(&s->mu);
         run_batch(s, batch, n, res);
+        wrote_since_release = true;
     }
     free(batch);
     free(res);
@@ -557,7 +581,11 @@ int lw_store_open(const char *url, const lw_store_options_t *opts, lw_store_t **
         return rc;
     }
     pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->nonempty, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->nonempty, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&s->writer, NULL, writer_main, s)) {
         seterr(err, errsz, "%scannot start the store writer thread", "");
         lw_store_close(s);

@@ -853,6 +853,10 @@ typedef struct lw_store_backend {
                           int (*each)(void *, const lw_fw_status_rec_t *), void *ud);
     int (*cmd_meta_list)(void *be, lw_str_t station, int64_t before, size_t limit,
                          int (*each)(void *, int64_t, lw_str_t, lw_str_t), void *ud);
+    /* Writer thread, optional (NULL: nothing to release): gives back the cache memory of the
+     * writer's connection. store.c calls it when the queue has been idle for
+     * LW_STORE_IDLE_RELEASE_MS after writes, so a burst's cache does not stay resident. */
+    void (*release_memory)(void *be);
 } lw_store_backend_t;
 
 extern const lw_store_backend_t lw_store_sqlite_backend;

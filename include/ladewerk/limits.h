@@ -158,6 +158,12 @@
  * MeterValues write does not read the transaction row back: more than the transactions a
  * big single node has open at once would only cost a read on a collision. */
 #define LW_STORE_TX_CACHE 4096
+/* Idle time of the store writer after writes before it gives its page-cache memory back
+ * (sqlite3_db_release_memory + malloc_trim): long enough that a steady trickle of writes
+ * never pays for re-reading pages, short enough that a boot storm's cache does not stay in
+ * the RSS of thousands of idle stations. */
+#define LW_STORE_IDLE_RELEASE_MS 2000
+
 /* ---- api (csms/api) ------------------------------------------------------------------------ */
 /* Rows per page of REST lists: 100 by default (one screen of the dashboard), at most 1000
  * (the store's page size, LW_STORE_PAGE_MAX), so one request's work and body stay bounded. */
