@@ -18,6 +18,7 @@
 #include "bench_util.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,20 @@ static double proc_cpu_s(void)
     getrusage(RUSAGE_SELF, &ru);
     return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
            ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Bytes this process has written with write/pwrite so far (/proc/self/io wchar): the WAL
+ * frames plus checkpoint copies into the database file; -1 when unreadable. */
+static long long written_bytes(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    if (!f) return -1;
+    char line[128];
+    long long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "wchar: %lld", &v) == 1) break;
+    fclose(f);
+    return v;
 }
 
 static int submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb cb, void *ud)
@@ -195,6 +210,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "open: %s\n", err);
         return 1;
     }
+    {
+        const char *drop = getenv("BENCH_DROP");
+        if (drop) {
+            sqlite3 *db;
+            sqlite3_open(path + 7, &db);
+            char *m = NULL;
+            if (sqlite3_exec(db, drop, NULL, NULL, &m)) fprintf(stderr, "drop: %s\n", m);
+            sqlite3_close(db);
+        }
+    }
     st = calloc((size_t)n_st, sizeof *st);
     dq.cap = (size_t)n_st + 1;
     dq.ring = calloc(dq.cap, sizeof *dq.ring);
@@ -225,6 +250,7 @@ int main(int argc, char **argv)
     lw_store_stats_t s0, s1;
     lw_store_stats(s, &s0);
 
+    long long wb0 = written_bytes();
     double t0 = bench_now_s(), c0 = proc_cpu_s(), m0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     long sent = 0, done = 0;
     for (int i = 0; i < n_st; i++, sent++)
@@ -243,6 +269,7 @@ int main(int argc, char **argv)
     lw_store_submit_wait(s, &fence, NULL);
     double t1 = bench_now_s(), c1 = proc_cpu_s(), m1 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     lw_store_stats(s, &s1);
+    long long wb1 = written_bytes();
 
     double wall = t1 - t0;
     uint64_t writes = s1.writes - s0.writes, commits = s1.commits - s0.commits;
@@ -260,6 +287,9 @@ int main(int argc, char **argv)
                : 0.0);
     printf("  CPU us/message    %10.1f  (process; submitter %.1f, writer+rest %.1f)\n",
            (c1 - c0) * 1e6 / n_msg, (m1 - m0) * 1e6 / n_msg, ((c1 - c0) - (m1 - m0)) * 1e6 / n_msg);
+    if (wb0 >= 0 && wb1 >= 0)
+        printf("  bytes written/msg %10.0f  (WAL frames + checkpoints)\n",
+               (double)(wb1 - wb0) / n_msg);
     printf("  write errors      %10d\n", dq.errors);
     lw_store_close(s);
     char f[400];

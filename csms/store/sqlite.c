@@ -68,8 +68,8 @@
     X(TX_INSERT, "INSERT INTO transactions (tx_uid, station_id, evse_id, connector_id, id_token, " \
                  "id_token_type, start_at, meter_start_wh, last_register_wh, reservation_id, "     \
                  "remote_start_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)")          \
-    X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state "     \
-                "FROM transactions WHERE id = ?1")                                                 \
+    X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state, "    \
+                "last_meter_id FROM transactions WHERE id = ?1")                                   \
     X(TX_FIND_UID, "SELECT id FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")            \
     X(TX_ORPHAN_STOP, "INSERT INTO orphan_stops (station_id, tx_id, id_tag, meter_stop_wh, "       \
                       "stop_at, reason, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")         \
@@ -77,7 +77,8 @@
                "stop_reason = ?4 WHERE id = ?1")                                                   \
     X(TX_REGISTER, "UPDATE transactions SET meter_start_wh = ?2, last_register_wh = ?3, "          \
                    "meter_backwards = ?4, energy_wh = CASE WHEN ?2 >= 0 AND ?3 >= ?2 "             \
-                   "THEN ?3 - ?2 ELSE energy_wh END WHERE id = ?1")                                \
+                   "THEN ?3 - ?2 ELSE energy_wh END, last_meter_id = ?5 WHERE id = ?1")            \
+    X(TX_LAST_METER, "UPDATE transactions SET last_meter_id = ?2 WHERE id = ?1")                   \
     X(TX_EVENT_UPD,                                                                                \
       "UPDATE transactions SET "                                                                   \
       "evse_id = CASE WHEN ?2 > 0 THEN ?2 ELSE evse_id END, "                                      \
@@ -96,13 +97,18 @@
     X(TXEV_INSERT, "INSERT INTO transaction_events (tx_id, seq_no, event_type, trigger_reason, "   \
                    "offline, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                 \
     X(MV_INSERT, "INSERT INTO meter_rows (station_id, evse_id, connector_id, tx_id, at, n, "       \
-                 "samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                   \
+                 "samples, prev_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                      \
     X(JR_INSERT, "INSERT INTO journal (station_id, inbound, msg_type, msg_id, action, payload, "   \
-                 "at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                        \
+                 "at, prev_id, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")              \
+    X(JH_GET, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                           \
+    X(JH_PUT, "INSERT INTO journal_heads (station_id, last_id, n) VALUES (?1, ?2, 1) "             \
+              "ON CONFLICT (station_id) DO UPDATE SET last_id = excluded.last_id, n = n + 1")      \
+    X(JH_OVER, "SELECT station_id, last_id FROM journal_heads WHERE n > ?1 AND station_id > ?2 "   \
+               "AND (?3 = '' OR station_id = ?3) ORDER BY station_id LIMIT ?4")                    \
+    X(JH_SET_N, "UPDATE journal_heads SET n = ?2 WHERE station_id = ?1")                           \
+    X(JR_LINK, "SELECT prev_id, inbound, msg_type, msg_id FROM journal WHERE id = ?1")             \
+    X(JR_DELETE, "DELETE FROM journal WHERE id = ?1")                                              \
     X(JR_PRUNE_AGE, "DELETE FROM journal WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")          \
-    X(JR_PRUNE_COUNT, "DELETE FROM journal WHERE id IN (SELECT id FROM (SELECT id, row_number() "  \
-                      "OVER (PARTITION BY station_id ORDER BY id DESC) AS rn FROM journal "        \
-                      "WHERE ?2 = '' OR station_id = ?2) WHERE rn > ?1)")                          \
     X(DD_PRUNE, "DELETE FROM dedupe WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")               \
     X(SEC_INSERT, "INSERT INTO security_events (station_id, type, tech_info, at) "                 \
                   "VALUES (?1, ?2, ?3, ?4)")                                                       \
@@ -177,9 +183,6 @@
                   "AND (?2 = '' OR station_id = ?2) LIMIT ?3)")                                    \
     X(MT_JR_AGE, "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < ?1 "          \
                  "ORDER BY at LIMIT ?2)")                                                          \
-    X(MT_STATIONS, "SELECT id FROM stations ORDER BY id")                                          \
-    X(MT_JR_COUNT, "DELETE FROM journal WHERE station_id = ?1 AND id <= (SELECT id FROM journal "  \
-                   "WHERE station_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)")                    \
     X(MT_DD_AGE, "DELETE FROM dedupe WHERE (station_id, kind, key) IN (SELECT station_id, kind, "  \
                  "key FROM dedupe WHERE at < ?1 LIMIT ?2)")                                        \
     /* reads */                                                                                    \
@@ -189,12 +192,16 @@
                "WHERE id_token = ?1 ORDER BY type LIMIT 1")                                        \
     X(R_TX, "SELECT " TX_COLS " FROM transactions WHERE id = ?1")                                  \
     X(R_TX_UID, "SELECT " TX_COLS " FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")      \
-    X(R_METER, "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "               \
-               "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "        \
-               "FROM meter_rows m, json_each(m.samples) j WHERE m.tx_id = ?1 "                     \
-               "ORDER BY m.id, j.key LIMIT ?2")                                                    \
-    X(R_JOURNAL, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "         \
-                 "WHERE station_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")        \
+    X(R_METER_HEAD, "SELECT last_meter_id FROM transactions WHERE id = ?1")                        \
+    X(R_METER_PREV, "SELECT prev_id FROM meter_rows WHERE id = ?1")                                \
+    X(R_METER_ROW, "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "           \
+                   "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "    \
+                   "FROM meter_rows m, json_each(m.samples) j WHERE m.id = ?1 ORDER BY j.key")     \
+    X(R_JHEAD, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                          \
+    X(R_JROW, "SELECT id, inbound, msg_type, msg_id, action, payload, at, prev_id, station_id "    \
+              "FROM journal WHERE id = ?1")                                                        \
+    X(R_JREPLY, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "          \
+                "WHERE call_id = ?1 ORDER BY id LIMIT 1")                                          \
     X(R_API_FIND, "SELECT id, role, name, created_at, revoked_at FROM api_tokens WHERE hash = ?1") \
     X(R_API_LIST, "SELECT id, role, name, created_at, revoked_at FROM api_tokens ORDER BY id")     \
     /* schema 002 reads */                                                                         \
@@ -217,13 +224,6 @@
     X(R_CS_HIST, "SELECT id, evse_id, connector_id, status, error_code, info, vendor_id, "         \
                  "vendor_error_code, at FROM status_history WHERE station_id = ?1 "                \
                  "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")                              \
-    X(R_JPAIRS, "SELECT c.id, c.inbound, c.msg_type, c.msg_id, c.action, c.payload, c.at, "        \
-                "r.id, r.inbound, r.msg_type, r.msg_id, r.action, r.payload, r.at "                \
-                "FROM journal c LEFT JOIN journal r ON r.id = (SELECT min(x.id) FROM journal x "   \
-                "WHERE x.station_id = c.station_id AND x.msg_id = c.msg_id "                       \
-                "AND x.inbound <> c.inbound AND x.msg_type IN (3, 4, 6) AND x.id > c.id) "         \
-                "WHERE c.station_id = ?1 AND c.msg_type IN (2, 5) AND (?2 = 0 OR c.id < ?2) "      \
-                "ORDER BY c.id DESC LIMIT ?3")                                                     \
     X(R_DM,                                                                                        \
       "SELECT component, component_inst, evse_id, connector_id, variable, variable_inst, "         \
       "attr_type, value, mutability, characteristics, updated_at FROM device_model "               \
@@ -281,12 +281,14 @@ typedef struct conn {
     struct conn *next;
 } conn_t;
 
-/* What the writer knows of a transaction's energy register (the columns store_values
- * maintains). It mirrors the committed row plus this batch's successful writes; any rollback
- * (of one write or of a batch) empties the whole cache, so it is never ahead of the file. */
+/* What the writer knows of a transaction's energy register and meter chain (the columns
+ * store_values maintains). It mirrors the committed row plus this batch's successful writes; any
+ * rollback (of one write or of a batch) empties the whole cache, so it is never ahead of the file.
+ */
 typedef struct tx_cached {
     int64_t id; /* 0 = empty slot */
     int64_t start_wh, last_wh;
+    int64_t last_meter; /* transactions.last_meter_id: the head of its meter_rows chain */
     bool backwards;
     char station[LW_STATION_ID_MAX + 1];
 } tx_cached_t;
@@ -630,6 +632,7 @@ static tx_cached_t *txc_get(sqlite_be_t *b, int64_t id)
         e->start_wh = sqlite3_column_int64(st, 1);
         e->last_wh = sqlite3_column_int64(st, 2);
         e->backwards = sqlite3_column_int(st, 3) != 0;
+        e->last_meter = sqlite3_column_int64(st, 5);
     }
     sqlite3_reset(st);
     return found ? e : NULL;
@@ -710,8 +713,9 @@ static int sample_json(lw_buf_t *b, const lw_meter_value_t *v)
     return rc ? rc : lw_buf_putc(b, ']');
 }
 
-/* Stores values as one meter row (linked to tx_id when > 0) and advances the transaction's
- * register: meter start (if unknown), latest reading, energy, and the backwards flag. */
+/* Stores values as one meter row (linked to tx_id when > 0: chained after the transaction's
+ * previous row, schema 006) and advances the transaction's register: meter start (if
+ * unknown), latest reading, energy, the backwards flag, and the head of its meter chain. */
 static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id, int64_t tx_id,
                         const lw_meter_value_t *vals, size_t n)
 {
@@ -748,23 +752,30 @@ static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id,
     b_i64(st, 5, vals[0].timestamp_ms);
     b_i64(st, 6, (int64_t)n);
     sqlite3_bind_text(st, 7, b->samples.data, (int)b->samples.len, SQLITE_STATIC);
+    b_i64(st, 8, tx ? tx->last_meter : 0);
     rc = step_done(c, st);
     if (b->samples.cap > 1024 * 1024) { /* one huge write does not pin its buffer forever */
         size_t max = b->samples.max;
         lw_buf_free(&b->samples);
         lw_buf_init(&b->samples, max);
     }
-    if (rc) return rc;
+    if (rc || !tx) return rc;
+    int64_t row = sqlite3_last_insert_rowid(c->db);
+    /* One UPDATE of the transaction row either way: the chain head moves with every row. */
+    if (!(st = q(c, moved ? Q_TX_REGISTER : Q_TX_LAST_METER))) return LW_ESTORE;
+    b_i64(st, 1, tx_id);
     if (moved) {
-        if (!(st = q(c, Q_TX_REGISTER))) return LW_ESTORE;
-        b_i64(st, 1, tx_id);
         b_i64(st, 2, start);
         b_i64(st, 3, last);
         sqlite3_bind_int(st, 4, backwards);
-        if ((rc = step_done(c, st))) return rc;
-        /* be_apply empties the cache if a later step of this write fails */
-        tx->start_wh = start, tx->last_wh = last, tx->backwards = backwards;
+        b_i64(st, 5, row);
+    } else {
+        b_i64(st, 2, row);
     }
+    if ((rc = step_done(c, st))) return rc;
+    /* be_apply empties the cache if a later step of this write fails */
+    tx->start_wh = start, tx->last_wh = last, tx->backwards = backwards;
+    tx->last_meter = row;
     return 0;
 }
 
@@ -1235,6 +1246,123 @@ static int cmd_update(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result
     return 0;
 }
 
+/* LW_W_JOURNAL (schema 006): the row is chained after the station's previous one
+ * (journal_heads.last_id), and a reply (CALLRESULT 3, CALLERROR 4, CALLRESULTERROR 6) is
+ * linked to the CALL (2) or SEND (5) it answers: the nearest earlier row of the station with
+ * the same message id in the other direction, unless a reply in this direction with that id
+ * comes first (that CALL is answered already). The walk is bounded: a reply comes a few rows
+ * after its CALL (one CALL in flight per direction, OCPP-J §4.1.1). */
+static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.journal) *p = &w->u.journal;
+    sqlite3_stmt *st = q(c, Q_JH_GET);
+    if (!st) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    int rc = sqlite3_step(st);
+    int64_t head = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    int64_t call = 0;
+    bool reply = p->msg_type == 3 || p->msg_type == 4 || p->msg_type == 6;
+    int64_t row = reply ? head : 0;
+    for (int k = 0; row && k < LW_STORE_JOURNAL_LINK_SCAN; k++) {
+        if (!(st = q(c, Q_JR_LINK))) return LW_ESTORE;
+        b_i64(st, 1, row);
+        if (sqlite3_step(st) != SQLITE_ROW) break; /* chain end (or pruned) */
+        int64_t prev = sqlite3_column_int64(st, 0);
+        bool in = sqlite3_column_int(st, 1) != 0;
+        int type = sqlite3_column_int(st, 2);
+        bool same = lw_str_eq(col_str(st, 3), p->msg_id);
+        sqlite3_reset(st);
+        if (same && in != p->inbound && (type == 2 || type == 5)) {
+            call = row;
+            break;
+        }
+        if (same && in == p->inbound && (type == 3 || type == 4 || type == 6)) break;
+        row = prev;
+    }
+    if (!(st = q(c, Q_JR_INSERT))) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    sqlite3_bind_int(st, 2, p->inbound);
+    sqlite3_bind_int(st, 3, p->msg_type);
+    b_str(st, 4, p->msg_id), b_str(st, 5, p->action), b_str(st, 6, p->payload);
+    b_i64(st, 7, p->at_ms);
+    b_i64(st, 8, head);
+    b_i64(st, 9, call);
+    if ((rc = step_done(c, st))) return rc;
+    res->row_id = sqlite3_last_insert_rowid(c->db);
+    if (!(st = q(c, Q_JH_PUT))) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    b_i64(st, 2, res->row_id);
+    return step_done(c, st);
+}
+
+/* Keeps the newest keep journal rows of each station whose count is above keep + slack
+ * (station "" = every station), deleting at most max rows in all; adds the rows deleted to
+ * *deleted. Per station it walks the chain from the head: keep rows, then deletes the rest
+ * of the chain, and sets journal_heads.n to what it found (age pruning leaves n high; a walk
+ * that finds fewer rows corrects it). Stations are taken in id order a few at a time, so no
+ * statement reads journal_heads while it is being updated. */
+static int journal_keep(sqlite_be_t *b, lw_str_t station, int64_t keep, int64_t slack, int64_t max,
+                        int64_t *deleted)
+{
+    conn_t *c = &b->writer;
+    enum { CHUNK = 32 };
+    char ids[CHUNK][LW_STATION_ID_MAX + 1], after[LW_STATION_ID_MAX + 1] = "";
+    int64_t heads[CHUNK], done = 0;
+    for (;;) {
+        sqlite3_stmt *st = q(c, Q_JH_OVER);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, keep + slack);
+        sqlite3_bind_text(st, 2, after, -1, SQLITE_STATIC);
+        b_str(st, 3, station);
+        b_i64(st, 4, CHUNK);
+        int n = 0, rc = SQLITE_DONE;
+        while (n < CHUNK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            col_cpy(st, 0, ids[n], sizeof ids[n]);
+            heads[n++] = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+        if (n < CHUNK && rc != SQLITE_DONE) return map_rc(rc);
+        for (int i = 0; i < n; i++) {
+            int64_t id = heads[i], seen = 0;
+            bool whole = true; /* the walk reached the end of the chain */
+            while (id) {
+                if (done >= max) {
+                    whole = false;
+                    break;
+                }
+                if (!(st = q(c, Q_JR_LINK))) return LW_ESTORE;
+                b_i64(st, 1, id);
+                rc = sqlite3_step(st);
+                int64_t prev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+                sqlite3_reset(st);
+                if (rc == SQLITE_DONE) break; /* chain end: older rows were pruned */
+                if (rc != SQLITE_ROW) return map_rc(rc);
+                if (seen < keep) {
+                    seen++;
+                } else {
+                    if (!(st = q(c, Q_JR_DELETE))) return LW_ESTORE;
+                    b_i64(st, 1, id);
+                    if ((rc = step_done(c, st))) return rc;
+                    done++;
+                }
+                id = prev;
+            }
+            if (!whole) break; /* n stays high: the next run goes on */
+            if (!(st = q(c, Q_JH_SET_N))) return LW_ESTORE;
+            sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+            b_i64(st, 2, seen);
+            if ((rc = step_done(c, st))) return rc;
+        }
+        if (n) memcpy(after, ids[n - 1], sizeof after);
+        if (n < CHUNK || done >= max) break;
+    }
+    *deleted += done;
+    return 0;
+}
+
 /* Periodic retention (LW_W_MAINTAIN). Each step deletes at most LW_STORE_MAINT_ROWS_MAX rows
  * so one run never holds the writer for long; the counts tell the caller to run again. */
 static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
@@ -1252,26 +1380,13 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
         res->pruned_journal += sqlite3_changes(c->db);
     }
     if (m->journal_keep_per_station > 0) {
-        /* Per registered station through the (station_id, id) index: the cost follows the
-         * rows deleted, not the journal's size. Unregistered ids age out above. */
-        sqlite3_stmt *ids = q(c, Q_MT_STATIONS);
-        if (!ids) return LW_ESTORE;
-        while ((rc = sqlite3_step(ids)) == SQLITE_ROW && res->pruned_journal < 2 * cap) {
-            lw_str_t id = col_str(ids, 0);
-            if (!(st = q(c, Q_MT_JR_COUNT))) {
-                sqlite3_reset(ids);
-                return LW_ESTORE;
-            }
-            b_str(st, 1, id);
-            b_i64(st, 2, m->journal_keep_per_station);
-            if ((rc = step_done(c, st))) {
-                sqlite3_reset(ids);
-                return rc;
-            }
-            res->pruned_journal += sqlite3_changes(c->db);
-        }
-        sqlite3_reset(ids);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        /* Only stations more than 1/8 over the bound: the walk down a station's chain costs
+         * the rows kept as well as those deleted, so it runs once per keep/8 new rows, not
+         * for every row appended since the last run. */
+        int64_t keep = m->journal_keep_per_station, max = 2 * cap - res->pruned_journal;
+        if (max > 0 &&
+            (rc = journal_keep(b, LW_STR_NULL, keep, keep / 8, max, &res->pruned_journal)))
+            return rc;
     }
     if (m->dedupe_max_age_ms > 0) {
         if (!(st = q(c, Q_MT_DD_AGE))) return LW_ESTORE;
@@ -1361,18 +1476,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
         return tx_event(b, w, key, klen, res, scratch);
     case LW_W_METER_VALUES:
         return meter_values(b, w, key, klen, res, scratch);
-    case LW_W_JOURNAL: {
-        const typeof(w->u.journal) *p = &w->u.journal;
-        Q(Q_JR_INSERT);
-        b_str(st, 1, w->station_id);
-        sqlite3_bind_int(st, 2, p->inbound);
-        sqlite3_bind_int(st, 3, p->msg_type);
-        b_str(st, 4, p->msg_id), b_str(st, 5, p->action), b_str(st, 6, p->payload);
-        b_i64(st, 7, p->at_ms);
-        if ((rc = step_done(c, st))) return rc;
-        res->row_id = sqlite3_last_insert_rowid(c->db);
-        return 0;
-    }
+    case LW_W_JOURNAL:
+        return journal_put(b, w, res);
     case LW_W_JOURNAL_PRUNE: {
         const typeof(w->u.prune) *p = &w->u.prune;
         int64_t deleted = 0;
@@ -1387,11 +1492,9 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
             }
         }
         if (p->keep_per_station > 0) {
-            Q(Q_JR_PRUNE_COUNT);
-            b_i64(st, 1, p->keep_per_station);
-            b_str(st, 2, w->station_id);
-            if ((rc = step_done(c, st))) return rc;
-            deleted += sqlite3_changes(c->db);
+            /* exact: every station above the bound, whatever the row count */
+            rc = journal_keep(b, w->station_id, p->keep_per_station, 0, INT64_MAX, &deleted);
+            if (rc) return rc;
         }
         res->row_id = deleted;
         return 0;
@@ -1523,8 +1626,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
 /* Kinds whose apply_kind runs exactly one data-changing statement. */
 static bool single_statement(lw_store_write_kind_t k)
 {
-    return k == LW_W_JOURNAL || k == LW_W_STATION_CONN || k == LW_W_SECURITY_EVENT ||
-           k == LW_W_FW_STATUS || k == LW_W_DATA_TRANSFER;
+    return k == LW_W_STATION_CONN || k == LW_W_SECURITY_EVENT || k == LW_W_FW_STATUS ||
+           k == LW_W_DATA_TRANSFER;
 }
 
 static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, size_t key_len,
@@ -1535,7 +1638,7 @@ static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, siz
     int rc;
     if (single_statement(w->kind)) {
         /* One statement is atomic by itself (a failed INSERT or UPDATE leaves nothing), so
-         * these skip the two extra statements of a savepoint: most writes are journal rows. */
+         * these skip the two extra statements of a savepoint. */
         rc = apply_kind(b, w, key, key_len, res, scratch);
         if (rc) *res = (lw_store_result_t){0};
         res->status = rc;
@@ -1717,43 +1820,155 @@ static int be_tx_list(void *be, const lw_tx_filter_t *f, int (*each)(void *, con
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
+/* Steps st (one integer parameter already bound as ?1) for its first column: *out, 0 when
+ * there is no row. Returns 0 or an LW_E code; resets st. */
+static int one_i64(sqlite3_stmt *st, int64_t *out)
+{
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+/* A transaction's values in arrival order (schema 006): its meter rows are a chain from
+ * transactions.last_meter_id back through meter_rows.prev_id. The walk keeps the ids of the
+ * oldest limit rows it passes (every row holds at least one value), then reads those rows
+ * oldest first. The walk reads one integer per row of the transaction. */
 static int be_meter_list(void *be, int64_t tx_id, size_t limit,
                          int (*each)(void *, const lw_meter_value_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = q(c, Q_R_METER);
+    sqlite3_stmt *st = q(c, Q_R_METER_HEAD);
     if (!st) return LW_ESTORE;
     b_i64(st, 1, tx_id);
-    b_i64(st, 2, (int64_t)limit);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        lw_meter_value_t v = {.timestamp_ms = sqlite3_column_int64(st, 0)};
-        v.value = col_str(st, 1), v.measurand = col_str(st, 2), v.phase = col_str(st, 3);
-        v.unit = col_str(st, 4), v.context = col_str(st, 5), v.location = col_str(st, 6);
-        v.format = col_str(st, 7), v.signed_data = col_str(st, 8);
-        if (each(ud, &v)) break;
+    int64_t id, ring[LW_STORE_PAGE_MAX];
+    int rc = one_i64(st, &id);
+    if (limit > LW_STORE_PAGE_MAX) limit = LW_STORE_PAGE_MAX;
+    size_t n = 0;
+    while (!rc && id > 0) {
+        ring[n++ % limit] = id;
+        if (!(st = q(c, Q_R_METER_PREV))) return LW_ESTORE;
+        b_i64(st, 1, id);
+        rc = one_i64(st, &id);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+    if (rc) return rc;
+    size_t rows = n < limit ? n : limit, sent = 0;
+    for (size_t k = 0; k < rows && sent < limit; k++) {
+        /* the oldest row is the last one the walk put in the ring */
+        if (!(st = q(c, Q_R_METER_ROW))) return LW_ESTORE;
+        b_i64(st, 1, ring[(n - 1 - k) % limit]);
+        while (sent < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            lw_meter_value_t v = {.timestamp_ms = sqlite3_column_int64(st, 0)};
+            v.value = col_str(st, 1), v.measurand = col_str(st, 2), v.phase = col_str(st, 3);
+            v.unit = col_str(st, 4), v.context = col_str(st, 5), v.location = col_str(st, 6);
+            v.format = col_str(st, 7), v.signed_data = col_str(st, 8);
+            sent++;
+            if (each(ud, &v)) {
+                sqlite3_reset(st);
+                return 0;
+            }
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    }
+    return 0;
+}
+
+/* One journal row read by id (R_JROW or R_JREPLY columns 0..6). */
+static void row_journal(sqlite3_stmt *st, int i, lw_journal_rec_t *r)
+{
+    r->seq = sqlite3_column_int64(st, i);
+    r->inbound = sqlite3_column_int(st, i + 1) != 0;
+    r->msg_type = sqlite3_column_int(st, i + 2);
+    r->msg_id = col_str(st, i + 3), r->action = col_str(st, i + 4);
+    r->payload = col_str(st, i + 5);
+    r->at_ms = sqlite3_column_int64(st, i + 6);
+}
+
+/* The first row of station's journal chain (schema 006) with id < before (0 = the newest):
+ * the head, or the previous row of before when before is one of the station's rows, else
+ * (a cursor that was pruned or is not the station's) a walk from the head. 0 = none. */
+static int journal_start(conn_t *c, lw_str_t station, int64_t before, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *out = 0;
+    if (before > 0) {
+        if (!(st = q(c, Q_R_JROW))) return LW_ESTORE;
+        b_i64(st, 1, before);
+        rc = sqlite3_step(st);
+        bool mine = rc == SQLITE_ROW && lw_str_eq(col_str(st, 8), station);
+        int64_t prev = mine ? sqlite3_column_int64(st, 7) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        if (mine) {
+            *out = prev;
+            return 0;
+        }
+    }
+    if (!(st = q(c, Q_R_JHEAD))) return LW_ESTORE;
+    b_str(st, 1, station);
+    int64_t id;
+    if ((rc = one_i64(st, &id))) return rc;
+    while (before > 0 && id >= before) {
+        if (!(st = q(c, Q_R_JROW))) return LW_ESTORE;
+        b_i64(st, 1, id);
+        rc = sqlite3_step(st);
+        id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 7) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    }
+    *out = id;
+    return 0;
+}
+
+/* Walks station's journal chain newest first from the row before `before`, calling row() for
+ * each row with R_JROW stepped on it; row() returns 1 when the page is full or each() asked
+ * to stop, 0 to go on, < 0 on error. Rows whose chain was cut by pruning end the walk. */
+static int journal_walk(conn_t *c, lw_str_t station, int64_t before,
+                        int (*row)(conn_t *, sqlite3_stmt *, void *), void *arg)
+{
+    int64_t id;
+    int rc = journal_start(c, station, before, &id);
+    while (!rc && id > 0) {
+        sqlite3_stmt *st = q(c, Q_R_JROW);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return rc == SQLITE_DONE ? 0 : map_rc(rc);
+        }
+        id = sqlite3_column_int64(st, 7);
+        rc = row(c, st, arg);
+        sqlite3_reset(st);
+        if (rc > 0) return 0;
+    }
+    return rc;
+}
+
+typedef struct {
+    size_t left;
+    int (*each)(void *, const lw_journal_rec_t *);
+    int (*each_pair)(void *, const lw_journal_rec_t *, const lw_journal_rec_t *);
+    void *ud;
+} jwalk_t;
+
+static int journal_row(conn_t *c, sqlite3_stmt *st, void *arg)
+{
+    (void)c;
+    jwalk_t *j = arg;
+    lw_journal_rec_t r;
+    row_journal(st, 0, &r);
+    return j->each(j->ud, &r) || --j->left == 0;
 }
 
 static int be_journal_list(void *be, lw_str_t station, int64_t before, size_t limit,
                            int (*each)(void *, const lw_journal_rec_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = bind_page(q(c, Q_R_JOURNAL), station, before, limit);
-    if (!st) return LW_ESTORE;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        lw_journal_rec_t r = {.seq = sqlite3_column_int64(st, 0)};
-        r.inbound = sqlite3_column_int(st, 1) != 0;
-        r.msg_type = sqlite3_column_int(st, 2);
-        r.msg_id = col_str(st, 3), r.action = col_str(st, 4), r.payload = col_str(st, 5);
-        r.at_ms = sqlite3_column_int64(st, 6);
-        if (each(ud, &r)) break;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+    jwalk_t j = {.left = limit, .each = each, .ud = ud};
+    return limit ? journal_walk(c, station, before, journal_row, &j) : 0;
 }
 
 static void row_api(sqlite3_stmt *st, lw_api_token_rec_t *r)
@@ -1858,14 +2073,24 @@ static int be_connector_status_list(void *be, lw_str_t station, bool history, in
     });
 }
 
-static void row_journal(sqlite3_stmt *st, int i, lw_journal_rec_t *r)
+/* A CALL (2) or SEND (5) row and the reply the writer linked to it (journal.call_id). */
+static int pair_row(conn_t *c, sqlite3_stmt *st, void *arg)
 {
-    r->seq = sqlite3_column_int64(st, i);
-    r->inbound = sqlite3_column_int(st, i + 1) != 0;
-    r->msg_type = sqlite3_column_int(st, i + 2);
-    r->msg_id = col_str(st, i + 3), r->action = col_str(st, i + 4);
-    r->payload = col_str(st, i + 5);
-    r->at_ms = sqlite3_column_int64(st, i + 6);
+    jwalk_t *j = arg;
+    int type = sqlite3_column_int(st, 2);
+    if (type != 2 && type != 5) return 0;
+    lw_journal_rec_t call, reply;
+    row_journal(st, 0, &call);
+    sqlite3_stmt *r = q(c, Q_R_JREPLY);
+    if (!r) return LW_ESTORE;
+    b_i64(r, 1, call.seq);
+    int rc = sqlite3_step(r);
+    if (rc == SQLITE_ROW) row_journal(r, 0, &reply);
+    int stop = rc == SQLITE_ROW || rc == SQLITE_DONE
+                   ? j->each_pair(j->ud, &call, rc == SQLITE_ROW ? &reply : NULL) || --j->left == 0
+                   : map_rc(rc);
+    sqlite3_reset(r);
+    return stop;
 }
 
 static int be_journal_pairs(void *be, lw_str_t station, int64_t before, size_t limit,
@@ -1873,15 +2098,8 @@ static int be_journal_pairs(void *be, lw_str_t station, int64_t before, size_t l
                             void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = bind_page(q(c, Q_R_JPAIRS), station, before, limit);
-    if (!st) return LW_ESTORE;
-    EACH_ROW(st, {
-        lw_journal_rec_t call, reply;
-        row_journal(st, 0, &call);
-        bool has = sqlite3_column_type(st, 7) != SQLITE_NULL;
-        if (has) row_journal(st, 7, &reply);
-        if (each(ud, &call, has ? &reply : NULL)) break;
-    });
+    jwalk_t j = {.left = limit, .each_pair = each, .ud = ud};
+    return limit ? journal_walk(c, station, before, pair_row, &j) : 0;
 }
 
 static int be_device_model_list(void *be, lw_str_t station, lw_str_t component, lw_str_t variable,

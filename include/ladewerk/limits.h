@@ -158,6 +158,10 @@
  * MeterValues write does not read the transaction row back: more than the transactions a
  * big single node has open at once would only cost a read on a collision. */
 #define LW_STORE_TX_CACHE 4096
+/* Journal rows the writer walks back along a station's chain to find the CALL a reply answers
+ * (schema 006): one CALL is in flight per direction (OCPP-J), so the CALL is a few rows back;
+ * a reply further away than this is kept without its link (pairs show its CALL unanswered). */
+#define LW_STORE_JOURNAL_LINK_SCAN 64
 /* Idle time of the store writer after writes before it gives its page-cache memory back
  * (sqlite3_db_release_memory + malloc_trim): long enough that a steady trickle of writes
  * never pays for re-reading pages, short enough that a boot storm's cache does not stay in
