@@ -97,7 +97,8 @@
     X(TXEV_INSERT, "INSERT INTO transaction_events (tx_id, seq_no, event_type, trigger_reason, "   \
                    "offline, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                 \
     X(MV_INSERT, "INSERT INTO meter_rows (station_id, evse_id, connector_id, tx_id, at, n, "       \
-                 "samples, prev_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")                      \
+                 "samples, prev_id, dkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")            \
+    X(MV_DUP, "SELECT prev_id, dkey FROM meter_rows WHERE id = ?1")                                \
     X(JR_INSERT, "INSERT INTO journal (station_id, inbound, msg_type, msg_id, action, payload, "   \
                  "at, prev_id, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")              \
     X(JH_GET, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                           \
@@ -289,6 +290,12 @@ typedef struct tx_cached {
     int64_t id; /* 0 = empty slot */
     int64_t start_wh, last_wh;
     int64_t last_meter; /* transactions.last_meter_id: the head of its meter_rows chain */
+    /* First 8 bytes of the dedupe keys (meter_rows.dkey) of its newest MeterValues rows, so
+     * that a new message is told from a retry without reading rows back; loaded from the
+     * chain on first use (keys_loaded), legacy when the chain holds rows from before 006. */
+    uint64_t recent[LW_STORE_METER_RETRY_ROWS];
+    uint8_t n_recent, next_recent;
+    bool keys_loaded, legacy;
     bool backwards;
     char station[LW_STATION_ID_MAX + 1];
 } tx_cached_t;
@@ -627,6 +634,7 @@ static tx_cached_t *txc_get(sqlite_be_t *b, int64_t id)
     b_i64(st, 1, id);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found) {
+        memset(e, 0, sizeof *e);
         e->id = id;
         col_cpy(st, 0, e->station, sizeof e->station);
         e->start_wh = sqlite3_column_int64(st, 1);
@@ -713,11 +721,25 @@ static int sample_json(lw_buf_t *b, const lw_meter_value_t *v)
     return rc ? rc : lw_buf_putc(b, ']');
 }
 
+static uint64_t key_prefix(const uint8_t *key, size_t klen)
+{
+    uint64_t p = 0;
+    memcpy(&p, key, klen < sizeof p ? klen : sizeof p);
+    return p;
+}
+
+static void recent_push(tx_cached_t *tx, uint64_t p)
+{
+    tx->recent[tx->next_recent] = p;
+    tx->next_recent = (uint8_t)((tx->next_recent + 1) % LW_STORE_METER_RETRY_ROWS);
+    if (tx->n_recent < LW_STORE_METER_RETRY_ROWS) tx->n_recent++;
+}
+
 /* Stores values as one meter row (linked to tx_id when > 0: chained after the transaction's
  * previous row, schema 006) and advances the transaction's register: meter start (if
  * unknown), latest reading, energy, the backwards flag, and the head of its meter chain. */
 static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id, int64_t tx_id,
-                        const lw_meter_value_t *vals, size_t n)
+                        const lw_meter_value_t *vals, size_t n, const uint8_t *dkey, size_t dlen)
 {
     conn_t *c = &b->writer;
     if (!n) return 0;
@@ -753,6 +775,10 @@ static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id,
     b_i64(st, 6, (int64_t)n);
     sqlite3_bind_text(st, 7, b->samples.data, (int)b->samples.len, SQLITE_STATIC);
     b_i64(st, 8, tx ? tx->last_meter : 0);
+    if (dkey)
+        sqlite3_bind_blob(st, 9, dkey, (int)dlen, SQLITE_STATIC);
+    else
+        sqlite3_bind_zeroblob(st, 9, 0);
     rc = step_done(c, st);
     if (b->samples.cap > 1024 * 1024) { /* one huge write does not pin its buffer forever */
         size_t max = b->samples.max;
@@ -776,6 +802,7 @@ static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id,
     /* be_apply empties the cache if a later step of this write fails */
     tx->start_wh = start, tx->last_wh = last, tx->backwards = backwards;
     tx->last_meter = row;
+    if (dkey && tx->keys_loaded) recent_push(tx, key_prefix(dkey, dlen));
     return 0;
 }
 
@@ -874,8 +901,9 @@ static int tx_stop(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key
     stop.value = (lw_str_t){num, (size_t)nl};
     stop.measurand = LW_STR("Energy.Active.Import.Register");
     stop.unit = LW_STR("Wh");
-    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, p->values, p->n_values))) return rc;
-    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, &stop, 1))) return rc;
+    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, p->values, p->n_values, NULL, 0)))
+        return rc;
+    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, &stop, 1, NULL, 0))) return rc;
     if (!(st = q(c, Q_TX_STOP))) return LW_ESTORE;
     b_i64(st, 1, p->tx_id);
     b_i64(st, 2, p->at_ms);
@@ -926,7 +954,8 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     sqlite3_bind_int(st, 5, p->offline);
     b_i64(st, 6, p->at_ms);
     if ((rc = step_done(c, st))) return rc;
-    rc = store_values(b, w->station_id, p->evse_id, p->connector_id, id, p->values, p->n_values);
+    rc = store_values(b, w->station_id, p->evse_id, p->connector_id, id, p->values, p->n_values,
+                      NULL, 0);
     if (rc) return rc;
     if (!(st = q(c, Q_TX_EVENT_UPD))) return LW_ESTORE;
     bool ended = lw_str_eq_c(p->event_type, "Ended");
@@ -971,6 +1000,69 @@ static int dedupe_claim(sqlite_be_t *b, lw_str_t station, const char *kind, cons
     return rc ? rc : LW_ESTORE; /* 0 would mean the row vanished in between */
 }
 
+/* Walks up to max rows of tx's meter chain from its head. With key NULL it loads the key
+ * prefixes of the rows into tx->recent (and tx->legacy); else it looks for key. Returns 1
+ * when key was found, 0 when not, < 0 on error. */
+static int meter_chain_keys(conn_t *c, tx_cached_t *tx, const uint8_t *key, size_t klen, int max)
+{
+    int64_t id = tx->last_meter;
+    for (int k = 0; id > 0 && k < max; k++) {
+        sqlite3_stmt *st = q(c, Q_MV_DUP);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return rc == SQLITE_DONE ? 0 : map_rc(rc);
+        }
+        id = sqlite3_column_int64(st, 0);
+        const uint8_t *dk = sqlite3_column_blob(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        bool found = false;
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            tx->legacy = true;
+        else if (!key && n)
+            recent_push(tx, key_prefix(dk, n));
+        else if (key)
+            found = n == klen && !memcmp(dk, key, klen);
+        sqlite3_reset(st);
+        if (found) return 1;
+    }
+    return 0;
+}
+
+/* Is this MeterValues (dedupe key) a retry of one of the newest LW_STORE_METER_RETRY_ROWS
+ * MeterValues rows of transaction tx (meter_rows.dkey, schema 006)? A station retries the
+ * message it got no answer for, its latest. The writer keeps those rows' key prefixes in tx,
+ * so a new message costs no read; a prefix match is confirmed on the rows. Rows stored
+ * before 006 have no dkey: with one in the chain the key is also looked up in dedupe, where
+ * it was kept then. Returns 1 for a retry (res filled), 0 when new, < 0 on error. Reads only:
+ * nothing to undo if the write fails later. */
+static int meter_retry(sqlite_be_t *b, lw_str_t station, tx_cached_t *tx, const uint8_t *key,
+                       size_t klen, lw_store_result_t *res, lw_arena_t *scratch)
+{
+    conn_t *c = &b->writer;
+    int rc;
+    if (!tx->keys_loaded) {
+        if ((rc = meter_chain_keys(c, tx, NULL, 0, LW_STORE_METER_RETRY_ROWS)) < 0) return rc;
+        tx->keys_loaded = true;
+    }
+    uint64_t p = key_prefix(key, klen);
+    for (int i = 0; i < tx->n_recent; i++) {
+        if (tx->recent[i] != p) continue;
+        /* rows of other writes (StopTransaction) may sit between: look a little further */
+        rc = meter_chain_keys(c, tx, key, klen, 4 * LW_STORE_METER_RETRY_ROWS);
+        if (rc < 0) return rc;
+        if (rc) {
+            res->duplicate = true;
+            res->tx_id = tx->id;
+            return 1;
+        }
+        break;
+    }
+    return tx->legacy ? dedupe_get(c, station, "meter", key, klen, res, scratch) : 0;
+}
+
 static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
                         lw_store_result_t *res, lw_arena_t *scratch)
 {
@@ -989,11 +1081,15 @@ static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t
         if (e && lw_str_eq_c(w->station_id, e->station)) tx = p->tx_id;
     }
     /* A transactionId we do not know is kept unlinked rather than refused: the values are
-     * the station's measurements either way. */
-    int rc = dedupe_claim(b, w->station_id, "meter", key, klen, tx, res, scratch);
+     * the station's measurements either way. Its retries are found in dedupe; those of a
+     * linked message among its transaction's newest rows (schema 006). */
+    tx_cached_t *e = tx ? txc_get(b, tx) : NULL;
+    int rc = e ? meter_retry(b, w->station_id, e, key, klen, res, scratch)
+               : dedupe_claim(b, w->station_id, "meter", key, klen, tx, res, scratch);
     if (rc) return rc < 0 ? rc : 0;
     res->tx_id = tx;
-    return store_values(b, w->station_id, p->evse_id, p->connector_id, tx, p->values, p->n_values);
+    return store_values(b, w->station_id, p->evse_id, p->connector_id, tx, p->values, p->n_values,
+                        e ? key : NULL, klen);
 }
 
 /* ---- schema 002 writes ----------------------------------------------------------------------- */

@@ -162,6 +162,10 @@
  * (schema 006): one CALL is in flight per direction (OCPP-J), so the CALL is a few rows back;
  * a reply further away than this is kept without its link (pairs show its CALL unanswered). */
 #define LW_STORE_JOURNAL_LINK_SCAN 64
+/* Meter rows of a transaction searched for a MeterValues retry (schema 006): a station retries
+ * the message it got no answer for, its newest; an offline queue is replayed in order, each
+ * message answered before the next, so a retry is at most a few rows back. */
+#define LW_STORE_METER_RETRY_ROWS 32
 /* Idle time of the store writer after writes before it gives its page-cache memory back
  * (sqlite3_db_release_memory + malloc_trim): long enough that a steady trickle of writes
  * never pays for re-reading pages, short enough that a boot storm's cache does not stay in

@@ -47,6 +47,12 @@ DROP INDEX journal_msg;
 CREATE INDEX journal_call ON journal (call_id) WHERE call_id <> 0;
 
 ALTER TABLE meter_rows ADD COLUMN prev_id INTEGER NOT NULL DEFAULT 0;
+-- dkey: the retry-dedupe key of a MeterValues linked to a transaction (what dedupe.key held
+-- for it): a retry is found among the transaction's newest rows, so this write path no longer
+-- inserts into dedupe, whose (station_id, kind, key) order put one random leaf per station
+-- into every commit. X'' on rows of other writes; NULL on rows stored before 006 (their keys
+-- are still in dedupe, which a retry is then checked against).
+ALTER TABLE meter_rows ADD COLUMN dkey BLOB;
 ALTER TABLE transactions ADD COLUMN last_meter_id INTEGER NOT NULL DEFAULT 0;
 UPDATE meter_rows SET prev_id = p.prev
 FROM (SELECT id, lag(id, 1, 0) OVER (PARTITION BY tx_id ORDER BY id) AS prev

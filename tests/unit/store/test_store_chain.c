@@ -375,6 +375,71 @@ LW_TEST(meter_values_of_a_transaction_in_order)
     lw_store_close(s);
 }
 
+static lw_store_write_t meter_write(const char *station, int64_t tx, lw_meter_value_t *v)
+{
+    lw_store_write_t w = {.kind = LW_W_METER_VALUES, .station_id = lw_str_c(station)};
+    w.u.meter.connector_id = 1;
+    w.u.meter.tx_id = tx;
+    w.u.meter.values = v;
+    w.u.meter.n_values = 1;
+    return w;
+}
+
+LW_TEST(meter_retries_found_on_the_chain)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    lw_store_write_t w = {.kind = LW_W_STATION_PUT, .station_id = LW_STR("R")};
+    w.u.station_put.must_not_exist = true;
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
+    lw_store_write_t t = {.kind = LW_W_TX_START, .station_id = LW_STR("R")};
+    t.u.tx_start.id_tag = LW_STR("TAG");
+    t.u.tx_start.meter_start_wh = 0;
+    t.u.tx_start.reservation_id = -1;
+    lw_store_result_t r;
+    LW_CHECK_INT(lw_store_submit_wait(s, &t, &r), 0);
+    int64_t tx = r.tx_id;
+    lw_meter_value_t v[40];
+    char txt[40][8];
+    for (int i = 0; i < 40; i++) {
+        snprintf(txt[i], sizeof txt[i], "%d", i);
+        v[i] = (lw_meter_value_t){.timestamp_ms = 1000 + i, .value = lw_str_c(txt[i])};
+    }
+    for (int i = 0; i < 10; i++) {
+        lw_store_write_t m = meter_write("R", tx, &v[i]);
+        LW_CHECK_INT(lw_store_submit_wait(s, &m, &r), 0);
+        LW_CHECK(!r.duplicate);
+    }
+    /* the newest and one a few rows back are retries; nothing is stored for them */
+    for (int i = 9; i >= 6; i -= 3) {
+        lw_store_write_t m = meter_write("R", tx, &v[i]);
+        LW_CHECK_INT(lw_store_submit_wait(s, &m, &r), 0);
+        LW_CHECK(r.duplicate);
+        LW_CHECK_INT(r.tx_id, tx);
+    }
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM meter_rows"), 10);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM dedupe"), 1); /* the start's only */
+    /* the same content from another station is its own message, kept unlinked */
+    lw_store_write_t o = meter_write("OTHER", tx, &v[9]);
+    LW_CHECK_INT(lw_store_submit_wait(s, &o, &r), 0);
+    LW_CHECK(!r.duplicate);
+    LW_CHECK_INT(r.tx_id, 0);
+    /* after a restart (nothing in memory) the chain still knows them */
+    lw_store_close(s);
+    if (!(s = open_or_fail(NULL))) return;
+    lw_store_write_t m = meter_write("R", tx, &v[8]);
+    LW_CHECK_INT(lw_store_submit_wait(s, &m, &r), 0);
+    LW_CHECK(r.duplicate);
+    m = meter_write("R", tx, &v[10]);
+    LW_CHECK_INT(lw_store_submit_wait(s, &m, &r), 0);
+    LW_CHECK(!r.duplicate);
+    LW_CHECK_INT(lw_store_submit_wait(s, &m, &r), 0);
+    LW_CHECK(r.duplicate);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM meter_rows WHERE tx_id IS NOT NULL"), 11);
+    lw_store_close(s);
+}
+
 /* ---- upgrade from schema 5 ----------------------------------------------------------------- */
 
 LW_TEST(upgrade_from_schema_5_builds_the_chains)
@@ -418,6 +483,29 @@ LW_TEST(upgrade_from_schema_5_builds_the_chains)
             "(4, 'A', 7, 103, 2, '[[103,\"2\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"],"
             "[103,\"3\",\"Voltage\",\"\",\"V\",\"\",\"\",\"\",\"\"]]');",
             NULL, NULL, &msg);
+    /* the dedupe row schema 5 kept for the MeterValues stored as row 4 */
+    lw_meter_value_t old[2] = {{.timestamp_ms = 103, .value = LW_STR("2")},
+                               {.timestamp_ms = 103,
+                                .value = LW_STR("3"),
+                                .measurand = LW_STR("Voltage"),
+                                .unit = LW_STR("V")}};
+    lw_store_write_t ow = meter_write("A", 7, old);
+    ow.u.meter.n_values = 2;
+    uint8_t okey[64];
+    size_t oklen = lw_store_dedupe_key(&ow, okey);
+    LW_CHECK(oklen > 0);
+    if (rc == SQLITE_OK) {
+        sqlite3_stmt *st = NULL;
+        rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO dedupe (station_id, kind, key, tx_id, answer, at) "
+                                "VALUES ('A', 'meter', ?1, 7, '', 103)",
+                                -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_blob(st, 1, okey, (int)oklen, SQLITE_STATIC);
+            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        }
+        sqlite3_finalize(st);
+    }
     if (rc != SQLITE_OK) LW_FAILF("setting up schema 5: %s", msg ? msg : "?");
     sqlite3_free(msg);
     sqlite3_close(db);
@@ -472,6 +560,12 @@ LW_TEST(upgrade_from_schema_5_builds_the_chains)
     LW_CHECK_INT(lw_store_meter_list(s, 7, 0, take_value, vals[0]), 0);
     LW_CHECK_INT(vals_n, 4);
     LW_CHECK_STR(vals[0][3], "4@200");
+    /* a retry of the message stored before the upgrade is still recognised (dedupe) */
+    lw_store_result_t rr;
+    LW_CHECK_INT(lw_store_submit_wait(s, &ow, &rr), 0);
+    LW_CHECK(rr.duplicate);
+    LW_CHECK_INT(rr.tx_id, 7);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM meter_rows WHERE tx_id = 7"), 3);
     lw_store_close(s);
 }
 
@@ -483,6 +577,7 @@ int main(void)
     LW_RUN(journal_pairs_across_interleaved_stations);
     LW_RUN(journal_prune_by_age_and_count);
     LW_RUN(meter_values_of_a_transaction_in_order);
+    LW_RUN(meter_retries_found_on_the_chain);
     LW_RUN(upgrade_from_schema_5_builds_the_chains);
     fixture_end();
     return lw_test_done();
