@@ -13,10 +13,15 @@
  *    column holds every sampled value as JSON (schema 003), not one row per value;
  *  - the transaction's energy register lives in a writer-side cache (tx_cached_t), so a
  *    MeterValues does not read the transaction row back before updating it;
- *  - a MeterValues claims its dedupe key with INSERT OR IGNORE and reads the dedupe row only
- *    for a retry;
- *  - writes that are one statement (journal rows, most of all) skip the savepoint;
- *  - the writer's page cache holds the index leaves a batch touches (see conn_open).
+ *  - nothing on that path writes a B-tree at a random place but the transaction's row and
+ *    the station's journal_heads row (schema 006): journal and meter rows are appended and
+ *    chained (journal.prev_id from journal_heads, meter_rows.prev_id from
+ *    transactions.last_meter_id), a reply's link to its CALL (journal.call_id) is found by
+ *    walking a few rows back, and a MeterValues of a transaction is told from a retry by its
+ *    key among the transaction's newest rows (meter_rows.dkey, prefixes kept in
+ *    tx_cached_t) instead of a dedupe row. Readers walk the chains;
+ *  - writes that are one statement skip the savepoint;
+ *  - the writer's page cache holds what a batch dirties, no more (see conn_open).
  * The message journal stays in this database and in the writer's transactions: it costs
  * CPU, not fsyncs (group commit pays one fsync per batch either way), and a second file with
  * its own writer would spend the same CPU on the same core while SQL tools and tests that
@@ -418,11 +423,10 @@ static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
         c->db = NULL;
         return LW_EIO;
     }
-    /* Page cache. The writer's batch touches index leaves all over the file (one per station
-     * per index); with SQLite's default 2 MB those leaves were evicted between batches and,
-     * worse, dirty pages spilled into the WAL in mid-transaction and were written again at
-     * commit: 30 pwrite64 per MeterValues in bench_store, 4.5 with this cache. The size is an
-     * upper bound, allocated as pages are used. Readers scan pages of lists and need less.
+    /* Page cache: it must hold the pages a batch dirties, or they spill into the WAL in
+     * mid-transaction and are written again at commit (LW_STORE_WRITER_CACHE_KIB says how it
+     * was sized). The size is an upper bound, allocated as pages are used. Readers scan pages
+     * of lists and need less.
      * The WAL is checkpointed every LW_STORE_WAL_CHECKPOINT_PAGES pages instead of SQLite's
      * 1000: a hot index leaf rewritten by many commits is copied into the database once per
      * checkpoint, not once per 1000 pages of WAL. */
@@ -616,9 +620,9 @@ static void be_rollback(void *be)
 static void be_release_memory(void *be)
 {
     sqlite_be_t *b = be;
-    /* Frees the writer's unused page-cache pages (the 64 MB cache fills during a boot storm
-     * and would otherwise stay resident while stations idle); the next burst re-reads them
-     * from the OS page cache. The transaction-register cache stays: it is small. */
+    /* Frees the writer's unused page-cache pages (the cache fills during a boot storm and
+     * would otherwise stay resident while stations idle); the next burst re-reads them from
+     * the OS page cache. The transaction-register cache stays: it is small. */
     sqlite3_db_release_memory(b->writer.db);
 }
 
