@@ -107,8 +107,9 @@
     X(JR_INSERT, "INSERT INTO journal (station_id, inbound, msg_type, msg_id, action, payload, "   \
                  "at, prev_id, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")              \
     X(JH_GET, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                           \
-    X(JH_PUT, "INSERT INTO journal_heads (station_id, last_id, n) VALUES (?1, ?2, 1) "             \
-              "ON CONFLICT (station_id) DO UPDATE SET last_id = excluded.last_id, n = n + 1")      \
+    X(JH_PUT, "INSERT INTO journal_heads (station_id, last_id, n) VALUES (?1, ?2, ?3) "            \
+              "ON CONFLICT (station_id) DO UPDATE SET last_id = excluded.last_id, n = n + ?3")     \
+    X(DATA_VERSION, "PRAGMA data_version")                                                         \
     X(JH_OVER, "SELECT station_id, last_id FROM journal_heads WHERE n > ?1 AND station_id > ?2 "   \
                "AND (?3 = '' OR station_id = ?3) ORDER BY station_id LIMIT ?4")                    \
     X(JH_SET_N, "UPDATE journal_heads SET n = ?2 WHERE station_id = ?1")                           \
@@ -305,13 +306,26 @@ typedef struct tx_cached {
     char station[LW_STATION_ID_MAX + 1];
 } tx_cached_t;
 
+/* The head of a station's journal chain as the writer knows it: journal_heads.last_id after
+ * this batch's appends so far, and the appends not yet added to journal_heads.n. Dirty
+ * entries are written to journal_heads before the batch commits (heads_flush), once per
+ * station and batch instead of once per row, and before anything else reads that table. */
+typedef struct head_cached {
+    int64_t last_id; /* 0 with station "" = empty slot */
+    int32_t added;
+    bool dirty;
+    char station[LW_STATION_ID_MAX + 1];
+} head_cached_t;
+
 typedef struct sqlite_be {
     char *path;
     int busy_ms;
     const lw_clock_t *clock;
     conn_t writer;
-    tx_cached_t *txc; /* LW_STORE_TX_CACHE slots, writer thread only */
-    lw_buf_t samples; /* writer thread: the JSON of one meter row */
+    tx_cached_t *txc;     /* LW_STORE_TX_CACHE slots, writer thread only */
+    head_cached_t *heads; /* LW_STORE_HEAD_CACHE slots, writer thread only */
+    int64_t data_version; /* the writer's PRAGMA data_version at its last batch */
+    lw_buf_t samples;     /* writer thread: the JSON of one meter row */
     int version;
     pthread_key_t key; /* this thread's read conn_t */
     pthread_mutex_t mu;
@@ -533,8 +547,10 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
     /* JSON escaping grows a string at most 6x (\u00XX), plus ~40 bytes of syntax per value */
     lw_buf_init(&b->samples, 6 * (size_t)LW_STORE_WRITE_BYTES_MAX + 64 * LW_STORE_VALUES_MAX);
     b->txc = calloc(LW_STORE_TX_CACHE, sizeof *b->txc);
-    if (!b->txc || pthread_key_create(&b->key, NULL)) {
+    b->heads = calloc(LW_STORE_HEAD_CACHE, sizeof *b->heads);
+    if (!b->txc || !b->heads || pthread_key_create(&b->key, NULL)) {
         free(b->txc);
+        free(b->heads);
         free(b->path);
         free(b);
         return LW_ENOMEM;
@@ -564,6 +580,7 @@ static void be_close(void *be)
     pthread_mutex_destroy(&b->mu);
     lw_buf_free(&b->samples);
     free(b->txc);
+    free(b->heads);
     free(b->path);
     free(b);
 }
@@ -594,19 +611,75 @@ static conn_t *reader(sqlite_be_t *b)
 
 /* ---- writer side ----------------------------------------------------------------------------- */
 
-static int be_begin(void *be)
-{
-    conn_t *c = &((sqlite_be_t *)be)->writer;
-    return step_done(c, q(c, Q_BEGIN));
-}
-static int be_commit(void *be)
-{
-    conn_t *c = &((sqlite_be_t *)be)->writer;
-    return step_done(c, q(c, Q_COMMIT));
-}
 static void txc_clear(sqlite_be_t *b)
 {
     memset(b->txc, 0, LW_STORE_TX_CACHE * sizeof *b->txc);
+}
+/* Only when the batch is rolled back or the file changed under the writer: dirty heads hold
+ * appends of this batch that journal_heads does not have yet. */
+static void heads_clear(sqlite_be_t *b)
+{
+    memset(b->heads, 0, LW_STORE_HEAD_CACHE * sizeof *b->heads);
+}
+
+static uint32_t str_hash(lw_str_t s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < s.len; i++)
+        h = (h ^ (uint8_t)s.p[i]) * 16777619u;
+    return h;
+}
+
+/* Writes one dirty journal head to journal_heads. */
+static int head_flush(sqlite_be_t *b, head_cached_t *h)
+{
+    conn_t *c = &b->writer;
+    sqlite3_stmt *st = q(c, Q_JH_PUT);
+    if (!st) return LW_ESTORE;
+    sqlite3_bind_text(st, 1, h->station, -1, SQLITE_STATIC);
+    b_i64(st, 2, h->last_id);
+    b_i64(st, 3, h->added);
+    int rc = step_done(c, st);
+    if (!rc) h->dirty = false, h->added = 0;
+    return rc;
+}
+
+/* Writes every dirty journal head (before the commit, and before a prune reads the table). */
+static int heads_flush(sqlite_be_t *b)
+{
+    for (int i = 0; i < LW_STORE_HEAD_CACHE; i++) {
+        if (!b->heads[i].dirty) continue;
+        int rc = head_flush(b, &b->heads[i]);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int be_begin(void *be)
+{
+    sqlite_be_t *b = be;
+    conn_t *c = &b->writer;
+    int rc = step_done(c, q(c, Q_BEGIN));
+    if (rc) return rc;
+    /* The writer's caches mirror the file as this connection left it: another process
+     * writing in between (the CLI) changes data_version, and they are dropped. */
+    sqlite3_stmt *st = q(c, Q_DATA_VERSION);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        if (v != b->data_version) txc_clear(b), heads_clear(b);
+        b->data_version = v;
+    } else {
+        txc_clear(b), heads_clear(b);
+    }
+    if (st) sqlite3_reset(st);
+    return 0;
+}
+static int be_commit(void *be)
+{
+    sqlite_be_t *b = be;
+    conn_t *c = &b->writer;
+    int rc = heads_flush(b);
+    return rc ? rc : step_done(c, q(c, Q_COMMIT));
 }
 
 static void be_rollback(void *be)
@@ -615,6 +688,7 @@ static void be_rollback(void *be)
     conn_t *c = &b->writer;
     if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     txc_clear(b);
+    heads_clear(b);
 }
 
 static void be_release_memory(void *be)
@@ -1356,14 +1430,22 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
 {
     conn_t *c = &b->writer;
     const typeof(w->u.journal) *p = &w->u.journal;
-    sqlite3_stmt *st = q(c, Q_JH_GET);
-    if (!st) return LW_ESTORE;
-    b_str(st, 1, w->station_id);
-    int rc = sqlite3_step(st);
-    int64_t head = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_reset(st);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
-    int64_t call = 0;
+    sqlite3_stmt *st;
+    int rc;
+    head_cached_t *h = &b->heads[str_hash(w->station_id) % LW_STORE_HEAD_CACHE];
+    if (!h->station[0] || !lw_str_eq_c(w->station_id, h->station)) {
+        if (h->dirty && (rc = head_flush(b, h))) return rc;
+        if (!(st = q(c, Q_JH_GET))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        rc = sqlite3_step(st);
+        int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        memset(h, 0, sizeof *h);
+        memcpy(h->station, w->station_id.p, w->station_id.len);
+        h->last_id = last;
+    }
+    int64_t head = h->last_id, call = 0;
     bool reply = p->msg_type == 3 || p->msg_type == 4 || p->msg_type == 6;
     int64_t row = reply ? head : 0;
     for (int k = 0; row && k < LW_STORE_JOURNAL_LINK_SCAN; k++) {
@@ -1392,10 +1474,10 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     b_i64(st, 9, call);
     if ((rc = step_done(c, st))) return rc;
     res->row_id = sqlite3_last_insert_rowid(c->db);
-    if (!(st = q(c, Q_JH_PUT))) return LW_ESTORE;
-    b_str(st, 1, w->station_id);
-    b_i64(st, 2, res->row_id);
-    return step_done(c, st);
+    h->last_id = res->row_id;
+    h->added++;
+    h->dirty = true;
+    return 0;
 }
 
 /* Keeps the newest keep journal rows of each station whose count is above keep + slack
@@ -1484,6 +1566,7 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
          * the rows kept as well as those deleted, so it runs once per keep/8 new rows, not
          * for every row appended since the last run. */
         int64_t keep = m->journal_keep_per_station, max = 2 * cap - res->pruned_journal;
+        if ((rc = heads_flush(b))) return rc;
         if (max > 0 &&
             (rc = journal_keep(b, LW_STR_NULL, keep, keep / 8, max, &res->pruned_journal)))
             return rc;
@@ -1593,6 +1676,7 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
         }
         if (p->keep_per_station > 0) {
             /* exact: every station above the bound, whatever the row count */
+            if ((rc = heads_flush(b))) return rc;
             rc = journal_keep(b, w->station_id, p->keep_per_station, 0, INT64_MAX, &deleted);
             if (rc) return rc;
         }
@@ -1723,11 +1807,12 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
 #undef Q
 }
 
-/* Kinds whose apply_kind runs exactly one data-changing statement. */
+/* Kinds whose apply_kind runs exactly one data-changing statement (a journal row: its head
+ * goes to journal_heads at commit; writing back an evicted head first is complete by itself). */
 static bool single_statement(lw_store_write_kind_t k)
 {
-    return k == LW_W_STATION_CONN || k == LW_W_SECURITY_EVENT || k == LW_W_FW_STATUS ||
-           k == LW_W_DATA_TRANSFER;
+    return k == LW_W_JOURNAL || k == LW_W_STATION_CONN || k == LW_W_SECURITY_EVENT ||
+           k == LW_W_FW_STATUS || k == LW_W_DATA_TRANSFER;
 }
 
 static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, size_t key_len,

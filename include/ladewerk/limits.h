@@ -166,6 +166,11 @@
  * (schema 006): one CALL is in flight per direction (OCPP-J), so the CALL is a few rows back;
  * a reply further away than this is kept without its link (pairs show its CALL unanswered). */
 #define LW_STORE_JOURNAL_LINK_SCAN 64
+/* Stations whose journal head the writer keeps in memory (direct-mapped by id hash): the head
+ * is read from journal_heads on a miss, and written back once per station and batch. More
+ * than the stations of one batch (LW_STORE_BATCH_MAX_DEFAULT writes) so that a batch rarely
+ * writes a head twice; 72 B each. */
+#define LW_STORE_HEAD_CACHE 2048
 /* Meter rows of a transaction searched for a MeterValues retry (schema 006): a station retries
  * the message it got no answer for, its newest; an offline queue is replayed in order, each
  * message answered before the next, so a retry is at most a few rows back. */

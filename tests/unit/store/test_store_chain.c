@@ -176,6 +176,34 @@ LW_TEST(journal_pages_across_interleaved_stations)
     lw_store_close(s);
 }
 
+LW_TEST(journal_chain_survives_a_second_writer)
+{
+    /* Two stores on one file (serve and a CLI command): each writer's cached heads must not
+     * hide the other's rows from the chain. */
+    fresh();
+    lw_store_t *a = open_or_fail(NULL), *b = open_or_fail(NULL);
+    if (!a || !b) return;
+    int64_t ids[6];
+    ids[0] = jr(a, "W", true, 2, "1", 1);
+    ids[1] = jr(a, "W", false, 3, "1", 2);
+    ids[2] = jr(b, "W", true, 2, "2", 3);
+    ids[3] = jr(a, "W", false, 3, "2", 4);
+    ids[4] = jr(b, "W", true, 2, "3", 5);
+    ids[5] = jr(a, "W", true, 2, "4", 6);
+    got_n = 0;
+    LW_CHECK_INT(lw_store_journal_list(a, LW_STR("W"), 0, 0, take, NULL), 0);
+    LW_CHECK_INT(got_n, 6);
+    for (int i = 0; i < got_n && i < 6; i++)
+        LW_CHECK_INT(got[i], ids[5 - i]);
+    got_n = 0;
+    LW_CHECK_INT(lw_store_journal_pairs(b, LW_STR("W"), 0, 0, take_pair, NULL), 0);
+    LW_CHECK_INT(got_n, 4);
+    LW_CHECK_INT(got_reply[2], ids[3]); /* a's reply found b's CALL */
+    LW_CHECK_INT(sql_int("SELECT n FROM journal_heads WHERE station_id = 'W'"), 6);
+    lw_store_close(b);
+    lw_store_close(a);
+}
+
 /* Station k's pairs, paged by lim, must be its CALLs newest first with their replies. */
 static void check_pairs(lw_store_t *s, int k, size_t lim)
 {
@@ -575,6 +603,7 @@ int main(void)
     lw_log_set_level(LW_LOG_ERROR);
     LW_RUN(journal_pages_across_interleaved_stations);
     LW_RUN(journal_pairs_across_interleaved_stations);
+    LW_RUN(journal_chain_survives_a_second_writer);
     LW_RUN(journal_prune_by_age_and_count);
     LW_RUN(meter_values_of_a_transaction_in_order);
     LW_RUN(meter_retries_found_on_the_chain);
