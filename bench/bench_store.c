@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -281,15 +282,22 @@ int main(int argc, char **argv)
     printf("  commits           %10llu  (avg %.1f writes, %.1f messages per commit)\n",
            (unsigned long long)commits, commits ? (double)writes / commits : 0.0,
            commits ? (double)n_msg / commits : 0.0);
-    printf("  avg commit        %10.0f us\n",
+    printf("  avg commit        %10.0f us  (max %llu us, checkpoints included)\n",
            s1.commits > s0.commits
                ? (double)(s1.commit_us_total - s0.commit_us_total) / (s1.commits - s0.commits)
-               : 0.0);
+               : 0.0,
+           (unsigned long long)s1.commit_us_max);
     printf("  CPU us/message    %10.1f  (process; submitter %.1f, writer+rest %.1f)\n",
            (c1 - c0) * 1e6 / n_msg, (m1 - m0) * 1e6 / n_msg, ((c1 - c0) - (m1 - m0)) * 1e6 / n_msg);
     if (wb0 >= 0 && wb1 >= 0)
         printf("  bytes written/msg %10.0f  (WAL frames + checkpoints)\n",
                (double)(wb1 - wb0) / n_msg);
+    {
+        char wal[400];
+        struct stat sb;
+        snprintf(wal, sizeof wal, "%s/bench.db-wal", tmpl);
+        if (!stat(wal, &sb)) printf("  WAL file at end   %10.1f MB\n", sb.st_size / 1e6);
+    }
     printf("  write errors      %10d\n", dq.errors);
     lw_store_close(s);
     char f[400];
