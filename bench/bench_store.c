@@ -7,11 +7,15 @@
  * fired (after the commit that holds it), journals the outbound CALLRESULT and sends the
  * station's next message. The database is a fresh file with synchronous=FULL, like serve.
  *
- * Prints messages/s, store writes/s, commits, average writes per commit, and CPU µs per
- * message: the whole process (getrusage) and the submitting thread alone, so the writer
- * thread's share is the difference.
+ * Prints messages/s, store writes/s, commits, average writes per commit, average and max
+ * commit time, CPU µs per message (the whole process from getrusage, and the submitting
+ * thread alone, so the writer thread's share is the difference), bytes written per message
+ * (/proc/self/io: WAL frames plus checkpoint copies) and the WAL file's size at the end.
  *
  *   build/bench/bench_store [--stations S] [--messages N] [--dir DIR] [--no-journal] [--quick]
+ *
+ * BENCH_DROP="SQL" runs that SQL on the fresh database before the load, to measure what a
+ * schema element costs (e.g. BENCH_DROP="DROP INDEX journal_at").
  */
 #include "store/store.h"
 
