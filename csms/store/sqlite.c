@@ -1525,8 +1525,8 @@ static int cmd_update(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result
 }
 
 /* LW_W_JOURNAL (schema 006): the row is chained after the station's previous one
- * (journal_heads.last_id), and a reply (CALLRESULT 3, CALLERROR 4, CALLRESULTERROR 6) is
- * linked to the CALL (2) or SEND (5) it answers: the nearest earlier row of the station with
+ * (journal_heads.last_id), and a reply (CALLRESULT 3, CALLERROR 4, 2.1 CALLRESULTERROR 5) is
+ * linked to the CALL (2) it answers: the nearest earlier row of the station with
  * the same message id in the other direction, unless a reply in this direction with that id
  * comes first (that CALL is answered already). The walk is bounded: a reply comes a few rows
  * after its CALL (one CALL in flight per direction, OCPP-J §4.1.1). */
@@ -1550,7 +1550,7 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
         h->last_id = last;
     }
     int64_t head = h->last_id, call = 0;
-    bool reply = p->msg_type == 3 || p->msg_type == 4 || p->msg_type == 6;
+    bool reply = p->msg_type == 3 || p->msg_type == 4 || p->msg_type == 5;
     int64_t row = reply ? head : 0;
     for (int k = 0; row && k < LW_STORE_JOURNAL_LINK_SCAN; k++) {
         if (!(st = q(c, Q_JR_LINK))) return LW_ESTORE;
@@ -1561,11 +1561,11 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
         int type = sqlite3_column_int(st, 2);
         bool same = lw_str_eq(col_str(st, 3), p->msg_id);
         sqlite3_reset(st);
-        if (same && in != p->inbound && (type == 2 || type == 5)) {
+        if (same && in != p->inbound && type == 2) {
             call = row;
             break;
         }
-        if (same && in == p->inbound && (type == 3 || type == 4 || type == 6)) break;
+        if (same && in == p->inbound && (type == 3 || type == 4 || type == 5)) break;
         row = prev;
     }
     if (!(st = q(c, Q_JR_INSERT))) return LW_ESTORE;
@@ -2362,12 +2362,13 @@ static int be_connector_status_list(void *be, lw_str_t station, bool history, in
     });
 }
 
-/* A CALL (2) or SEND (5) row and the reply the writer linked to it (journal.call_id). */
+/* A CALL (2) or 2.1 SEND (6, never answered) row and the reply the writer linked to it
+ * (journal.call_id). */
 static int pair_row(conn_t *c, sqlite3_stmt *st, void *arg)
 {
     jwalk_t *j = arg;
     int type = sqlite3_column_int(st, 2);
-    if (type != 2 && type != 5) return 0;
+    if (type != 2 && type != 6) return 0;
     lw_journal_rec_t call, reply;
     row_journal(st, 0, &call);
     sqlite3_stmt *r = q(c, Q_R_JREPLY);

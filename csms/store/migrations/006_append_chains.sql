@@ -7,9 +7,9 @@
 -- rows themselves. They are replaced by back-chains that cost no index at all:
 --   journal.prev_id      the same station's previous journal row (0 = none), whose newest
 --                        row is journal_heads.last_id (written in the same transaction);
---   journal.call_id      on a reply (CALLRESULT / CALLERROR / CALLRESULTERROR), the CALL it
---                        answers (0 = none found), set by the writer; its index grows at
---                        the right edge like the ids it holds;
+--   journal.call_id      on a reply (CALLRESULT 3 / CALLERROR 4 / 2.1 CALLRESULTERROR 5),
+--                        the CALL (2) it answers (0 = none found), set by the writer; its
+--                        index grows at the right edge like the ids it holds;
 --   meter_rows.prev_id   the same transaction's previous meter row (0 = none), whose newest
 --                        row is transactions.last_meter_id (that row is updated anyway).
 -- journal_at (at) stays: rows are appended in time order, so it also grows at its right
@@ -25,7 +25,8 @@ CREATE TABLE journal_heads (
 ) WITHOUT ROWID;
 
 -- Existing rows: chain each station's rows in id order, link each CALL's first reply (the
--- pairing journal_msg answered until now), and record the heads.
+-- pairing journal_msg answered until now, with the 2.1 types read as rpc.h numbers them:
+-- 5 CALLRESULTERROR is a reply, 6 SEND is not), and record the heads.
 UPDATE journal SET prev_id = p.prev
 FROM (SELECT id, lag(id, 1, 0) OVER (PARTITION BY station_id ORDER BY id) AS prev
       FROM journal) AS p
@@ -35,9 +36,9 @@ FROM (SELECT rid, max(cid) AS cid
       FROM (SELECT c.id AS cid,
                    (SELECT min(x.id) FROM journal x
                     WHERE x.station_id = c.station_id AND x.msg_id = c.msg_id
-                      AND x.inbound <> c.inbound AND x.msg_type IN (3, 4, 6)
+                      AND x.inbound <> c.inbound AND x.msg_type IN (3, 4, 5)
                       AND x.id > c.id) AS rid
-            FROM journal c WHERE c.msg_type IN (2, 5))
+            FROM journal c WHERE c.msg_type = 2)
       WHERE rid IS NOT NULL GROUP BY rid) AS m
 WHERE journal.id = m.rid;
 INSERT INTO journal_heads (station_id, last_id, n)

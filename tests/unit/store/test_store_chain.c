@@ -204,6 +204,27 @@ LW_TEST(journal_chain_survives_a_second_writer)
     lw_store_close(a);
 }
 
+LW_TEST(journal_pairs_of_ocpp21_frames)
+{
+    /* 2.1 (rpc.h): a CALLRESULTERROR (5) answers a CALL; a SEND (6) is listed, unanswered,
+     * and nothing replies to it */
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    int64_t call = jr(s, "T", false, 2, "c1", 1);
+    int64_t send = jr(s, "T", true, 6, "s1", 2);
+    int64_t err = jr(s, "T", true, 5, "c1", 3);
+    jr(s, "T", false, 3, "s1", 4); /* not a reply to the SEND */
+    got_n = 0;
+    LW_CHECK_INT(lw_store_journal_pairs(s, LW_STR("T"), 0, 0, take_pair, NULL), 0);
+    LW_CHECK_INT(got_n, 2);
+    LW_CHECK_INT(got[0], send);
+    LW_CHECK_INT(got_reply[0], 0);
+    LW_CHECK_INT(got[1], call);
+    LW_CHECK_INT(got_reply[1], err);
+    lw_store_close(s);
+}
+
 /* Station k's pairs, paged by lim, must be its CALLs newest first with their replies. */
 static void check_pairs(lw_store_t *s, int k, size_t lim)
 {
@@ -604,6 +625,7 @@ int main(void)
     LW_RUN(journal_pages_across_interleaved_stations);
     LW_RUN(journal_pairs_across_interleaved_stations);
     LW_RUN(journal_chain_survives_a_second_writer);
+    LW_RUN(journal_pairs_of_ocpp21_frames);
     LW_RUN(journal_prune_by_age_and_count);
     LW_RUN(meter_values_of_a_transaction_in_order);
     LW_RUN(meter_retries_found_on_the_chain);
