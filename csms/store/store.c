@@ -290,7 +290,7 @@ static size_t key_strs(void *el, lw_str_t **out)
     return 2;
 }
 
-/* Copies an array of items of size elsz whose lw_str_t fields strs() names into a. */
+/* Copies an array of items of size elsz whose lw_str_t fields strs() names into op. */
 static int copy_items(op_t *op, const void **arr, size_t n, size_t elsz,
                       size_t (*strs)(void *, lw_str_t **), size_t *total)
 {

@@ -173,8 +173,9 @@
 #define LW_STORE_HEAD_CACHE 2048
 /* Meter rows of a transaction searched for a MeterValues retry (schema 006): a station retries
  * the message it got no answer for, its newest; an offline queue is replayed in order, each
- * message answered before the next, so a retry is at most a few rows back. */
-#define LW_STORE_METER_RETRY_ROWS 32
+ * message answered before the next, so a retry is at most a few rows back. The writer keeps
+ * 8 bytes per row per cached transaction (LW_STORE_TX_CACHE). */
+#define LW_STORE_METER_RETRY_ROWS 8
 /* Idle time of the store writer after writes before it gives its page-cache memory back
  * (sqlite3_db_release_memory + malloc_trim): long enough that a steady trickle of writes
  * never pays for re-reading pages, short enough that a boot storm's cache does not stay in
