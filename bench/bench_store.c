@@ -8,7 +8,8 @@
  * station's next message. The database is a fresh file with synchronous=FULL, like serve.
  *
  * Prints messages/s, store writes/s, commits, average writes per commit, average and max
- * commit time, CPU µs per message (the whole process from getrusage, and the submitting
+ * commit time, each MeterValues' latency from submit to its completion (p50 / p99 / max),
+ * CPU µs per message (the whole process from getrusage, and the submitting
  * thread alone, so the writer thread's share is the difference), bytes written per message
  * (/proc/self/io: WAL frames plus checkpoint copies) and the WAL file's size at the end.
  *
@@ -36,6 +37,7 @@ typedef struct {
     int64_t tx_id;
     int64_t seq; /* messages sent */
     char msg_id[24];
+    double sent_s; /* when its MeterValues was submitted */
 } station_t;
 
 /* Completions hop back to the submitting thread through this queue (as the CSMS hops back
@@ -118,6 +120,12 @@ static long long written_bytes(void)
     return v;
 }
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
 static int submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb cb, void *ud)
 {
     for (;;) {
@@ -145,6 +153,7 @@ static void send_meter(lw_store_t *s, int i)
 {
     station_t *x = &st[i];
     x->seq++;
+    x->sent_s = bench_now_s();
     snprintf(x->msg_id, sizeof x->msg_id, "m%lld", (long long)x->seq);
     journal(s, x, true, 2, LW_STR(bench_meter_values));
     int64_t ts = 1772368496789LL + x->seq * 10000;
@@ -256,12 +265,14 @@ int main(int argc, char **argv)
     lw_store_stats(s, &s0);
 
     long long wb0 = written_bytes();
+    float *lat = malloc((size_t)n_msg * sizeof *lat); /* submit to completion, ms */
     double t0 = bench_now_s(), c0 = proc_cpu_s(), m0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     long sent = 0, done = 0;
     for (int i = 0; i < n_st; i++, sent++)
         send_meter(s, i);
     while (done < n_msg) {
         int i = pop_done();
+        if (lat) lat[done] = (float)((bench_now_s() - st[i].sent_s) * 1e3);
         done++;
         journal(s, &st[i], false, 3, LW_STR("{}"));
         if (sent < n_msg) {
@@ -291,6 +302,13 @@ int main(int argc, char **argv)
                ? (double)(s1.commit_us_total - s0.commit_us_total) / (s1.commits - s0.commits)
                : 0.0,
            (unsigned long long)s1.commit_us_max);
+    if (lat) {
+        qsort(lat, (size_t)n_msg, sizeof *lat, cmp_float);
+        printf("  latency ms        %10.1f p50 %8.1f p99 %8.1f max (MeterValues, submit to "
+               "durable)\n",
+               lat[n_msg / 2], lat[(size_t)(n_msg * 0.99)], lat[n_msg - 1]);
+        free(lat);
+    }
     printf("  CPU us/message    %10.1f  (process; submitter %.1f, writer+rest %.1f)\n",
            (c1 - c0) * 1e6 / n_msg, (m1 - m0) * 1e6 / n_msg, ((c1 - c0) - (m1 - m0)) * 1e6 / n_msg);
     if (wb0 >= 0 && wb1 >= 0)
