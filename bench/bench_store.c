@@ -7,21 +7,28 @@
  * fired (after the commit that holds it), journals the outbound CALLRESULT and sends the
  * station's next message. The database is a fresh file with synchronous=FULL, like serve.
  *
- * Prints messages/s, store writes/s, commits, average writes per commit, and CPU µs per
- * message: the whole process (getrusage) and the submitting thread alone, so the writer
- * thread's share is the difference.
+ * Prints messages/s, store writes/s, commits, average writes per commit, average and max
+ * commit time, each MeterValues' latency from submit to its completion (p50 / p99 / max),
+ * CPU µs per message (the whole process from getrusage, and the submitting
+ * thread alone, so the writer thread's share is the difference), bytes written per message
+ * (/proc/self/io: WAL frames plus checkpoint copies) and the WAL file's size at the end.
  *
  *   build/bench/bench_store [--stations S] [--messages N] [--dir DIR] [--no-journal] [--quick]
+ *
+ * BENCH_DROP="SQL" runs that SQL on the fresh database before the load, to measure what a
+ * schema element costs (e.g. BENCH_DROP="DROP INDEX journal_at").
  */
 #include "store/store.h"
 
 #include "bench_util.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,6 +37,7 @@ typedef struct {
     int64_t tx_id;
     int64_t seq; /* messages sent */
     char msg_id[24];
+    double sent_s; /* when its MeterValues was submitted */
 } station_t;
 
 /* Completions hop back to the submitting thread through this queue (as the CSMS hops back
@@ -98,6 +106,26 @@ static double proc_cpu_s(void)
            ru.ru_stime.tv_usec / 1e6;
 }
 
+/* Bytes this process has written with write/pwrite so far (/proc/self/io wchar): the WAL
+ * frames plus checkpoint copies into the database file; -1 when unreadable. */
+static long long written_bytes(void)
+{
+    FILE *f = fopen("/proc/self/io", "r");
+    if (!f) return -1;
+    char line[128];
+    long long v = -1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "wchar: %lld", &v) == 1) break;
+    fclose(f);
+    return v;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
 static int submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb cb, void *ud)
 {
     for (;;) {
@@ -125,6 +153,7 @@ static void send_meter(lw_store_t *s, int i)
 {
     station_t *x = &st[i];
     x->seq++;
+    x->sent_s = bench_now_s();
     snprintf(x->msg_id, sizeof x->msg_id, "m%lld", (long long)x->seq);
     journal(s, x, true, 2, LW_STR(bench_meter_values));
     int64_t ts = 1772368496789LL + x->seq * 10000;
@@ -195,6 +224,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "open: %s\n", err);
         return 1;
     }
+    {
+        const char *drop = getenv("BENCH_DROP");
+        if (drop) {
+            sqlite3 *db;
+            sqlite3_open(path + 7, &db);
+            char *m = NULL;
+            if (sqlite3_exec(db, drop, NULL, NULL, &m)) fprintf(stderr, "drop: %s\n", m);
+            sqlite3_close(db);
+        }
+    }
     st = calloc((size_t)n_st, sizeof *st);
     dq.cap = (size_t)n_st + 1;
     dq.ring = calloc(dq.cap, sizeof *dq.ring);
@@ -225,12 +264,15 @@ int main(int argc, char **argv)
     lw_store_stats_t s0, s1;
     lw_store_stats(s, &s0);
 
+    long long wb0 = written_bytes();
+    float *lat = malloc((size_t)n_msg * sizeof *lat); /* submit to completion, ms */
     double t0 = bench_now_s(), c0 = proc_cpu_s(), m0 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     long sent = 0, done = 0;
     for (int i = 0; i < n_st; i++, sent++)
         send_meter(s, i);
     while (done < n_msg) {
         int i = pop_done();
+        if (lat) lat[done] = (float)((bench_now_s() - st[i].sent_s) * 1e3);
         done++;
         journal(s, &st[i], false, 3, LW_STR("{}"));
         if (sent < n_msg) {
@@ -243,6 +285,7 @@ int main(int argc, char **argv)
     lw_store_submit_wait(s, &fence, NULL);
     double t1 = bench_now_s(), c1 = proc_cpu_s(), m1 = cpu_s(CLOCK_THREAD_CPUTIME_ID);
     lw_store_stats(s, &s1);
+    long long wb1 = written_bytes();
 
     double wall = t1 - t0;
     uint64_t writes = s1.writes - s0.writes, commits = s1.commits - s0.commits;
@@ -254,12 +297,29 @@ int main(int argc, char **argv)
     printf("  commits           %10llu  (avg %.1f writes, %.1f messages per commit)\n",
            (unsigned long long)commits, commits ? (double)writes / commits : 0.0,
            commits ? (double)n_msg / commits : 0.0);
-    printf("  avg commit        %10.0f us\n",
+    printf("  avg commit        %10.0f us  (max %llu us, checkpoints included)\n",
            s1.commits > s0.commits
                ? (double)(s1.commit_us_total - s0.commit_us_total) / (s1.commits - s0.commits)
-               : 0.0);
+               : 0.0,
+           (unsigned long long)s1.commit_us_max);
+    if (lat) {
+        qsort(lat, (size_t)n_msg, sizeof *lat, cmp_float);
+        printf("  latency ms        %10.1f p50 %8.1f p99 %8.1f max (MeterValues, submit to "
+               "durable)\n",
+               lat[n_msg / 2], lat[(size_t)(n_msg * 0.99)], lat[n_msg - 1]);
+        free(lat);
+    }
     printf("  CPU us/message    %10.1f  (process; submitter %.1f, writer+rest %.1f)\n",
            (c1 - c0) * 1e6 / n_msg, (m1 - m0) * 1e6 / n_msg, ((c1 - c0) - (m1 - m0)) * 1e6 / n_msg);
+    if (wb0 >= 0 && wb1 >= 0)
+        printf("  bytes written/msg %10.0f  (WAL frames + checkpoints)\n",
+               (double)(wb1 - wb0) / n_msg);
+    {
+        char wal[400];
+        struct stat sb;
+        snprintf(wal, sizeof wal, "%s/bench.db-wal", tmpl);
+        if (!stat(wal, &sb)) printf("  WAL file at end   %10.1f MB\n", sb.st_size / 1e6);
+    }
     printf("  write errors      %10d\n", dq.errors);
     lw_store_close(s);
     char f[400];

@@ -13,10 +13,15 @@
  *    column holds every sampled value as JSON (schema 003), not one row per value;
  *  - the transaction's energy register lives in a writer-side cache (tx_cached_t), so a
  *    MeterValues does not read the transaction row back before updating it;
- *  - a MeterValues claims its dedupe key with INSERT OR IGNORE and reads the dedupe row only
- *    for a retry;
- *  - writes that are one statement (journal rows, most of all) skip the savepoint;
- *  - the writer's page cache holds the index leaves a batch touches (see conn_open).
+ *  - nothing on that path writes a B-tree at a random place but the transaction's row and
+ *    the station's journal_heads row (schema 006): journal and meter rows are appended and
+ *    chained (journal.prev_id from journal_heads, meter_rows.prev_id from
+ *    transactions.last_meter_id), a reply's link to its CALL (journal.call_id) is found by
+ *    walking a few rows back, and a MeterValues of a transaction is told from a retry by its
+ *    key among the transaction's newest rows (meter_rows.dkey, prefixes kept in
+ *    tx_cached_t) instead of a dedupe row. Readers walk the chains;
+ *  - writes that are one statement skip the savepoint;
+ *  - the writer's page cache holds what a batch dirties, no more (see conn_open).
  * The message journal stays in this database and in the writer's transactions: it costs
  * CPU, not fsyncs (group commit pays one fsync per batch either way), and a second file with
  * its own writer would spend the same CPU on the same core while SQL tools and tests that
@@ -68,8 +73,8 @@
     X(TX_INSERT, "INSERT INTO transactions (tx_uid, station_id, evse_id, connector_id, id_token, " \
                  "id_token_type, start_at, meter_start_wh, last_register_wh, reservation_id, "     \
                  "remote_start_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)")          \
-    X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state "     \
-                "FROM transactions WHERE id = ?1")                                                 \
+    X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state, "    \
+                "last_meter_id FROM transactions WHERE id = ?1")                                   \
     X(TX_FIND_UID, "SELECT id FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")            \
     X(TX_ORPHAN_STOP, "INSERT INTO orphan_stops (station_id, tx_id, id_tag, meter_stop_wh, "       \
                       "stop_at, reason, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")         \
@@ -77,7 +82,8 @@
                "stop_reason = ?4 WHERE id = ?1")                                                   \
     X(TX_REGISTER, "UPDATE transactions SET meter_start_wh = ?2, last_register_wh = ?3, "          \
                    "meter_backwards = ?4, energy_wh = CASE WHEN ?2 >= 0 AND ?3 >= ?2 "             \
-                   "THEN ?3 - ?2 ELSE energy_wh END WHERE id = ?1")                                \
+                   "THEN ?3 - ?2 ELSE energy_wh END, last_meter_id = ?5 WHERE id = ?1")            \
+    X(TX_LAST_METER, "UPDATE transactions SET last_meter_id = ?2 WHERE id = ?1")                   \
     X(TX_EVENT_UPD,                                                                                \
       "UPDATE transactions SET "                                                                   \
       "evse_id = CASE WHEN ?2 > 0 THEN ?2 ELSE evse_id END, "                                      \
@@ -96,13 +102,20 @@
     X(TXEV_INSERT, "INSERT INTO transaction_events (tx_id, seq_no, event_type, trigger_reason, "   \
                    "offline, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                 \
     X(MV_INSERT, "INSERT INTO meter_rows (station_id, evse_id, connector_id, tx_id, at, n, "       \
-                 "samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                   \
+                 "samples, prev_id, dkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")            \
+    X(MV_DUP, "SELECT prev_id, dkey FROM meter_rows WHERE id = ?1")                                \
     X(JR_INSERT, "INSERT INTO journal (station_id, inbound, msg_type, msg_id, action, payload, "   \
-                 "at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                                        \
+                 "at, prev_id, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")              \
+    X(JH_GET, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                           \
+    X(JH_PUT, "INSERT INTO journal_heads (station_id, last_id, n) VALUES (?1, ?2, ?3) "            \
+              "ON CONFLICT (station_id) DO UPDATE SET last_id = excluded.last_id, n = n + ?3")     \
+    X(DATA_VERSION, "PRAGMA data_version")                                                         \
+    X(JH_OVER, "SELECT station_id, last_id FROM journal_heads WHERE n > ?1 AND station_id > ?2 "   \
+               "AND (?3 = '' OR station_id = ?3) ORDER BY station_id LIMIT ?4")                    \
+    X(JH_SET_N, "UPDATE journal_heads SET n = ?2 WHERE station_id = ?1")                           \
+    X(JR_LINK, "SELECT prev_id, inbound, msg_type, msg_id FROM journal WHERE id = ?1")             \
+    X(JR_DELETE, "DELETE FROM journal WHERE id = ?1")                                              \
     X(JR_PRUNE_AGE, "DELETE FROM journal WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")          \
-    X(JR_PRUNE_COUNT, "DELETE FROM journal WHERE id IN (SELECT id FROM (SELECT id, row_number() "  \
-                      "OVER (PARTITION BY station_id ORDER BY id DESC) AS rn FROM journal "        \
-                      "WHERE ?2 = '' OR station_id = ?2) WHERE rn > ?1)")                          \
     X(DD_PRUNE, "DELETE FROM dedupe WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")               \
     X(SEC_INSERT, "INSERT INTO security_events (station_id, type, tech_info, at) "                 \
                   "VALUES (?1, ?2, ?3, ?4)")                                                       \
@@ -177,9 +190,6 @@
                   "AND (?2 = '' OR station_id = ?2) LIMIT ?3)")                                    \
     X(MT_JR_AGE, "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < ?1 "          \
                  "ORDER BY at LIMIT ?2)")                                                          \
-    X(MT_STATIONS, "SELECT id FROM stations ORDER BY id")                                          \
-    X(MT_JR_COUNT, "DELETE FROM journal WHERE station_id = ?1 AND id <= (SELECT id FROM journal "  \
-                   "WHERE station_id = ?1 ORDER BY id DESC LIMIT 1 OFFSET ?2)")                    \
     X(MT_DD_AGE, "DELETE FROM dedupe WHERE (station_id, kind, key) IN (SELECT station_id, kind, "  \
                  "key FROM dedupe WHERE at < ?1 LIMIT ?2)")                                        \
     /* reads */                                                                                    \
@@ -189,12 +199,16 @@
                "WHERE id_token = ?1 ORDER BY type LIMIT 1")                                        \
     X(R_TX, "SELECT " TX_COLS " FROM transactions WHERE id = ?1")                                  \
     X(R_TX_UID, "SELECT " TX_COLS " FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")      \
-    X(R_METER, "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "               \
-               "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "        \
-               "FROM meter_rows m, json_each(m.samples) j WHERE m.tx_id = ?1 "                     \
-               "ORDER BY m.id, j.key LIMIT ?2")                                                    \
-    X(R_JOURNAL, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "         \
-                 "WHERE station_id = ?1 AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")        \
+    X(R_METER_HEAD, "SELECT last_meter_id FROM transactions WHERE id = ?1")                        \
+    X(R_METER_PREV, "SELECT prev_id FROM meter_rows WHERE id = ?1")                                \
+    X(R_METER_ROW, "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "           \
+                   "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "    \
+                   "FROM meter_rows m, json_each(m.samples) j WHERE m.id = ?1 ORDER BY j.key")     \
+    X(R_JHEAD, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                          \
+    X(R_JROW, "SELECT id, inbound, msg_type, msg_id, action, payload, at, prev_id, station_id "    \
+              "FROM journal WHERE id = ?1")                                                        \
+    X(R_JREPLY, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "          \
+                "WHERE call_id = ?1 ORDER BY id LIMIT 1")                                          \
     X(R_API_FIND, "SELECT id, role, name, created_at, revoked_at FROM api_tokens WHERE hash = ?1") \
     X(R_API_LIST, "SELECT id, role, name, created_at, revoked_at FROM api_tokens ORDER BY id")     \
     /* schema 002 reads */                                                                         \
@@ -217,13 +231,6 @@
     X(R_CS_HIST, "SELECT id, evse_id, connector_id, status, error_code, info, vendor_id, "         \
                  "vendor_error_code, at FROM status_history WHERE station_id = ?1 "                \
                  "AND (?2 = 0 OR id < ?2) ORDER BY id DESC LIMIT ?3")                              \
-    X(R_JPAIRS, "SELECT c.id, c.inbound, c.msg_type, c.msg_id, c.action, c.payload, c.at, "        \
-                "r.id, r.inbound, r.msg_type, r.msg_id, r.action, r.payload, r.at "                \
-                "FROM journal c LEFT JOIN journal r ON r.id = (SELECT min(x.id) FROM journal x "   \
-                "WHERE x.station_id = c.station_id AND x.msg_id = c.msg_id "                       \
-                "AND x.inbound <> c.inbound AND x.msg_type IN (3, 4, 6) AND x.id > c.id) "         \
-                "WHERE c.station_id = ?1 AND c.msg_type IN (2, 5) AND (?2 = 0 OR c.id < ?2) "      \
-                "ORDER BY c.id DESC LIMIT ?3")                                                     \
     X(R_DM,                                                                                        \
       "SELECT component, component_inst, evse_id, connector_id, variable, variable_inst, "         \
       "attr_type, value, mutability, characteristics, updated_at FROM device_model "               \
@@ -281,22 +288,50 @@ typedef struct conn {
     struct conn *next;
 } conn_t;
 
-/* What the writer knows of a transaction's energy register (the columns store_values
- * maintains). It mirrors the committed row plus this batch's successful writes; any rollback
- * (of one write or of a batch) empties the whole cache, so it is never ahead of the file. */
+/* What the writer knows of a transaction's energy register and meter chain (the columns
+ * store_values maintains). It mirrors the committed row plus this batch's successful writes; any
+ * rollback (of one write or of a batch) empties the whole cache, so it is never ahead of the file.
+ */
 typedef struct tx_cached {
     int64_t id; /* 0 = empty slot */
     int64_t start_wh, last_wh;
+    int64_t last_meter; /* transactions.last_meter_id: the head of its meter_rows chain */
+    /* First 8 bytes of the dedupe keys (meter_rows.dkey) of its newest MeterValues rows, so
+     * that a new message is told from a retry without reading rows back; loaded from the
+     * chain on first use (keys_loaded), legacy when the chain holds rows from before 006. */
+    uint64_t recent[LW_STORE_METER_RETRY_ROWS];
+    uint8_t n_recent, next_recent;
+    bool keys_loaded, legacy;
     bool backwards;
     char station[LW_STATION_ID_MAX + 1];
 } tx_cached_t;
+
+/* The head of a station's journal chain as the writer knows it: journal_heads.last_id after
+ * this batch's appends so far, and the appends not yet added to journal_heads.n. Dirty
+ * entries are written to journal_heads before the batch commits (heads_flush), once per
+ * station and batch instead of once per row, and before anything else reads that table. */
+typedef struct head_cached {
+    int64_t last_id; /* 0 with station "" = empty slot */
+    int32_t added;
+    bool dirty;
+    char station[LW_STATION_ID_MAX + 1];
+} head_cached_t;
 
 typedef struct sqlite_be {
     char *path;
     int busy_ms;
     const lw_clock_t *clock;
     conn_t writer;
-    tx_cached_t *txc; /* LW_STORE_TX_CACHE slots, writer thread only */
+    tx_cached_t *txc;     /* LW_STORE_TX_CACHE slots, writer thread only */
+    head_cached_t *heads; /* LW_STORE_HEAD_CACHE slots, writer thread only */
+    int64_t data_version; /* the writer's PRAGMA data_version at its last batch */
+    /* the checkpoint thread (ckpt_main) and its connection */
+    sqlite3 *ck_db;
+    pthread_t ck_thread;
+    pthread_mutex_t ck_mu;
+    pthread_cond_t ck_cv;
+    int ck_frames; /* WAL frames after the last commit that asked for a checkpoint, 0 = none */
+    bool ck_stop, ck_started;
     lw_buf_t samples; /* writer thread: the JSON of one meter row */
     int version;
     pthread_key_t key; /* this thread's read conn_t */
@@ -409,21 +444,16 @@ static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
         c->db = NULL;
         return LW_EIO;
     }
-    /* Page cache. The writer's batch touches index leaves all over the file (one per station
-     * per index); with SQLite's default 2 MB those leaves were evicted between batches and,
-     * worse, dirty pages spilled into the WAL in mid-transaction and were written again at
-     * commit: 30 pwrite64 per MeterValues in bench_store, 4.5 with this cache. The size is an
-     * upper bound, allocated as pages are used. Readers scan pages of lists and need less.
-     * The WAL is checkpointed every LW_STORE_WAL_CHECKPOINT_PAGES pages instead of SQLite's
-     * 1000: a hot index leaf rewritten by many commits is copied into the database once per
-     * checkpoint, not once per 1000 pages of WAL. */
+    /* Page cache: it must hold the pages a batch dirties, or they spill into the WAL in
+     * mid-transaction and are written again at commit (LW_STORE_WRITER_CACHE_KIB says how it
+     * was sized). The size is an upper bound, allocated as pages are used. Readers scan pages
+     * of lists and need less.
+     * The writer does not checkpoint (see ckpt_main); the WAL file is truncated back to twice
+     * the checkpoint interval when it restarts. */
     char tune[160];
     if (c == &b->writer)
-        snprintf(tune, sizeof tune,
-                 "PRAGMA cache_size=-%d; PRAGMA wal_autocheckpoint=%d; "
-                 "PRAGMA journal_size_limit=%lld;",
-                 LW_STORE_WRITER_CACHE_KIB, LW_STORE_WAL_CHECKPOINT_PAGES,
-                 (long long)LW_STORE_WAL_CHECKPOINT_PAGES * 4096 * 2);
+        snprintf(tune, sizeof tune, "PRAGMA cache_size=-%d; PRAGMA journal_size_limit=%lld;",
+                 LW_STORE_WRITER_CACHE_KIB, (long long)LW_STORE_WAL_CHECKPOINT_PAGES * 4096 * 2);
     else
         snprintf(tune, sizeof tune, "PRAGMA cache_size=-%d;", LW_STORE_READER_CACHE_KIB);
     sqlite3_exec(c->db, tune, NULL, NULL, NULL); /* tuning only: a failure is not fatal */
@@ -506,6 +536,92 @@ static int migrate(sqlite_be_t *b, char *err, size_t errsz)
     return rc;
 }
 
+/* ---- checkpoints ----------------------------------------------------------------------------- */
+
+/* SQLite's automatic checkpoint runs inside the COMMIT that crosses the threshold, so the
+ * writer stalled for the whole copy (up to LW_STORE_WAL_CHECKPOINT_PAGES pages written to the
+ * database file and fsynced) and every write queued behind it waited: the tail of the
+ * group-commit latency. bench_store, 150k messages: longest commit 64-68 ms -> 28-33 ms,
+ * p99 MeterValues latency 73-81 ms -> 39-44 ms with this thread, for ~1 us more CPU per
+ * message (pages rewritten between two passive checkpoints are copied twice). Here the writer only
+ * notes the WAL size after each commit (wal_hook) and a thread of the backend checkpoints on its
+ * own connection. PASSIVE takes no lock a writer needs; it copies the frames committed when it
+ * starts, and the WAL restarts (and is truncated) at a writer's next transaction once every frame
+ * is copied. If commits keep it from catching up and the WAL reaches 4x the interval, a RESTART
+ * checkpoint makes the writer wait for the frames left, bounding the file. */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    (void)db, (void)name;
+    sqlite_be_t *b = arg;
+    if (frames >= LW_STORE_WAL_CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&b->ck_mu);
+        b->ck_frames = frames;
+        pthread_cond_signal(&b->ck_cv);
+        pthread_mutex_unlock(&b->ck_mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    sqlite_be_t *b = arg;
+    pthread_mutex_lock(&b->ck_mu);
+    for (;;) {
+        while (!b->ck_stop && !b->ck_frames)
+            pthread_cond_wait(&b->ck_cv, &b->ck_mu);
+        if (b->ck_stop) break;
+        int frames = b->ck_frames;
+        b->ck_frames = 0;
+        pthread_mutex_unlock(&b->ck_mu);
+        int mode = frames >= 4 * LW_STORE_WAL_CHECKPOINT_PAGES ? SQLITE_CHECKPOINT_RESTART
+                                                               : SQLITE_CHECKPOINT_PASSIVE;
+        int log = 0, copied = 0;
+        int rc = sqlite3_wal_checkpoint_v2(b->ck_db, NULL, mode, &log, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            lw_log(LW_LOG_WARN, "store", "event=checkpoint_failed err=\"%s\"",
+                   sqlite3_errmsg(b->ck_db));
+        pthread_mutex_lock(&b->ck_mu);
+    }
+    pthread_mutex_unlock(&b->ck_mu);
+    return NULL;
+}
+
+/* Opens the checkpoint connection and starts its thread. A failure is not fatal: the
+ * writer checkpoints itself then (SQLite's automatic checkpoint). */
+static void ckpt_start(sqlite_be_t *b)
+{
+    if (sqlite3_open_v2(b->path, &b->ck_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(b->ck_db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(b->ck_db);
+        b->ck_db = NULL;
+        return;
+    }
+    sqlite3_busy_timeout(b->ck_db, b->busy_ms);
+    if (pthread_create(&b->ck_thread, NULL, ckpt_main, b)) {
+        sqlite3_close(b->ck_db);
+        b->ck_db = NULL;
+        return;
+    }
+    b->ck_started = true;
+    sqlite3_wal_hook(b->writer.db, wal_hook, b); /* replaces the automatic checkpoint */
+}
+
+static void ckpt_stop(sqlite_be_t *b)
+{
+    if (b->ck_started) {
+        sqlite3_wal_hook(b->writer.db, NULL, NULL);
+        pthread_mutex_lock(&b->ck_mu);
+        b->ck_stop = true;
+        pthread_cond_signal(&b->ck_cv);
+        pthread_mutex_unlock(&b->ck_mu);
+        pthread_join(b->ck_thread, NULL);
+        b->ck_started = false;
+    }
+    sqlite3_close(b->ck_db);
+    b->ck_db = NULL;
+}
+
 static void be_close(void *be);
 
 static int be_open(const char *target, const lw_store_options_t *opts, void **out, char *err,
@@ -517,11 +633,15 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
     b->busy_ms = opts->busy_timeout_ms;
     b->clock = opts->clock;
     pthread_mutex_init(&b->mu, NULL);
+    pthread_mutex_init(&b->ck_mu, NULL);
+    pthread_cond_init(&b->ck_cv, NULL);
     /* JSON escaping grows a string at most 6x (\u00XX), plus ~40 bytes of syntax per value */
     lw_buf_init(&b->samples, 6 * (size_t)LW_STORE_WRITE_BYTES_MAX + 64 * LW_STORE_VALUES_MAX);
     b->txc = calloc(LW_STORE_TX_CACHE, sizeof *b->txc);
-    if (!b->txc || pthread_key_create(&b->key, NULL)) {
+    b->heads = calloc(LW_STORE_HEAD_CACHE, sizeof *b->heads);
+    if (!b->txc || !b->heads || pthread_key_create(&b->key, NULL)) {
         free(b->txc);
+        free(b->heads);
         free(b->path);
         free(b);
         return LW_ENOMEM;
@@ -532,6 +652,8 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
         be_close(b);
         return rc;
     }
+    sqlite3_wal_autocheckpoint(b->writer.db, LW_STORE_WAL_CHECKPOINT_PAGES);
+    ckpt_start(b);
     *out = b;
     return 0;
 }
@@ -539,6 +661,7 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
 static void be_close(void *be)
 {
     sqlite_be_t *b = be;
+    ckpt_stop(b);
     conn_t *r = b->readers;
     while (r) {
         conn_t *next = r->next;
@@ -549,8 +672,11 @@ static void be_close(void *be)
     if (b->writer.db) conn_close(&b->writer);
     pthread_key_delete(b->key);
     pthread_mutex_destroy(&b->mu);
+    pthread_mutex_destroy(&b->ck_mu);
+    pthread_cond_destroy(&b->ck_cv);
     lw_buf_free(&b->samples);
     free(b->txc);
+    free(b->heads);
     free(b->path);
     free(b);
 }
@@ -581,19 +707,75 @@ static conn_t *reader(sqlite_be_t *b)
 
 /* ---- writer side ----------------------------------------------------------------------------- */
 
-static int be_begin(void *be)
-{
-    conn_t *c = &((sqlite_be_t *)be)->writer;
-    return step_done(c, q(c, Q_BEGIN));
-}
-static int be_commit(void *be)
-{
-    conn_t *c = &((sqlite_be_t *)be)->writer;
-    return step_done(c, q(c, Q_COMMIT));
-}
 static void txc_clear(sqlite_be_t *b)
 {
     memset(b->txc, 0, LW_STORE_TX_CACHE * sizeof *b->txc);
+}
+/* Only when the batch is rolled back or the file changed under the writer: dirty heads hold
+ * appends of this batch that journal_heads does not have yet. */
+static void heads_clear(sqlite_be_t *b)
+{
+    memset(b->heads, 0, LW_STORE_HEAD_CACHE * sizeof *b->heads);
+}
+
+static uint32_t str_hash(lw_str_t s)
+{
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (size_t i = 0; i < s.len; i++)
+        h = (h ^ (uint8_t)s.p[i]) * 16777619u;
+    return h;
+}
+
+/* Writes one dirty journal head to journal_heads. */
+static int head_flush(sqlite_be_t *b, head_cached_t *h)
+{
+    conn_t *c = &b->writer;
+    sqlite3_stmt *st = q(c, Q_JH_PUT);
+    if (!st) return LW_ESTORE;
+    sqlite3_bind_text(st, 1, h->station, -1, SQLITE_STATIC);
+    b_i64(st, 2, h->last_id);
+    b_i64(st, 3, h->added);
+    int rc = step_done(c, st);
+    if (!rc) h->dirty = false, h->added = 0;
+    return rc;
+}
+
+/* Writes every dirty journal head (before the commit, and before a prune reads the table). */
+static int heads_flush(sqlite_be_t *b)
+{
+    for (int i = 0; i < LW_STORE_HEAD_CACHE; i++) {
+        if (!b->heads[i].dirty) continue;
+        int rc = head_flush(b, &b->heads[i]);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+static int be_begin(void *be)
+{
+    sqlite_be_t *b = be;
+    conn_t *c = &b->writer;
+    int rc = step_done(c, q(c, Q_BEGIN));
+    if (rc) return rc;
+    /* The writer's caches mirror the file as this connection left it: another process
+     * writing in between (the CLI) changes data_version, and they are dropped. */
+    sqlite3_stmt *st = q(c, Q_DATA_VERSION);
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        int64_t v = sqlite3_column_int64(st, 0);
+        if (v != b->data_version) txc_clear(b), heads_clear(b);
+        b->data_version = v;
+    } else {
+        txc_clear(b), heads_clear(b);
+    }
+    if (st) sqlite3_reset(st);
+    return 0;
+}
+static int be_commit(void *be)
+{
+    sqlite_be_t *b = be;
+    conn_t *c = &b->writer;
+    int rc = heads_flush(b);
+    return rc ? rc : step_done(c, q(c, Q_COMMIT));
 }
 
 static void be_rollback(void *be)
@@ -602,14 +784,15 @@ static void be_rollback(void *be)
     conn_t *c = &b->writer;
     if (!sqlite3_get_autocommit(c->db)) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     txc_clear(b);
+    heads_clear(b);
 }
 
 static void be_release_memory(void *be)
 {
     sqlite_be_t *b = be;
-    /* Frees the writer's unused page-cache pages (the 64 MB cache fills during a boot storm
-     * and would otherwise stay resident while stations idle); the next burst re-reads them
-     * from the OS page cache. The transaction-register cache stays: it is small. */
+    /* Frees the writer's unused page-cache pages (the cache fills during a boot storm and
+     * would otherwise stay resident while stations idle); the next burst re-reads them from
+     * the OS page cache. The transaction-register cache stays: it is small. */
     sqlite3_db_release_memory(b->writer.db);
 }
 
@@ -625,11 +808,13 @@ static tx_cached_t *txc_get(sqlite_be_t *b, int64_t id)
     b_i64(st, 1, id);
     bool found = sqlite3_step(st) == SQLITE_ROW;
     if (found) {
+        memset(e, 0, sizeof *e);
         e->id = id;
         col_cpy(st, 0, e->station, sizeof e->station);
         e->start_wh = sqlite3_column_int64(st, 1);
         e->last_wh = sqlite3_column_int64(st, 2);
         e->backwards = sqlite3_column_int(st, 3) != 0;
+        e->last_meter = sqlite3_column_int64(st, 5);
     }
     sqlite3_reset(st);
     return found ? e : NULL;
@@ -700,7 +885,17 @@ static bool register_wh(const lw_meter_value_t *v, int64_t *wh)
 /* Appends one sampled value to b as the JSON array of schema 003's meter_rows.samples. */
 static int sample_json(lw_buf_t *b, const lw_meter_value_t *v)
 {
-    int rc = lw_buf_printf(b, "[%lld", (long long)v->timestamp_ms);
+    /* the timestamp by hand: printf's machinery was a visible share of the writer's CPU */
+    char num[24], *e = num + sizeof num, *d = e;
+    int64_t t = v->timestamp_ms;
+    uint64_t u = t < 0 ? 0 - (uint64_t)t : (uint64_t)t;
+    do {
+        *--d = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (t < 0) *--d = '-';
+    *--d = '[';
+    int rc = lw_buf_append(b, d, (size_t)(e - d));
     const lw_str_t f[8] = {v->value,   v->measurand, v->phase,  v->unit,
                            v->context, v->location,  v->format, v->signed_data};
     for (int i = 0; i < 8 && !rc; i++) {
@@ -710,10 +905,25 @@ static int sample_json(lw_buf_t *b, const lw_meter_value_t *v)
     return rc ? rc : lw_buf_putc(b, ']');
 }
 
-/* Stores values as one meter row (linked to tx_id when > 0) and advances the transaction's
- * register: meter start (if unknown), latest reading, energy, and the backwards flag. */
+static uint64_t key_prefix(const uint8_t *key, size_t klen)
+{
+    uint64_t p = 0;
+    memcpy(&p, key, klen < sizeof p ? klen : sizeof p);
+    return p;
+}
+
+static void recent_push(tx_cached_t *tx, uint64_t p)
+{
+    tx->recent[tx->next_recent] = p;
+    tx->next_recent = (uint8_t)((tx->next_recent + 1) % LW_STORE_METER_RETRY_ROWS);
+    if (tx->n_recent < LW_STORE_METER_RETRY_ROWS) tx->n_recent++;
+}
+
+/* Stores values as one meter row (linked to tx_id when > 0: chained after the transaction's
+ * previous row, schema 006) and advances the transaction's register: meter start (if
+ * unknown), latest reading, energy, the backwards flag, and the head of its meter chain. */
 static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id, int64_t tx_id,
-                        const lw_meter_value_t *vals, size_t n)
+                        const lw_meter_value_t *vals, size_t n, const uint8_t *dkey, size_t dlen)
 {
     conn_t *c = &b->writer;
     if (!n) return 0;
@@ -748,23 +958,35 @@ static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id,
     b_i64(st, 5, vals[0].timestamp_ms);
     b_i64(st, 6, (int64_t)n);
     sqlite3_bind_text(st, 7, b->samples.data, (int)b->samples.len, SQLITE_STATIC);
+    b_i64(st, 8, tx ? tx->last_meter : 0);
+    if (dkey)
+        sqlite3_bind_blob(st, 9, dkey, (int)dlen, SQLITE_STATIC);
+    else
+        sqlite3_bind_zeroblob(st, 9, 0);
     rc = step_done(c, st);
     if (b->samples.cap > 1024 * 1024) { /* one huge write does not pin its buffer forever */
         size_t max = b->samples.max;
         lw_buf_free(&b->samples);
         lw_buf_init(&b->samples, max);
     }
-    if (rc) return rc;
+    if (rc || !tx) return rc;
+    int64_t row = sqlite3_last_insert_rowid(c->db);
+    /* One UPDATE of the transaction row either way: the chain head moves with every row. */
+    if (!(st = q(c, moved ? Q_TX_REGISTER : Q_TX_LAST_METER))) return LW_ESTORE;
+    b_i64(st, 1, tx_id);
     if (moved) {
-        if (!(st = q(c, Q_TX_REGISTER))) return LW_ESTORE;
-        b_i64(st, 1, tx_id);
         b_i64(st, 2, start);
         b_i64(st, 3, last);
         sqlite3_bind_int(st, 4, backwards);
-        if ((rc = step_done(c, st))) return rc;
-        /* be_apply empties the cache if a later step of this write fails */
-        tx->start_wh = start, tx->last_wh = last, tx->backwards = backwards;
+        b_i64(st, 5, row);
+    } else {
+        b_i64(st, 2, row);
     }
+    if ((rc = step_done(c, st))) return rc;
+    /* be_apply empties the cache if a later step of this write fails */
+    tx->start_wh = start, tx->last_wh = last, tx->backwards = backwards;
+    tx->last_meter = row;
+    if (dkey && tx->keys_loaded) recent_push(tx, key_prefix(dkey, dlen));
     return 0;
 }
 
@@ -863,8 +1085,9 @@ static int tx_stop(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key
     stop.value = (lw_str_t){num, (size_t)nl};
     stop.measurand = LW_STR("Energy.Active.Import.Register");
     stop.unit = LW_STR("Wh");
-    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, p->values, p->n_values))) return rc;
-    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, &stop, 1))) return rc;
+    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, p->values, p->n_values, NULL, 0)))
+        return rc;
+    if ((rc = store_values(b, w->station_id, 0, 0, p->tx_id, &stop, 1, NULL, 0))) return rc;
     if (!(st = q(c, Q_TX_STOP))) return LW_ESTORE;
     b_i64(st, 1, p->tx_id);
     b_i64(st, 2, p->at_ms);
@@ -915,7 +1138,8 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     sqlite3_bind_int(st, 5, p->offline);
     b_i64(st, 6, p->at_ms);
     if ((rc = step_done(c, st))) return rc;
-    rc = store_values(b, w->station_id, p->evse_id, p->connector_id, id, p->values, p->n_values);
+    rc = store_values(b, w->station_id, p->evse_id, p->connector_id, id, p->values, p->n_values,
+                      NULL, 0);
     if (rc) return rc;
     if (!(st = q(c, Q_TX_EVENT_UPD))) return LW_ESTORE;
     bool ended = lw_str_eq_c(p->event_type, "Ended");
@@ -960,6 +1184,69 @@ static int dedupe_claim(sqlite_be_t *b, lw_str_t station, const char *kind, cons
     return rc ? rc : LW_ESTORE; /* 0 would mean the row vanished in between */
 }
 
+/* Walks up to max rows of tx's meter chain from its head. With key NULL it loads the key
+ * prefixes of the rows into tx->recent (and tx->legacy); else it looks for key. Returns 1
+ * when key was found, 0 when not, < 0 on error. */
+static int meter_chain_keys(conn_t *c, tx_cached_t *tx, const uint8_t *key, size_t klen, int max)
+{
+    int64_t id = tx->last_meter;
+    for (int k = 0; id > 0 && k < max; k++) {
+        sqlite3_stmt *st = q(c, Q_MV_DUP);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, id);
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return rc == SQLITE_DONE ? 0 : map_rc(rc);
+        }
+        id = sqlite3_column_int64(st, 0);
+        const uint8_t *dk = sqlite3_column_blob(st, 1);
+        size_t n = (size_t)sqlite3_column_bytes(st, 1);
+        bool found = false;
+        if (sqlite3_column_type(st, 1) == SQLITE_NULL)
+            tx->legacy = true;
+        else if (!key && n)
+            recent_push(tx, key_prefix(dk, n));
+        else if (key)
+            found = n == klen && !memcmp(dk, key, klen);
+        sqlite3_reset(st);
+        if (found) return 1;
+    }
+    return 0;
+}
+
+/* Is this MeterValues (dedupe key) a retry of one of the newest LW_STORE_METER_RETRY_ROWS
+ * MeterValues rows of transaction tx (meter_rows.dkey, schema 006)? A station retries the
+ * message it got no answer for, its latest. The writer keeps those rows' key prefixes in tx,
+ * so a new message costs no read; a prefix match is confirmed on the rows. Rows stored
+ * before 006 have no dkey: with one in the chain the key is also looked up in dedupe, where
+ * it was kept then. Returns 1 for a retry (res filled), 0 when new, < 0 on error. Reads only:
+ * nothing to undo if the write fails later. */
+static int meter_retry(sqlite_be_t *b, lw_str_t station, tx_cached_t *tx, const uint8_t *key,
+                       size_t klen, lw_store_result_t *res, lw_arena_t *scratch)
+{
+    conn_t *c = &b->writer;
+    int rc;
+    if (!tx->keys_loaded) {
+        if ((rc = meter_chain_keys(c, tx, NULL, 0, LW_STORE_METER_RETRY_ROWS)) < 0) return rc;
+        tx->keys_loaded = true;
+    }
+    uint64_t p = key_prefix(key, klen);
+    for (int i = 0; i < tx->n_recent; i++) {
+        if (tx->recent[i] != p) continue;
+        /* rows of other writes (StopTransaction) may sit between: look a little further */
+        rc = meter_chain_keys(c, tx, key, klen, 4 * LW_STORE_METER_RETRY_ROWS);
+        if (rc < 0) return rc;
+        if (rc) {
+            res->duplicate = true;
+            res->tx_id = tx->id;
+            return 1;
+        }
+        break;
+    }
+    return tx->legacy ? dedupe_get(c, station, "meter", key, klen, res, scratch) : 0;
+}
+
 static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
                         lw_store_result_t *res, lw_arena_t *scratch)
 {
@@ -978,11 +1265,15 @@ static int meter_values(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t
         if (e && lw_str_eq_c(w->station_id, e->station)) tx = p->tx_id;
     }
     /* A transactionId we do not know is kept unlinked rather than refused: the values are
-     * the station's measurements either way. */
-    int rc = dedupe_claim(b, w->station_id, "meter", key, klen, tx, res, scratch);
+     * the station's measurements either way. Its retries are found in dedupe; those of a
+     * linked message among its transaction's newest rows (schema 006). */
+    tx_cached_t *e = tx ? txc_get(b, tx) : NULL;
+    int rc = e ? meter_retry(b, w->station_id, e, key, klen, res, scratch)
+               : dedupe_claim(b, w->station_id, "meter", key, klen, tx, res, scratch);
     if (rc) return rc < 0 ? rc : 0;
     res->tx_id = tx;
-    return store_values(b, w->station_id, p->evse_id, p->connector_id, tx, p->values, p->n_values);
+    return store_values(b, w->station_id, p->evse_id, p->connector_id, tx, p->values, p->n_values,
+                        e ? key : NULL, klen);
 }
 
 /* ---- schema 002 writes ----------------------------------------------------------------------- */
@@ -1235,6 +1526,131 @@ static int cmd_update(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result
     return 0;
 }
 
+/* LW_W_JOURNAL (schema 006): the row is chained after the station's previous one
+ * (journal_heads.last_id), and a reply (CALLRESULT 3, CALLERROR 4, 2.1 CALLRESULTERROR 5) is
+ * linked to the CALL (2) it answers: the nearest earlier row of the station with
+ * the same message id in the other direction, unless a reply in this direction with that id
+ * comes first (that CALL is answered already). The walk is bounded: a reply comes a few rows
+ * after its CALL (one CALL in flight per direction, OCPP-J §4.1.1). */
+static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
+{
+    conn_t *c = &b->writer;
+    const typeof(w->u.journal) *p = &w->u.journal;
+    sqlite3_stmt *st;
+    int rc;
+    head_cached_t *h = &b->heads[str_hash(w->station_id) % LW_STORE_HEAD_CACHE];
+    if (!h->station[0] || !lw_str_eq_c(w->station_id, h->station)) {
+        if (h->dirty && (rc = head_flush(b, h))) return rc;
+        if (!(st = q(c, Q_JH_GET))) return LW_ESTORE;
+        b_str(st, 1, w->station_id);
+        rc = sqlite3_step(st);
+        int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        memset(h, 0, sizeof *h);
+        memcpy(h->station, w->station_id.p, w->station_id.len);
+        h->last_id = last;
+    }
+    int64_t head = h->last_id, call = 0;
+    bool reply = p->msg_type == 3 || p->msg_type == 4 || p->msg_type == 5;
+    int64_t row = reply ? head : 0;
+    for (int k = 0; row && k < LW_STORE_JOURNAL_LINK_SCAN; k++) {
+        if (!(st = q(c, Q_JR_LINK))) return LW_ESTORE;
+        b_i64(st, 1, row);
+        if (sqlite3_step(st) != SQLITE_ROW) break; /* chain end (or pruned) */
+        int64_t prev = sqlite3_column_int64(st, 0);
+        bool in = sqlite3_column_int(st, 1) != 0;
+        int type = sqlite3_column_int(st, 2);
+        bool same = lw_str_eq(col_str(st, 3), p->msg_id);
+        sqlite3_reset(st);
+        if (same && in != p->inbound && type == 2) {
+            call = row;
+            break;
+        }
+        if (same && in == p->inbound && (type == 3 || type == 4 || type == 5)) break;
+        row = prev;
+    }
+    if (!(st = q(c, Q_JR_INSERT))) return LW_ESTORE;
+    b_str(st, 1, w->station_id);
+    sqlite3_bind_int(st, 2, p->inbound);
+    sqlite3_bind_int(st, 3, p->msg_type);
+    b_str(st, 4, p->msg_id), b_str(st, 5, p->action), b_str(st, 6, p->payload);
+    b_i64(st, 7, p->at_ms);
+    b_i64(st, 8, head);
+    b_i64(st, 9, call);
+    if ((rc = step_done(c, st))) return rc;
+    res->row_id = sqlite3_last_insert_rowid(c->db);
+    h->last_id = res->row_id;
+    h->added++;
+    h->dirty = true;
+    return 0;
+}
+
+/* Keeps the newest keep journal rows of each station whose count is above keep + slack
+ * (station "" = every station), deleting at most max rows in all; adds the rows deleted to
+ * *deleted. Per station it walks the chain from the head: keep rows, then deletes the rest
+ * of the chain, and sets journal_heads.n to what it found (age pruning leaves n high; a walk
+ * that finds fewer rows corrects it). Stations are taken in id order a few at a time, so no
+ * statement reads journal_heads while it is being updated. */
+static int journal_keep(sqlite_be_t *b, lw_str_t station, int64_t keep, int64_t slack, int64_t max,
+                        int64_t *deleted)
+{
+    conn_t *c = &b->writer;
+    enum { CHUNK = 32 };
+    char ids[CHUNK][LW_STATION_ID_MAX + 1], after[LW_STATION_ID_MAX + 1] = "";
+    int64_t heads[CHUNK], done = 0;
+    for (;;) {
+        sqlite3_stmt *st = q(c, Q_JH_OVER);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, keep + slack);
+        sqlite3_bind_text(st, 2, after, -1, SQLITE_STATIC);
+        b_str(st, 3, station);
+        b_i64(st, 4, CHUNK);
+        int n = 0, rc = SQLITE_DONE;
+        while (n < CHUNK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            col_cpy(st, 0, ids[n], sizeof ids[n]);
+            heads[n++] = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+        if (n < CHUNK && rc != SQLITE_DONE) return map_rc(rc);
+        for (int i = 0; i < n; i++) {
+            int64_t id = heads[i], seen = 0;
+            bool whole = true; /* the walk reached the end of the chain */
+            while (id) {
+                if (done >= max) {
+                    whole = false;
+                    break;
+                }
+                if (!(st = q(c, Q_JR_LINK))) return LW_ESTORE;
+                b_i64(st, 1, id);
+                rc = sqlite3_step(st);
+                int64_t prev = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+                sqlite3_reset(st);
+                if (rc == SQLITE_DONE) break; /* chain end: older rows were pruned */
+                if (rc != SQLITE_ROW) return map_rc(rc);
+                if (seen < keep) {
+                    seen++;
+                } else {
+                    if (!(st = q(c, Q_JR_DELETE))) return LW_ESTORE;
+                    b_i64(st, 1, id);
+                    if ((rc = step_done(c, st))) return rc;
+                    done++;
+                }
+                id = prev;
+            }
+            if (!whole) break; /* n stays high: the next run goes on */
+            if (!(st = q(c, Q_JH_SET_N))) return LW_ESTORE;
+            sqlite3_bind_text(st, 1, ids[i], -1, SQLITE_STATIC);
+            b_i64(st, 2, seen);
+            if ((rc = step_done(c, st))) return rc;
+        }
+        if (n) memcpy(after, ids[n - 1], sizeof after);
+        if (n < CHUNK || done >= max) break;
+    }
+    *deleted += done;
+    return 0;
+}
+
 /* Periodic retention (LW_W_MAINTAIN). Each step deletes at most LW_STORE_MAINT_ROWS_MAX rows
  * so one run never holds the writer for long; the counts tell the caller to run again. */
 static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
@@ -1252,26 +1668,14 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
         res->pruned_journal += sqlite3_changes(c->db);
     }
     if (m->journal_keep_per_station > 0) {
-        /* Per registered station through the (station_id, id) index: the cost follows the
-         * rows deleted, not the journal's size. Unregistered ids age out above. */
-        sqlite3_stmt *ids = q(c, Q_MT_STATIONS);
-        if (!ids) return LW_ESTORE;
-        while ((rc = sqlite3_step(ids)) == SQLITE_ROW && res->pruned_journal < 2 * cap) {
-            lw_str_t id = col_str(ids, 0);
-            if (!(st = q(c, Q_MT_JR_COUNT))) {
-                sqlite3_reset(ids);
-                return LW_ESTORE;
-            }
-            b_str(st, 1, id);
-            b_i64(st, 2, m->journal_keep_per_station);
-            if ((rc = step_done(c, st))) {
-                sqlite3_reset(ids);
-                return rc;
-            }
-            res->pruned_journal += sqlite3_changes(c->db);
-        }
-        sqlite3_reset(ids);
-        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        /* Only stations more than 1/8 over the bound: the walk down a station's chain costs
+         * the rows kept as well as those deleted, so it runs once per keep/8 new rows, not
+         * for every row appended since the last run. */
+        int64_t keep = m->journal_keep_per_station, max = 2 * cap - res->pruned_journal;
+        if ((rc = heads_flush(b))) return rc;
+        if (max > 0 &&
+            (rc = journal_keep(b, LW_STR_NULL, keep, keep / 8, max, &res->pruned_journal)))
+            return rc;
     }
     if (m->dedupe_max_age_ms > 0) {
         if (!(st = q(c, Q_MT_DD_AGE))) return LW_ESTORE;
@@ -1361,18 +1765,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
         return tx_event(b, w, key, klen, res, scratch);
     case LW_W_METER_VALUES:
         return meter_values(b, w, key, klen, res, scratch);
-    case LW_W_JOURNAL: {
-        const typeof(w->u.journal) *p = &w->u.journal;
-        Q(Q_JR_INSERT);
-        b_str(st, 1, w->station_id);
-        sqlite3_bind_int(st, 2, p->inbound);
-        sqlite3_bind_int(st, 3, p->msg_type);
-        b_str(st, 4, p->msg_id), b_str(st, 5, p->action), b_str(st, 6, p->payload);
-        b_i64(st, 7, p->at_ms);
-        if ((rc = step_done(c, st))) return rc;
-        res->row_id = sqlite3_last_insert_rowid(c->db);
-        return 0;
-    }
+    case LW_W_JOURNAL:
+        return journal_put(b, w, res);
     case LW_W_JOURNAL_PRUNE: {
         const typeof(w->u.prune) *p = &w->u.prune;
         int64_t deleted = 0;
@@ -1387,11 +1781,10 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
             }
         }
         if (p->keep_per_station > 0) {
-            Q(Q_JR_PRUNE_COUNT);
-            b_i64(st, 1, p->keep_per_station);
-            b_str(st, 2, w->station_id);
-            if ((rc = step_done(c, st))) return rc;
-            deleted += sqlite3_changes(c->db);
+            /* exact: every station above the bound, whatever the row count */
+            if ((rc = heads_flush(b))) return rc;
+            rc = journal_keep(b, w->station_id, p->keep_per_station, 0, INT64_MAX, &deleted);
+            if (rc) return rc;
         }
         res->row_id = deleted;
         return 0;
@@ -1520,7 +1913,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
 #undef Q
 }
 
-/* Kinds whose apply_kind runs exactly one data-changing statement. */
+/* Kinds whose apply_kind runs exactly one data-changing statement (a journal row: its head
+ * goes to journal_heads at commit; writing back an evicted head first is complete by itself). */
 static bool single_statement(lw_store_write_kind_t k)
 {
     return k == LW_W_JOURNAL || k == LW_W_STATION_CONN || k == LW_W_SECURITY_EVENT ||
@@ -1535,7 +1929,7 @@ static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, siz
     int rc;
     if (single_statement(w->kind)) {
         /* One statement is atomic by itself (a failed INSERT or UPDATE leaves nothing), so
-         * these skip the two extra statements of a savepoint: most writes are journal rows. */
+         * these skip the two extra statements of a savepoint. */
         rc = apply_kind(b, w, key, key_len, res, scratch);
         if (rc) *res = (lw_store_result_t){0};
         res->status = rc;
@@ -1717,43 +2111,155 @@ static int be_tx_list(void *be, const lw_tx_filter_t *f, int (*each)(void *, con
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
+/* Steps st (one integer parameter already bound as ?1) for its first column: *out, 0 when
+ * there is no row. Returns 0 or an LW_E code; resets st. */
+static int one_i64(sqlite3_stmt *st, int64_t *out)
+{
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+/* A transaction's values in arrival order (schema 006): its meter rows are a chain from
+ * transactions.last_meter_id back through meter_rows.prev_id. The walk keeps the ids of the
+ * oldest limit rows it passes (every row holds at least one value), then reads those rows
+ * oldest first. The walk reads one integer per row of the transaction. */
 static int be_meter_list(void *be, int64_t tx_id, size_t limit,
                          int (*each)(void *, const lw_meter_value_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = q(c, Q_R_METER);
+    sqlite3_stmt *st = q(c, Q_R_METER_HEAD);
     if (!st) return LW_ESTORE;
     b_i64(st, 1, tx_id);
-    b_i64(st, 2, (int64_t)limit);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        lw_meter_value_t v = {.timestamp_ms = sqlite3_column_int64(st, 0)};
-        v.value = col_str(st, 1), v.measurand = col_str(st, 2), v.phase = col_str(st, 3);
-        v.unit = col_str(st, 4), v.context = col_str(st, 5), v.location = col_str(st, 6);
-        v.format = col_str(st, 7), v.signed_data = col_str(st, 8);
-        if (each(ud, &v)) break;
+    int64_t id, ring[LW_STORE_PAGE_MAX];
+    int rc = one_i64(st, &id);
+    if (limit > LW_STORE_PAGE_MAX) limit = LW_STORE_PAGE_MAX;
+    size_t n = 0;
+    while (!rc && id > 0) {
+        ring[n++ % limit] = id;
+        if (!(st = q(c, Q_R_METER_PREV))) return LW_ESTORE;
+        b_i64(st, 1, id);
+        rc = one_i64(st, &id);
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+    if (rc) return rc;
+    size_t rows = n < limit ? n : limit, sent = 0;
+    for (size_t k = 0; k < rows && sent < limit; k++) {
+        /* the oldest row is the last one the walk put in the ring */
+        if (!(st = q(c, Q_R_METER_ROW))) return LW_ESTORE;
+        b_i64(st, 1, ring[(n - 1 - k) % limit]);
+        while (sent < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+            lw_meter_value_t v = {.timestamp_ms = sqlite3_column_int64(st, 0)};
+            v.value = col_str(st, 1), v.measurand = col_str(st, 2), v.phase = col_str(st, 3);
+            v.unit = col_str(st, 4), v.context = col_str(st, 5), v.location = col_str(st, 6);
+            v.format = col_str(st, 7), v.signed_data = col_str(st, 8);
+            sent++;
+            if (each(ud, &v)) {
+                sqlite3_reset(st);
+                return 0;
+            }
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    }
+    return 0;
+}
+
+/* One journal row read by id (R_JROW or R_JREPLY columns 0..6). */
+static void row_journal(sqlite3_stmt *st, int i, lw_journal_rec_t *r)
+{
+    r->seq = sqlite3_column_int64(st, i);
+    r->inbound = sqlite3_column_int(st, i + 1) != 0;
+    r->msg_type = sqlite3_column_int(st, i + 2);
+    r->msg_id = col_str(st, i + 3), r->action = col_str(st, i + 4);
+    r->payload = col_str(st, i + 5);
+    r->at_ms = sqlite3_column_int64(st, i + 6);
+}
+
+/* The first row of station's journal chain (schema 006) with id < before (0 = the newest):
+ * the head, or the previous row of before when before is one of the station's rows, else
+ * (a cursor that was pruned or is not the station's) a walk from the head. 0 = none. */
+static int journal_start(conn_t *c, lw_str_t station, int64_t before, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc;
+    *out = 0;
+    if (before > 0) {
+        if (!(st = q(c, Q_R_JROW))) return LW_ESTORE;
+        b_i64(st, 1, before);
+        rc = sqlite3_step(st);
+        bool mine = rc == SQLITE_ROW && lw_str_eq(col_str(st, 8), station);
+        int64_t prev = mine ? sqlite3_column_int64(st, 7) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        if (mine) {
+            *out = prev;
+            return 0;
+        }
+    }
+    if (!(st = q(c, Q_R_JHEAD))) return LW_ESTORE;
+    b_str(st, 1, station);
+    int64_t id;
+    if ((rc = one_i64(st, &id))) return rc;
+    while (before > 0 && id >= before) {
+        if (!(st = q(c, Q_R_JROW))) return LW_ESTORE;
+        b_i64(st, 1, id);
+        rc = sqlite3_step(st);
+        id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 7) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    }
+    *out = id;
+    return 0;
+}
+
+/* Walks station's journal chain newest first from the row before `before`, calling row() for
+ * each row with R_JROW stepped on it; row() returns 1 when the page is full or each() asked
+ * to stop, 0 to go on, < 0 on error. Rows whose chain was cut by pruning end the walk. */
+static int journal_walk(conn_t *c, lw_str_t station, int64_t before,
+                        int (*row)(conn_t *, sqlite3_stmt *, void *), void *arg)
+{
+    int64_t id;
+    int rc = journal_start(c, station, before, &id);
+    while (!rc && id > 0) {
+        sqlite3_stmt *st = q(c, Q_R_JROW);
+        if (!st) return LW_ESTORE;
+        b_i64(st, 1, id);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) {
+            sqlite3_reset(st);
+            return rc == SQLITE_DONE ? 0 : map_rc(rc);
+        }
+        id = sqlite3_column_int64(st, 7);
+        rc = row(c, st, arg);
+        sqlite3_reset(st);
+        if (rc > 0) return 0;
+    }
+    return rc;
+}
+
+typedef struct {
+    size_t left;
+    int (*each)(void *, const lw_journal_rec_t *);
+    int (*each_pair)(void *, const lw_journal_rec_t *, const lw_journal_rec_t *);
+    void *ud;
+} jwalk_t;
+
+static int journal_row(conn_t *c, sqlite3_stmt *st, void *arg)
+{
+    (void)c;
+    jwalk_t *j = arg;
+    lw_journal_rec_t r;
+    row_journal(st, 0, &r);
+    return j->each(j->ud, &r) || --j->left == 0;
 }
 
 static int be_journal_list(void *be, lw_str_t station, int64_t before, size_t limit,
                            int (*each)(void *, const lw_journal_rec_t *), void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = bind_page(q(c, Q_R_JOURNAL), station, before, limit);
-    if (!st) return LW_ESTORE;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        lw_journal_rec_t r = {.seq = sqlite3_column_int64(st, 0)};
-        r.inbound = sqlite3_column_int(st, 1) != 0;
-        r.msg_type = sqlite3_column_int(st, 2);
-        r.msg_id = col_str(st, 3), r.action = col_str(st, 4), r.payload = col_str(st, 5);
-        r.at_ms = sqlite3_column_int64(st, 6);
-        if (each(ud, &r)) break;
-    }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+    jwalk_t j = {.left = limit, .each = each, .ud = ud};
+    return limit ? journal_walk(c, station, before, journal_row, &j) : 0;
 }
 
 static void row_api(sqlite3_stmt *st, lw_api_token_rec_t *r)
@@ -1858,14 +2364,25 @@ static int be_connector_status_list(void *be, lw_str_t station, bool history, in
     });
 }
 
-static void row_journal(sqlite3_stmt *st, int i, lw_journal_rec_t *r)
+/* A CALL (2) or 2.1 SEND (6, never answered) row and the reply the writer linked to it
+ * (journal.call_id). */
+static int pair_row(conn_t *c, sqlite3_stmt *st, void *arg)
 {
-    r->seq = sqlite3_column_int64(st, i);
-    r->inbound = sqlite3_column_int(st, i + 1) != 0;
-    r->msg_type = sqlite3_column_int(st, i + 2);
-    r->msg_id = col_str(st, i + 3), r->action = col_str(st, i + 4);
-    r->payload = col_str(st, i + 5);
-    r->at_ms = sqlite3_column_int64(st, i + 6);
+    jwalk_t *j = arg;
+    int type = sqlite3_column_int(st, 2);
+    if (type != 2 && type != 6) return 0;
+    lw_journal_rec_t call, reply;
+    row_journal(st, 0, &call);
+    sqlite3_stmt *r = q(c, Q_R_JREPLY);
+    if (!r) return LW_ESTORE;
+    b_i64(r, 1, call.seq);
+    int rc = sqlite3_step(r);
+    if (rc == SQLITE_ROW) row_journal(r, 0, &reply);
+    int stop = rc == SQLITE_ROW || rc == SQLITE_DONE
+                   ? j->each_pair(j->ud, &call, rc == SQLITE_ROW ? &reply : NULL) || --j->left == 0
+                   : map_rc(rc);
+    sqlite3_reset(r);
+    return stop;
 }
 
 static int be_journal_pairs(void *be, lw_str_t station, int64_t before, size_t limit,
@@ -1873,15 +2390,8 @@ static int be_journal_pairs(void *be, lw_str_t station, int64_t before, size_t l
                             void *ud)
 {
     READER(be, c);
-    sqlite3_stmt *st = bind_page(q(c, Q_R_JPAIRS), station, before, limit);
-    if (!st) return LW_ESTORE;
-    EACH_ROW(st, {
-        lw_journal_rec_t call, reply;
-        row_journal(st, 0, &call);
-        bool has = sqlite3_column_type(st, 7) != SQLITE_NULL;
-        if (has) row_journal(st, 7, &reply);
-        if (each(ud, &call, has ? &reply : NULL)) break;
-    });
+    jwalk_t j = {.left = limit, .each_pair = each, .ud = ud};
+    return limit ? journal_walk(c, station, before, pair_row, &j) : 0;
 }
 
 static int be_device_model_list(void *be, lw_str_t station, lw_str_t component, lw_str_t variable,

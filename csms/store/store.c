@@ -28,8 +28,23 @@ typedef struct op {
     void *ud;
     uint8_t key[64];
     size_t key_len;
-    lw_arena_t arena; /* the write's copied strings, and the backend's result text */
+    lw_arena_t arena; /* copies that did not fit below, and the backend's result text */
+    /* The rest of the op's own allocation, sized for the write's strings and values, so
+     * that a write costs one malloc: the copies are taken from it before the arena. */
+    char *spare, *spare_end;
 } op_t;
+
+/* Memory for a copy: from the op's own allocation while it lasts, else from its arena. */
+static void *op_alloc(op_t *op, size_t n)
+{
+    n = (n + 7) & ~(size_t)7;
+    if ((size_t)(op->spare_end - op->spare) >= n) {
+        void *p = op->spare;
+        op->spare += n;
+        return p;
+    }
+    return lw_arena_alloc(&op->arena, n);
+}
 
 struct lw_store {
     const lw_store_backend_t *be_vt;
@@ -234,7 +249,7 @@ static size_t value_strs(lw_meter_value_t *v, lw_str_t **out)
     return n;
 }
 
-static int copy_str(lw_arena_t *a, lw_str_t *s, size_t *total)
+static int copy_str(op_t *op, lw_str_t *s, size_t *total)
 {
     if (!s->len) {
         *s = (lw_str_t){"", 0};
@@ -243,8 +258,10 @@ static int copy_str(lw_arena_t *a, lw_str_t *s, size_t *total)
     if (!s->p) return LW_EINVAL;
     *total += s->len;
     if (*total > LW_STORE_WRITE_BYTES_MAX) return LW_ETOOBIG;
-    char *c = lw_arena_strdup(a, s->p, s->len);
+    char *c = op_alloc(op, s->len + 1);
     if (!c) return LW_ENOMEM;
+    memcpy(c, s->p, s->len);
+    c[s->len] = 0;
     s->p = c;
     return 0;
 }
@@ -273,8 +290,8 @@ static size_t key_strs(void *el, lw_str_t **out)
     return 2;
 }
 
-/* Copies an array of items of size elsz whose lw_str_t fields strs() names into a. */
-static int copy_items(lw_arena_t *a, const void **arr, size_t n, size_t elsz,
+/* Copies an array of items of size elsz whose lw_str_t fields strs() names into op. */
+static int copy_items(op_t *op, const void **arr, size_t n, size_t elsz,
                       size_t (*strs)(void *, lw_str_t **), size_t *total)
 {
     if (!n) {
@@ -283,14 +300,14 @@ static int copy_items(lw_arena_t *a, const void **arr, size_t n, size_t elsz,
     }
     if (n > LW_STORE_ITEMS_MAX) return LW_ETOOBIG;
     if (!*arr) return LW_EINVAL;
-    char *copy = lw_arena_alloc(a, n * elsz);
+    char *copy = op_alloc(op, n * elsz);
     if (!copy) return LW_ENOMEM;
     memcpy(copy, *arr, n * elsz);
     for (size_t k = 0; k < n; k++) {
         lw_str_t *vs[16];
         size_t m = strs(copy + k * elsz, vs);
         for (size_t i = 0; i < m; i++) {
-            int rc = copy_str(a, vs[i], total);
+            int rc = copy_str(op, vs[i], total);
             if (rc) return rc;
         }
     }
@@ -298,27 +315,53 @@ static int copy_items(lw_arena_t *a, const void **arr, size_t n, size_t elsz,
     return 0;
 }
 
-/* Deep-copies op->w's strings and values into op->arena. */
+/* Bytes copy_write takes for w's strings and sampled values (items of the device model and
+ * config kinds are not counted: they come from the arena). 0 when w is over the limits
+ * (copy_write refuses it). */
+static size_t copy_size(lw_store_write_t *w)
+{
+    lw_str_t *strs[16];
+    size_t n = write_strs(w, strs), need = 0;
+#define PAD(x) (((x) + 7) & ~(size_t)7)
+    for (size_t i = 0; i < n; i++)
+        if (strs[i]->len) need += PAD(strs[i]->len + 1);
+    size_t *nv;
+    const lw_meter_value_t **vals = write_values(w, &nv);
+    if (vals && *vals && *nv && *nv <= LW_STORE_VALUES_MAX) {
+        need += PAD(*nv * sizeof **vals);
+        for (size_t k = 0; k < *nv; k++) {
+            lw_str_t *vs[8];
+            lw_meter_value_t v = (*vals)[k];
+            size_t m = value_strs(&v, vs);
+            for (size_t i = 0; i < m; i++)
+                if (vs[i]->len) need += PAD(vs[i]->len + 1);
+        }
+    }
+#undef PAD
+    return need > LW_STORE_WRITE_BYTES_MAX + 64 * 1024 ? 0 : need;
+}
+
+/* Deep-copies op->w's strings and values into op's own memory (op_alloc). */
 static int copy_write(op_t *op)
 {
     lw_str_t *strs[16];
     size_t n = write_strs(&op->w, strs), total = 0;
     int rc;
     for (size_t i = 0; i < n; i++)
-        if ((rc = copy_str(&op->arena, strs[i], &total))) return rc;
+        if ((rc = copy_str(op, strs[i], &total))) return rc;
     size_t *nv;
     const lw_meter_value_t **vals = write_values(&op->w, &nv);
     if (vals && *nv) {
         if (*nv > LW_STORE_VALUES_MAX) return LW_ETOOBIG;
         if (!*vals) return LW_EINVAL;
-        lw_meter_value_t *copy = lw_arena_alloc(&op->arena, *nv * sizeof *copy);
+        lw_meter_value_t *copy = op_alloc(op, *nv * sizeof *copy);
         if (!copy) return LW_ENOMEM;
         memcpy(copy, *vals, *nv * sizeof *copy);
         for (size_t k = 0; k < *nv; k++) {
             lw_str_t *vs[8];
             size_t m = value_strs(&copy[k], vs);
             for (size_t i = 0; i < m; i++)
-                if ((rc = copy_str(&op->arena, vs[i], &total))) return rc;
+                if ((rc = copy_str(op, vs[i], &total))) return rc;
         }
         *vals = copy;
     } else if (vals) {
@@ -327,14 +370,14 @@ static int copy_write(op_t *op)
     lw_store_write_t *w = &op->w;
     switch (w->kind) {
     case LW_W_DEVICE_MODEL:
-        return copy_items(&op->arena, (const void **)&w->u.device_model.attrs,
-                          w->u.device_model.n_attrs, sizeof(lw_dm_attr_t), attr_strs, &total);
+        return copy_items(op, (const void **)&w->u.device_model.attrs, w->u.device_model.n_attrs,
+                          sizeof(lw_dm_attr_t), attr_strs, &total);
     case LW_W_DEVICE_EVENTS:
-        return copy_items(&op->arena, (const void **)&w->u.device_events.events,
+        return copy_items(op, (const void **)&w->u.device_events.events,
                           w->u.device_events.n_events, sizeof(lw_dm_event_t), event_strs, &total);
     case LW_W_CONFIG_KEYS:
-        return copy_items(&op->arena, (const void **)&w->u.config_keys.keys,
-                          w->u.config_keys.n_keys, sizeof(lw_config_key_t), key_strs, &total);
+        return copy_items(op, (const void **)&w->u.config_keys.keys, w->u.config_keys.n_keys,
+                          sizeof(lw_config_key_t), key_strs, &total);
     default:
         return 0;
     }
@@ -630,8 +673,12 @@ int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb c
     if (!s || !w || (unsigned)w->kind >= LW_W_KIND_COUNT) return LW_EINVAL;
     if (needs_station(w->kind) && !w->station_id.len) return LW_EINVAL;
     if (w->station_id.len > LW_STATION_ID_MAX) return LW_EINVAL;
-    op_t *op = malloc(sizeof *op);
+    lw_store_write_t sized = *w;
+    size_t spare = copy_size(&sized);
+    op_t *op = malloc(sizeof *op + spare);
     if (!op) return LW_ENOMEM;
+    op->spare = (char *)(op + 1);
+    op->spare_end = op->spare + spare;
     op->w = *w;
     op->cb = cb;
     op->ud = ud;

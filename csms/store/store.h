@@ -372,7 +372,7 @@ typedef struct lw_store_write {
         } meter;
         struct {          /* LW_W_JOURNAL */
             bool inbound; /* station -> CSMS */
-            int msg_type; /* 2 CALL, 3 CALLRESULT, 4 CALLERROR, 5/6 (2.1 SEND, CALLRESULTERROR) */
+            int msg_type; /* 2 CALL, 3 CALLRESULT, 4 CALLERROR, 2.1: 5 CALLRESULTERROR, 6 SEND */
             lw_str_t msg_id, action, payload;
             int64_t at_ms;
         } journal;

@@ -144,10 +144,14 @@
 #define LW_STORE_WRITE_BYTES_MAX (2 * LW_FRAME_MAX_CEILING)
 /* Default wait for a lock held by another process (e.g. the CLI writing while serve runs). */
 #define LW_STORE_BUSY_TIMEOUT_MS_DEFAULT 5000
-/* SQLite page cache of the store's writer connection (KiB, an upper bound): the durable
- * write path touches one index leaf per station per index in every batch, and a cache that
- * holds them avoids re-reads and mid-transaction spills to the WAL (bench/bench_store.c). */
-#define LW_STORE_WRITER_CACHE_KIB (64 * 1024)
+/* SQLite page cache of the store's writer connection (KiB, an upper bound). Since schema 006
+ * the durable write path appends (journal, meter rows, right-edge indexes) and updates one
+ * transactions row and one journal_heads row per message, so a batch dirties ~150-300 pages:
+ * the cache must hold those (else they spill into the WAL mid-transaction and are written
+ * twice) but no longer every station's index leaves. bench_store (1,000 and 19,000 stations)
+ * ran as fast with 1 MiB as with 64 MiB; 2 MiB leaves room for a full batch. A bigger cache
+ * is RSS that 19,000 idle stations pay per connection (it filled during their boot storm). */
+#define LW_STORE_WRITER_CACHE_KIB (2 * 1024)
 /* Page cache of each read connection (KiB): list pages and point lookups. */
 #define LW_STORE_READER_CACHE_KIB (8 * 1024)
 /* WAL pages between automatic checkpoints (SQLite's default is 1000): larger means fewer
@@ -158,6 +162,20 @@
  * MeterValues write does not read the transaction row back: more than the transactions a
  * big single node has open at once would only cost a read on a collision. */
 #define LW_STORE_TX_CACHE 4096
+/* Journal rows the writer walks back along a station's chain to find the CALL a reply answers
+ * (schema 006): one CALL is in flight per direction (OCPP-J), so the CALL is a few rows back;
+ * a reply further away than this is kept without its link (pairs show its CALL unanswered). */
+#define LW_STORE_JOURNAL_LINK_SCAN 64
+/* Stations whose journal head the writer keeps in memory (direct-mapped by id hash): the head
+ * is read from journal_heads on a miss, and written back once per station and batch. More
+ * than the stations of one batch (LW_STORE_BATCH_MAX_DEFAULT writes) so that a batch rarely
+ * writes a head twice; 72 B each. */
+#define LW_STORE_HEAD_CACHE 2048
+/* Meter rows of a transaction searched for a MeterValues retry (schema 006): a station retries
+ * the message it got no answer for, its newest; an offline queue is replayed in order, each
+ * message answered before the next, so a retry is at most a few rows back. The writer keeps
+ * 8 bytes per row per cached transaction (LW_STORE_TX_CACHE). */
+#define LW_STORE_METER_RETRY_ROWS 8
 /* Idle time of the store writer after writes before it gives its page-cache memory back
  * (sqlite3_db_release_memory + malloc_trim): long enough that a steady trickle of writes
  * never pays for re-reading pages, short enough that a boot storm's cache does not stay in
