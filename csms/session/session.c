@@ -49,25 +49,28 @@ typedef struct outcall {
 } outcall_t;
 
 struct lw_session {
+    /* Field order keeps the struct small (one per station: 184 bytes). */
     lw_csms_t *csms;
     loop_ctx_t *lc;
     lw_conn_t *conn; /* NULL once closed */
     uint64_t serial;
     char id[LW_STATION_ID_MAX + 1];
-    char ip[64];
-    lw_ocpp_version_t version;
-    lw_rpc_peer_t rpc;
-    int refs;
     bool closed;
+    bool accepted; /* registration as last answered */
+    bool counted;  /* counted in the connected-stations gauge */
+    lw_ocpp_version_t version;
+    int refs;
     lw_reg_status_t policy; /* the store's registration status */
-    bool accepted;          /* registration as last answered */
-    bool counted;           /* counted in the connected-stations gauge */
     uint32_t bad;
+    uint32_t inq_len, outq_len;
+    /* The call table of our CALLs to the station, allocated at the first one and kept (its
+     * last id tells a late answer from an unknown one). Idle stations that were never called
+     * hold none: memory per station. Incoming CALLs need no table: `cur` and the queue
+     * below already keep them one at a time and in order. */
+    lw_rpc_peer_t *rpc;
     lw_call_t *cur; /* the incoming CALL being handled */
     inframe_t *inq, *inq_tail;
-    size_t inq_len;
     outcall_t *outq, *outq_tail;
-    size_t outq_len;
     outcall_t *out_active;
     lw_session_t *next, *prev; /* loop list */
 };
@@ -312,7 +315,7 @@ static int send_frame(lw_session_t *s, const lw_buf_t *b, int type, lw_str_t id,
     if (!s->conn) return LW_ECLOSED;
     int rc = lw_ws_send_text(s->conn, b->data, b->len);
     if (rc) return rc;
-    lw_rpc_peer_sent(&s->rpc, (lw_rpc_type_t)type);
+    if (s->rpc) lw_rpc_peer_sent(s->rpc, (lw_rpc_type_t)type);
     journal(s, false, type, id, action, payload);
     return 0;
 }
@@ -336,6 +339,7 @@ static void maybe_free(lw_session_t *s)
         s->inq = f->next;
         free(f);
     }
+    free(s->rpc);
     free(s);
 }
 
@@ -388,7 +392,6 @@ static void send_error(lw_session_t *s, lw_str_t id, lw_str_t action, lw_ocpp_er
 void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
 {
     lw_session_t *s = call->session;
-    lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "callerror");
     send_error(s, lw_str_c(call->msg_id), lw_str_c(call->action->name), code, description);
     call_done(call);
@@ -409,7 +412,6 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
     }
     lw_buf_t b;
     lw_buf_init(&b, s->csms->cfg.max_frame + 256);
-    lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "ok");
     if (lw_rpc_write_result(&b, lw_str_c(call->msg_id), (lw_str_t){json, len}) == 0)
         send_frame(s, &b, LW_RPC_CALLRESULT, lw_str_c(call->msg_id), lw_str_c(call->action->name),
@@ -468,15 +470,28 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     call->station = lw_str_c(s->id);
     lw_buf_init(&call->tmp, s->csms->cfg.max_frame + 4096);
     s->cur = call;
-    lw_rpc_peer_incoming(&s->rpc, f);
     lw_handle_call(call);
+}
+
+/* A CALLRESULT, CALLERROR or CALLRESULTERROR from the station. Without a call table (we
+ * never called this station) nothing can match: an empty table on the stack logs it the same
+ * way (unknown response, CALLRESULTERROR). */
+static void match_response(lw_session_t *s, const lw_rpc_frame_t *f)
+{
+    if (s->rpc) {
+        lw_rpc_peer_match(s->rpc, f);
+        return;
+    }
+    lw_rpc_peer_t none;
+    lw_rpc_peer_init(&none, s->version, s->csms->clock, 0, s->id);
+    lw_rpc_peer_match(&none, f);
 }
 
 static void process_frame(lw_session_t *s, const char *data, size_t len)
 {
     lw_rpc_frame_t f;
     lw_rpc_parse_error_t perr;
-    int rc = lw_rpc_peer_parse(&s->rpc, data, len, &f, &perr);
+    int rc = lw_rpc_parse_logged(s->version, s->id, data, len, &f, &perr);
     if (rc) {
         lw_sess_metrics_msg(s->csms->metrics, "", true, "invalid");
         journal(s, true, perr.type, perr.reply_id, LW_STR_NULL, (lw_str_t){data, len});
@@ -511,13 +526,13 @@ static void process_frame(lw_session_t *s, const char *data, size_t len)
     }
     case LW_RPC_CALLRESULT:
     case LW_RPC_CALLERROR:
-        journal(s, true, f.type, f.id, lw_str_c(s->rpc.out_action),
+        journal(s, true, f.type, f.id, lw_str_c(s->rpc ? s->rpc->out_action : ""),
                 f.type == LW_RPC_CALLRESULT ? f.payload : f.error_code);
-        lw_rpc_peer_match(&s->rpc, &f);
+        match_response(s, &f);
         break;
     default:
         journal(s, true, f.type, f.id, LW_STR_NULL, f.error_code);
-        lw_rpc_peer_match(&s->rpc, &f); /* CALLRESULTERROR: counted and logged there */
+        match_response(s, &f); /* CALLRESULTERROR: logged there */
         break;
     }
 }
@@ -858,15 +873,23 @@ static void pump(lw_session_t *s)
         lw_buf_t b;
         lw_buf_init(&b, s->csms->cfg.max_frame + 256);
         int rc = lw_rpc_make_id(id);
+        if (!rc && !s->rpc) {
+            s->rpc = malloc(sizeof *s->rpc);
+            if (s->rpc)
+                lw_rpc_peer_init(s->rpc, s->version, s->csms->clock,
+                                 s->csms->cfg.call_timeout_s * 1000, s->id);
+            else
+                rc = LW_ENOMEM;
+        }
         if (!rc)
             rc = lw_rpc_write_call(&b, lw_str_c(id), lw_str_c(oc->action), lw_str_c(oc->payload));
-        if (!rc) rc = lw_rpc_peer_begin(&s->rpc, lw_str_c(id), lw_str_c(oc->action), out_done, s);
+        if (!rc) rc = lw_rpc_peer_begin(s->rpc, lw_str_c(id), lw_str_c(oc->action), out_done, s);
         if (!rc) {
             s->out_active = oc;
             rc = send_frame(s, &b, LW_RPC_CALL, lw_str_c(id), lw_str_c(oc->action),
                             lw_str_c(oc->payload));
             if (rc) {
-                lw_rpc_peer_cancel(&s->rpc);
+                lw_rpc_peer_cancel(s->rpc);
                 s->out_active = NULL;
             }
         }
@@ -1102,13 +1125,11 @@ static void upgrade_after(uv_work_t *w, int status)
     s->conn = u->conn;
     s->serial = atomic_fetch_add(&c->next_serial, 1) + 1;
     snprintf(s->id, sizeof s->id, "%s", u->id);
-    snprintf(s->ip, sizeof s->ip, "%s", u->ip);
     s->version = u->version;
     s->policy = policy;
     /* A station accepted earlier may go on without a new BootNotification (1.6 stations do
      * not boot on every reconnect; 2.x B04 offline behaviour). */
     s->accepted = policy == LW_REG_ACCEPTED && (registered_now || u->rec.last_boot_ms > 0);
-    lw_rpc_peer_init(&s->rpc, s->version, c->clock, c->cfg.call_timeout_s * 1000, s->id);
     lw_conn_set_data(u->conn, s);
     if (lw_ws_accept(u->conn, lw_str_c(lw_ocpp_subprotocol(u->version))) != 0) {
         free(s); /* peer left meanwhile: no callbacks follow */
@@ -1140,7 +1161,7 @@ static void upgrade_after(uv_work_t *w, int status)
     cw.u.conn.at_ms = now_ms(c);
     lw_store_submit(c->store, &cw, NULL, NULL);
     lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=connected ocpp=%s profile=%d tls=%d", s->id,
-           s->ip, lw_ocpp_version_name(s->version), profile, u->tls);
+           u->ip, lw_ocpp_version_name(s->version), profile, u->tls);
     atomic_fetch_add(&lw_sess_metrics_counters(c->metrics)->connected[s->version], 1);
     s->counted = true;
     if (c->api) {
@@ -1152,7 +1173,7 @@ static void upgrade_after(uv_work_t *w, int status)
         lw_store_write_t sw = {.kind = LW_W_SECURITY_EVENT, .station_id = lw_str_c(s->id)};
         char info[160];
         snprintf(info, sizeof info, "an authenticated connection from %s replaced the open one",
-                 s->ip);
+                 u->ip);
         sw.u.security.type = LW_STR("ConnectionReplaced");
         sw.u.security.tech_info = lw_str_c(info);
         sw.u.security.at_ms = now_ms(c);
@@ -1174,7 +1195,9 @@ static void close_replaced(void *arg)
     replace_t *r = arg;
     lw_session_t *s = loop_find(r->lc, r->serial);
     if (s && s->conn) {
-        lw_log(LW_LOG_WARN, LOG, "station=%s event=replaced old_ip=%s", s->id, s->ip);
+        char ip[64] = "?"; /* not kept per session (memory per station): asked when needed */
+        lw_conn_peer_ip(s->conn, ip, sizeof ip);
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=replaced old_ip=%s", s->id, ip);
         lw_ws_close(s->conn, 1000, "replaced by a new connection");
     }
     free(r);
@@ -1277,7 +1300,7 @@ static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
         lw_store_submit(c->store, &w, NULL, NULL);
         if (c->api) lw_api_event_station(c->api, lw_str_c(s->id), false, s->version);
     }
-    lw_rpc_peer_close(&s->rpc); /* fails the outstanding CALL (ECLOSED) */
+    if (s->rpc) lw_rpc_peer_close(s->rpc); /* fails the outstanding CALL (ECLOSED) */
     while (s->outq) {
         outcall_t *oc = s->outq;
         s->outq = oc->next;
@@ -1295,7 +1318,7 @@ static void tick(uv_timer_t *t)
 {
     loop_ctx_t *lc = t->data;
     for (lw_session_t *s = lc->sessions; s; s = s->next)
-        lw_rpc_peer_tick(&s->rpc);
+        if (s->rpc) lw_rpc_peer_tick(s->rpc);
     lw_csms_t *c = lc->csms;
     if (lc->index == 0) {
         int64_t now = now_ms(c);
