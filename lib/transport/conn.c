@@ -7,7 +7,12 @@
  * in the loop's shared buffer; a connection owns a buffer only while a head, a request body
  * or a frame is partially received. Writes try the socket first (uv_try_write) from the
  * caller's memory or the loop's scratch buffers; a connection owns write memory only for
- * bytes the kernel did not take yet.
+ * bytes the kernel did not take yet. TLS adds the SSL object and nothing else: OpenSSL
+ * reads ciphertext straight from the loop's read buffer and writes into the loop's cipher
+ * buffer through one BIO per loop (a memory BIO pair per connection would keep two buffers
+ * as large as the largest flight, about 1.8 KB per connection). Ciphertext OpenSSL did not
+ * take (the connection paused for the application's decision) is the only TLS input a
+ * connection keeps (`carry`).
  *
  * Closing: teardown() stops reading and calls uv_close(); the close callback reports
  * on_close and frees. A connection waiting for the application's decision (upgrade or
@@ -35,6 +40,12 @@ enum conn_state {
     ST_DONE,       /* answered/rejected: closing after the last write */
 };
 
+/* Ciphertext read but not yet taken by OpenSSL (data[off..len)). */
+typedef struct tls_carry {
+    size_t len, off;
+    char data[];
+} tls_carry_t;
+
 typedef struct client_ext {
     conn_settings_t set;
     lw_net_cbs_t cbs;
@@ -57,7 +68,8 @@ struct lw_conn {
     void *ud;
     lw_conn_t *next, *prev; /* loop's list */
     SSL *ssl;
-    lw_buf_t in; /* unprocessed head/body bytes; empty (no heap) when idle */
+    tls_carry_t *carry; /* TLS: ciphertext OpenSSL has not taken yet; NULL when idle */
+    lw_buf_t in;        /* unprocessed head/body bytes; empty (no heap) when idle */
     lw_ws_decoder_t dec;
     uint64_t t_start, t_rx, t_ping; /* t_ping: last ping sent, or close frame sent */
     char *close_reason;             /* owned; NULL = none */
@@ -168,28 +180,147 @@ static int sock_write(lw_conn_t *c, const uv_buf_t *bufs, unsigned nb)
     return 0;
 }
 
-/* Moves whatever TLS produced (handshake records, encrypted data) to the socket, through the
- * loop's cipher scratch buffer (a bigger backlog gets one temporary buffer, one syscall). */
+/* ---- TLS through the loop's BIO -------------------------------------------------------------
+ * Every SSL I/O call (handshake, read, write) is preceded by l->tls_cur = c; the BIO's
+ * callbacks run only inside those calls, and no SSL call runs inside another (callbacks into
+ * the application happen between them), so tls_cur always names the right connection. */
+
+/* Gives the ciphertext OpenSSL produced for one connection to its socket. */
+static int out_flush(lw_net_loop_t *l)
+{
+    lw_conn_t *c = l->cout_conn;
+    size_t n = l->cout_len;
+    l->cout_conn = NULL;
+    l->cout_len = 0;
+    if (!c || !n) return 0;
+    return sock_write(c, &(uv_buf_t){.base = l->cbuf, .len = n}, 1);
+}
+
+static int tbio_write(BIO *b, const char *p, int n)
+{
+    lw_net_loop_t *l = BIO_get_data(b);
+    lw_conn_t *c = l->tls_cur;
+    BIO_clear_retry_flags(b);
+    if (!c || n < 0) return -1;
+    size_t len = (size_t)n;
+    if (l->cout_len && (l->cout_conn != c || l->cout_len + len > LW_NET_READ_BUF)) out_flush(l);
+    if (len > LW_NET_READ_BUF)
+        return sock_write(c, &(uv_buf_t){.base = (char *)p, .len = len}, 1) ? -1 : n;
+    if (c->closing_handle) return -1;
+    memcpy(l->cbuf + l->cout_len, p, len);
+    l->cout_len += len;
+    l->cout_conn = c;
+    return n;
+}
+
+/* Serves the connection's carry first, then the bytes of the read in progress. */
+static int tbio_read(BIO *b, char *p, int n)
+{
+    lw_net_loop_t *l = BIO_get_data(b);
+    lw_conn_t *c = l->tls_cur;
+    BIO_clear_retry_flags(b);
+    if (!c || n <= 0) return 0;
+    size_t want = (size_t)n, got = 0;
+    tls_carry_t *k = c->carry;
+    if (k) {
+        size_t m = k->len - k->off < want ? k->len - k->off : want;
+        memcpy(p, k->data + k->off, m);
+        k->off += m;
+        got = m;
+        if (k->off == k->len) {
+            free(k);
+            c->carry = NULL;
+        }
+    }
+    if (got < want && l->tls_in_conn == c && l->tls_in_len) {
+        size_t m = l->tls_in_len < want - got ? l->tls_in_len : want - got;
+        memcpy(p + got, l->tls_in, m);
+        l->tls_in += m;
+        l->tls_in_len -= m;
+        got += m;
+    }
+    if (got == 0) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    return (int)got;
+}
+
+static long tbio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH || cmd == BIO_CTRL_DUP; /* writes are collected, then sent */
+}
+
+static int tbio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *tbio_method;
+static pthread_once_t tbio_once = PTHREAD_ONCE_INIT;
+
+static void tbio_method_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ladewerk loop");
+    if (m && (!BIO_meth_set_write(m, tbio_write) || !BIO_meth_set_read(m, tbio_read) ||
+              !BIO_meth_set_ctrl(m, tbio_ctrl) || !BIO_meth_set_create(m, tbio_create))) {
+        BIO_meth_free(m);
+        m = NULL;
+    }
+    tbio_method = m; /* lives as long as the process */
+}
+
+/* Connects ssl to the loop's BIO (made at the first TLS connection). */
+static int tls_attach(lw_net_loop_t *l, SSL *ssl)
+{
+    if (!l->tls_bio) {
+        pthread_once(&tbio_once, tbio_method_init);
+        if (!tbio_method || !(l->tls_bio = BIO_new(tbio_method))) return LW_ETLS;
+        BIO_set_data(l->tls_bio, l);
+    }
+    if (!BIO_up_ref(l->tls_bio)) return LW_ETLS;
+    SSL_set_bio(ssl, l->tls_bio, l->tls_bio); /* takes the one reference */
+    return 0;
+}
+
+/* Keeps the ciphertext of the read in progress that OpenSSL did not take (the connection
+ * paused for a decision, or is closing). */
+static void tls_keep_input(lw_conn_t *c)
+{
+    lw_net_loop_t *l = c->loop;
+    if (l->tls_in_conn != c) return;
+    size_t n = l->tls_in_len;
+    const char *p = l->tls_in;
+    l->tls_in_conn = NULL;
+    l->tls_in = NULL;
+    l->tls_in_len = 0;
+    if (!n || c->closing_handle) return;
+    tls_carry_t *k = c->carry;
+    size_t old = k ? k->len - k->off : 0;
+    tls_carry_t *nk = malloc(sizeof *nk + old + n);
+    if (!nk) {
+        set_close(c, LW_WS_CLOSE_ABNORMAL, "out of memory", 13);
+        teardown(c);
+        return;
+    }
+    if (old) memcpy(nk->data, k->data + k->off, old);
+    memcpy(nk->data + old, p, n);
+    nk->len = old + n;
+    nk->off = 0;
+    free(k);
+    c->carry = nk;
+}
+
+/* Sends what TLS produced for c (handshake records, encrypted data). */
 static int tls_flush(lw_conn_t *c)
 {
-    BIO *wb = SSL_get_wbio(c->ssl);
-    size_t n;
-    while ((n = BIO_ctrl_pending(wb)) > 0) {
-        if (c->closing_handle) return LW_ECLOSED;
-        char *buf = c->loop->cbuf, *own = NULL;
-        if (n > LW_NET_READ_BUF && !(buf = own = malloc(n))) {
-            set_close(c, LW_WS_CLOSE_ABNORMAL, "out of memory", 13);
-            teardown(c);
-            return LW_ENOMEM;
-        }
-        int got = BIO_read(wb, buf, (int)(own ? n : n < LW_NET_READ_BUF ? n : LW_NET_READ_BUF));
-        int rc = 0;
-        if (got > 0) rc = sock_write(c, &(uv_buf_t){.base = buf, .len = (size_t)got}, 1);
-        free(own);
-        if (got <= 0) break;
-        if (rc) return rc;
-    }
-    return 0;
+    lw_net_loop_t *l = c->loop;
+    if (l->cout_conn != c) return 0;
+    return out_flush(l);
 }
 
 /* Sends plaintext application bytes (borrowed; through TLS if any). */
@@ -197,6 +328,7 @@ static int send_bytes(lw_conn_t *c, const void *p, size_t n)
 {
     if (c->closing_handle) return LW_ECLOSED;
     if (!c->ssl) return sock_write(c, &(uv_buf_t){.base = (char *)p, .len = n}, 1);
+    c->loop->tls_cur = c;
     if (n && SSL_write(c->ssl, p, (int)n) <= 0) {
         ERR_clear_error();
         set_close(c, LW_WS_CLOSE_ABNORMAL, "TLS write failed", 16);
@@ -272,6 +404,10 @@ static void free_conn(lw_conn_t *c)
         l->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     if (c->ssl) SSL_free(c->ssl);
+    if (l->tls_cur == c) l->tls_cur = NULL;
+    if (l->tls_in_conn == c) l->tls_in_conn = NULL, l->tls_in_len = 0;
+    if (l->cout_conn == c) l->cout_conn = NULL, l->cout_len = 0;
+    free(c->carry);
     lw_buf_free(&c->in);
     lw_ws_decoder_free(&c->dec);
     free(c->close_reason);
@@ -341,12 +477,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         on_plain(c, b->base, (size_t)nread);
         return;
     }
-    if (BIO_write(SSL_get_rbio(c->ssl), b->base, (int)nread) != (int)nread) {
-        set_close(c, LW_WS_CLOSE_ABNORMAL, "TLS buffer", 10);
-        teardown(c);
-        return;
-    }
+    lw_net_loop_t *l = c->loop;
+    l->tls_in_conn = c;
+    l->tls_in = b->base;
+    l->tls_in_len = (size_t)nread;
     tls_pump(c);
+    tls_keep_input(c);
 }
 
 static void start_reading(lw_conn_t *c)
@@ -373,7 +509,9 @@ static void tls_pump(lw_conn_t *c)
 {
     if (c->in_pump) return; /* a decision made inside a callback: the outer pump goes on */
     c->in_pump = true;
+    lw_net_loop_t *l = c->loop;
     if (!c->tls_done) {
+        l->tls_cur = c;
         int r = SSL_do_handshake(c->ssl);
         tls_flush(c);
         if (r != 1) {
@@ -396,7 +534,6 @@ static void tls_pump(lw_conn_t *c)
         c->tls_done = true;
         if (!c->srv) send_upgrade(c);
     }
-    lw_net_loop_t *l = c->loop;
     char *buf = l->tbuf, *own = NULL;
     if (l->tbuf_busy) buf = own = malloc(LW_NET_READ_BUF); /* nested pump (see net_int.h) */
     if (!buf) {
@@ -405,6 +542,7 @@ static void tls_pump(lw_conn_t *c)
     }
     if (!own) l->tbuf_busy = true;
     while (!c->closing_handle && !paused(c)) {
+        l->tls_cur = c;
         int n = SSL_read(c->ssl, buf, LW_NET_READ_BUF);
         if (n > 0) {
             on_plain(c, buf, (size_t)n);
@@ -620,14 +758,10 @@ static void on_connection(uv_stream_t *ls, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     if (s->tls) {
         c->ssl = SSL_new(s->tls->ctx);
-        BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
-        if (!c->ssl || !rb || !wb) {
-            BIO_free(rb);
-            BIO_free(wb);
+        if (!c->ssl || tls_attach(l, c->ssl)) {
             teardown(c);
             return;
         }
-        SSL_set_bio(c->ssl, rb, wb);
         SSL_set_accept_state(c->ssl);
     }
     start_reading(c);
@@ -1079,13 +1213,9 @@ int lw_ws_connect(lw_net_loop_t *l, const lw_client_config_t *cfg, const lw_net_
     if (!rc && !c) rc = LW_ENOMEM;
     if (!rc && tls) {
         c->ssl = SSL_new(cfg->tls->ctx);
-        BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
-        if (!c->ssl || !rb || !wb) {
-            BIO_free(rb);
-            BIO_free(wb);
+        if (!c->ssl || tls_attach(l, c->ssl)) {
             rc = LW_ETLS;
         } else {
-            SSL_set_bio(c->ssl, rb, wb);
             SSL_set_connect_state(c->ssl);
             struct in6_addr tmp;
             bool numeric = uv_inet_pton(AF_INET, x->sni, &tmp) == 0 ||
