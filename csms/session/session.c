@@ -49,7 +49,7 @@ typedef struct outcall {
 } outcall_t;
 
 struct lw_session {
-    /* Field order keeps the struct small (one per station: 184 bytes). */
+    /* Field order keeps the struct small (one per station: 184 bytes, registry included). */
     lw_csms_t *csms;
     loop_ctx_t *lc;
     lw_conn_t *conn; /* NULL once closed */
@@ -62,7 +62,7 @@ struct lw_session {
     int refs;
     lw_reg_status_t policy; /* the store's registration status */
     uint32_t bad;
-    uint32_t inq_len, outq_len;
+    uint16_t inq_len, outq_len; /* <= LW_CSMS_INQ_MAX, LW_CSMS_CALL_QUEUE_MAX */
     /* The call table of our CALLs to the station, allocated at the first one and kept (its
      * last id tells a late answer from an unknown one). Idle stations that were never called
      * hold none: memory per station. Incoming CALLs need no table: `cur` and the queue
@@ -73,6 +73,7 @@ struct lw_session {
     outcall_t *outq, *outq_tail;
     outcall_t *out_active;
     lw_session_t *next, *prev; /* loop list */
+    lw_session_t *reg_next;    /* registry bucket chain (under reg_mu) */
 };
 
 struct loop_ctx {
@@ -83,14 +84,6 @@ struct loop_ctx {
     int index;
     lw_session_t *sessions;
 };
-
-typedef struct reg_entry {
-    struct reg_entry *next;
-    char id[LW_STATION_ID_MAX + 1];
-    uint64_t serial;
-    loop_ctx_t *lc;
-    lw_ocpp_version_t version;
-} reg_entry_t;
 
 #define REG_BUCKETS 4096
 
@@ -113,7 +106,11 @@ struct lw_csms {
     atomic_int inflight; /* answers waiting on a commit or read, outgoing calls */
     atomic_uint_fast64_t next_serial;
     pthread_mutex_t reg_mu;
-    reg_entry_t *reg[REG_BUCKETS];
+    /* Registry of online stations: id -> the session that holds it. The sessions are the
+     * entries (no copy of the id per station); other threads read id, serial, lc and
+     * version, which never change, under reg_mu. A session is in its bucket from reg_put
+     * until reg_remove (on_close) or until a newer session for its id replaces it. */
+    lw_session_t *reg[REG_BUCKETS];
     pthread_mutex_t ip_mu;
     ip_slot_t *ips;
     pthread_mutex_t boot_mu; /* boot-rate-limit: the second counted, its boots, the PRNG */
@@ -171,34 +168,25 @@ static int csms_post(lw_csms_t *c, loop_ctx_t *lc, void (*fn)(void *), void *arg
 
 /* ---- registry ----------------------------------------------------------------------------- */
 
-/* Puts (id -> serial on lc); returns the replaced entry's (serial, lc) in *old (serial 0 if
- * none). */
-static void reg_put(lw_csms_t *c, const char *id, uint64_t serial, loop_ctx_t *lc,
-                    lw_ocpp_version_t v, uint64_t *old_serial, loop_ctx_t **old_lc)
+/* Registers s for its id; returns the session it replaced as (serial, lc) in *old_serial,
+ * *old_lc (serial 0 if none). */
+static void reg_put(lw_csms_t *c, lw_session_t *s, uint64_t *old_serial, loop_ctx_t **old_lc)
 {
-    uint32_t b = hash_str(id) % REG_BUCKETS;
+    uint32_t b = hash_str(s->id) % REG_BUCKETS;
     *old_serial = 0;
     *old_lc = NULL;
     pthread_mutex_lock(&c->reg_mu);
-    reg_entry_t *e = c->reg[b];
-    while (e && strcmp(e->id, id))
-        e = e->next;
-    if (!e) {
-        e = calloc(1, sizeof *e);
-        if (e) {
-            snprintf(e->id, sizeof e->id, "%s", id);
-            e->next = c->reg[b];
-            c->reg[b] = e;
+    for (lw_session_t **pp = &c->reg[b]; *pp; pp = &(*pp)->reg_next)
+        if (!strcmp((*pp)->id, s->id)) {
+            lw_session_t *o = *pp;
+            *old_serial = o->serial;
+            *old_lc = o->lc;
+            *pp = o->reg_next;
+            o->reg_next = NULL;
+            break;
         }
-    } else {
-        *old_serial = e->serial;
-        *old_lc = e->lc;
-    }
-    if (e) {
-        e->serial = serial;
-        e->lc = lc;
-        e->version = v;
-    }
+    s->reg_next = c->reg[b];
+    c->reg[b] = s;
     pthread_mutex_unlock(&c->reg_mu);
 }
 
@@ -208,12 +196,12 @@ static bool reg_remove(lw_csms_t *c, const char *id, uint64_t serial)
     uint32_t b = hash_str(id) % REG_BUCKETS;
     bool removed = false;
     pthread_mutex_lock(&c->reg_mu);
-    for (reg_entry_t **pp = &c->reg[b]; *pp; pp = &(*pp)->next) {
+    for (lw_session_t **pp = &c->reg[b]; *pp; pp = &(*pp)->reg_next) {
         if (strcmp((*pp)->id, id)) continue;
         if ((*pp)->serial == serial) {
-            reg_entry_t *e = *pp;
-            *pp = e->next;
-            free(e);
+            lw_session_t *e = *pp;
+            *pp = e->reg_next;
+            e->reg_next = NULL;
             removed = true;
         }
         break;
@@ -228,7 +216,7 @@ static bool reg_get(lw_csms_t *c, const char *id, uint64_t *serial, loop_ctx_t *
     uint32_t b = hash_str(id) % REG_BUCKETS;
     bool found = false;
     pthread_mutex_lock(&c->reg_mu);
-    for (reg_entry_t *e = c->reg[b]; e; e = e->next)
+    for (lw_session_t *e = c->reg[b]; e; e = e->reg_next)
         if (!strcmp(e->id, id)) {
             if (serial) *serial = e->serial;
             if (lc) *lc = e->lc;
@@ -1154,7 +1142,7 @@ static void upgrade_after(uv_work_t *w, int status)
     }
     uint64_t old_serial;
     loop_ctx_t *old_lc;
-    reg_put(c, s->id, s->serial, s->lc, s->version, &old_serial, &old_lc);
+    reg_put(c, s, &old_serial, &old_lc);
     lw_store_write_t cw = {.kind = LW_W_STATION_CONN, .station_id = lw_str_c(s->id)};
     cw.u.conn.online = true;
     cw.u.conn.ocpp_version = lw_str_c(lw_ocpp_version_name(s->version));
@@ -1474,12 +1462,9 @@ void lw_csms_free(lw_csms_t *c)
 {
     if (!c) return;
     if (c->threads) lw_csms_stop(c, 0);
-    for (int i = 0; i < REG_BUCKETS; i++)
-        while (c->reg[i]) {
-            reg_entry_t *e = c->reg[i];
-            c->reg[i] = e->next;
-            free(e);
-        }
+    /* sessions still registered belong to their loops (or stay allocated when the stop
+     * gave up on them): the registry owns none */
+    memset(c->reg, 0, sizeof c->reg);
     if (c->tls) lw_tls_free(c->tls);
     pthread_mutex_destroy(&c->reg_mu);
     pthread_mutex_destroy(&c->ip_mu);

@@ -61,10 +61,8 @@ typedef struct client_ext {
 struct lw_conn {
     uv_tcp_t tcp;
     lw_net_loop_t *loop;
-    lw_server_t *srv;        /* NULL for a client */
-    client_ext_t *cx;        /* client only */
-    const lw_net_cbs_t *cbs; /* srv->cbs or cx->cbs */
-    const conn_settings_t *set;
+    lw_server_t *srv; /* NULL for a client */
+    client_ext_t *cx; /* client only */
     void *ud;
     lw_conn_t *next, *prev; /* loop's list */
     SSL *ssl;
@@ -73,7 +71,7 @@ struct lw_conn {
     lw_ws_decoder_t dec;
     uint64_t t_start, t_rx, t_ping; /* t_ping: last ping sent, or close frame sent */
     char *close_reason;             /* owned; NULL = none */
-    size_t req_len;                 /* bytes of the pending request in `in` */
+    uint32_t req_len;               /* bytes of the pending request in `in` (head + body < 2^31) */
     uint16_t close_code;
     uint16_t nwrites;
     uint16_t http_status; /* client: status of the upgrade answer */
@@ -88,6 +86,10 @@ typedef struct wreq {
     lw_conn_t *c;
     char data[];
 } wreq_t;
+
+/* Callbacks and settings: the server's, or the client's own (not stored per connection). */
+#define CBS(c) ((c)->srv ? &(c)->srv->cbs : &(c)->cx->cbs)
+#define SET(c) ((c)->srv ? &(c)->srv->set : &(c)->cx->set)
 
 static void teardown(lw_conn_t *c);
 static void process_head(lw_conn_t *c);
@@ -429,9 +431,9 @@ static void on_handle_closed(uv_handle_t *h)
     lw_conn_t *c = h->data;
     c->handle_closed = true;
     if (c->held) return; /* the application still owes a decision: it frees via that call */
-    if (c->report_close && c->cbs->on_close) {
+    if (c->report_close && CBS(c)->on_close) {
         const char *r = c->close_reason ? c->close_reason : "";
-        c->cbs->on_close(c, c->close_code ? c->close_code : LW_WS_CLOSE_ABNORMAL, lw_str_c(r));
+        CBS(c)->on_close(c, c->close_code ? c->close_code : LW_WS_CLOSE_ABNORMAL, lw_str_c(r));
     }
     if (c->cx && c->cx->resolving) {
         c->free_after_resolve = true;
@@ -587,11 +589,11 @@ static void feed_ws(lw_conn_t *c, uint8_t *p, size_t n)
         case LW_WS_EV_NONE:
             break;
         case LW_WS_EV_MESSAGE:
-            if (c->state == ST_OPEN && c->cbs->on_message)
-                c->cbs->on_message(c, ev.data, ev.binary);
+            if (c->state == ST_OPEN && CBS(c)->on_message)
+                CBS(c)->on_message(c, ev.data, ev.binary);
             break;
         case LW_WS_EV_PING:
-            if (c->state == ST_OPEN && !c->set->no_auto_pong)
+            if (c->state == ST_OPEN && !SET(c)->no_auto_pong)
                 send_frame(c, LW_WS_OP_PONG, ev.data.p, ev.data.len);
             break;
         case LW_WS_EV_PONG:
@@ -618,7 +620,7 @@ static void feed_ws(lw_conn_t *c, uint8_t *p, size_t n)
 static bool buffer_in(lw_conn_t *c, const char *p, size_t n)
 {
     if (c->in.max == 0) {
-        size_t body = c->set->http_body_max;
+        size_t body = SET(c)->http_body_max;
         lw_buf_init(&c->in, LW_HTTP_HEAD_MAX + (c->srv && c->srv->cbs.on_request ? body : 0) +
                                 LW_NET_READ_BUF);
     }
@@ -677,34 +679,34 @@ static void process_head(lw_conn_t *c)
         if (rc < 0) return answer_and_close(c, 400, NULL, "malformed request");
         size_t hl = (size_t)rc;
         if (lw_ws_is_upgrade(&head)) {
-            if (!c->cbs->on_upgrade) return answer_and_close(c, 404, NULL, "no WebSocket here");
+            if (!CBS(c)->on_upgrade) return answer_and_close(c, 404, NULL, "no WebSocket here");
             lw_ws_upgrade_t up;
             int status;
             if (lw_ws_upgrade_parse(&head, &up, &status))
                 return answer_and_close(c, status, NULL, "bad WebSocket upgrade");
             c->state = ST_PENDING;
             c->held = true;
-            c->req_len = hl;
+            c->req_len = (uint32_t)hl;
             stop_reading(c);
-            c->cbs->on_upgrade(c, &up); /* may decide right here: touch nothing after */
+            CBS(c)->on_upgrade(c, &up); /* may decide right here: touch nothing after */
             return;
         }
-        if (!c->cbs->on_request) return answer_and_close(c, 426, NULL, "WebSocket only");
+        if (!CBS(c)->on_request) return answer_and_close(c, 426, NULL, "WebSocket only");
         uint64_t cl;
         rc = lw_http_head_content_length(&head, &cl);
         if (rc == LW_ENOTSUP) return answer_and_close(c, 501, NULL, "chunked bodies unsupported");
         if (rc) return answer_and_close(c, 400, NULL, "bad Content-Length");
-        if (cl > c->set->http_body_max) return answer_and_close(c, 413, NULL, "body too large");
+        if (cl > SET(c)->http_body_max) return answer_and_close(c, 413, NULL, "body too large");
         if (c->in.len < hl + cl) return; /* wait for the body */
         lw_http_request_t req = {head.method, head.target, &head,
                                  (lw_str_t){c->in.data + hl, (size_t)cl}};
         c->state = ST_REQUEST;
         c->held = true;
-        c->req_len = hl + (size_t)cl;
+        c->req_len = (uint32_t)(hl + cl);
         c->keep_alive = lw_http_head_keep_alive(&head);
         stop_reading(c);
         c->in_dispatch = true;
-        c->cbs->on_request(c, &req);
+        CBS(c)->on_request(c, &req);
         c->in_dispatch = false;
         /* answered inside the callback with keep-alive: loop for a pipelined request */
     }
@@ -735,8 +737,6 @@ static void on_connection(uv_stream_t *ls, int status)
     c->tcp.data = c;
     c->loop = l;
     c->srv = s;
-    c->cbs = &s->cbs;
-    c->set = &s->set;
     c->state = ST_HEAD;
     c->next = l->conns;
     if (l->conns) l->conns->prev = c;
@@ -773,6 +773,7 @@ static void fill_settings(conn_settings_t *set, size_t max_message, size_t body_
     set->max_message = max_message ? max_message : LW_WS_MESSAGE_MAX_DEFAULT;
     if (set->max_message > LW_FRAME_MAX_CEILING) set->max_message = LW_FRAME_MAX_CEILING;
     set->http_body_max = body_max ? body_max : LW_HTTP_BODY_MAX_DEFAULT;
+    if (set->http_body_max > UINT32_MAX / 2) set->http_body_max = UINT32_MAX / 2; /* req_len */
     set->handshake_timeout_ms = hs_ms ? hs_ms : LW_WS_HANDSHAKE_TIMEOUT_MS_DEFAULT;
     set->ping_interval_ms = ping_ms;
     set->pong_timeout_ms = pong_ms ? pong_ms : LW_WS_PONG_TIMEOUT_MS_DEFAULT;
@@ -923,12 +924,12 @@ int lw_ws_accept(lw_conn_t *c, lw_str_t protocol)
     c->held = false;
     c->report_close = true;
     c->state = ST_OPEN;
-    lw_ws_decoder_init(&c->dec, true, c->set->max_message);
+    lw_ws_decoder_init(&c->dec, true, SET(c)->max_message);
     c->t_ping = now_ms(c);
     send_bytes(c, b.data, b.len);
     lw_buf_free(&b);
-    lw_net_loop_want_tick(c->loop, c->set->ping_interval_ms);
-    if (c->cbs->on_open) c->cbs->on_open(c, protocol);
+    lw_net_loop_want_tick(c->loop, SET(c)->ping_interval_ms);
+    if (CBS(c)->on_open) CBS(c)->on_open(c, protocol);
     /* frames that arrived right behind the upgrade request */
     lw_buf_consume(&c->in, c->req_len);
     c->req_len = 0;
@@ -1070,9 +1071,9 @@ static void client_got_head(lw_conn_t *c)
     }
     c->state = ST_OPEN;
     c->report_close = true;
-    lw_ws_decoder_init(&c->dec, false, c->set->max_message);
+    lw_ws_decoder_init(&c->dec, false, SET(c)->max_message);
     c->t_ping = now_ms(c);
-    if (c->cbs->on_open) c->cbs->on_open(c, chosen);
+    if (CBS(c)->on_open) CBS(c)->on_open(c, chosen);
     lw_buf_consume(&c->in, (size_t)rc);
     if (c->in.len && c->state == ST_OPEN && !c->closing_handle) {
         lw_buf_t rest = c->in;
@@ -1240,8 +1241,6 @@ int lw_ws_connect(lw_net_loop_t *l, const lw_client_config_t *cfg, const lw_net_
     x->set.no_auto_pong = cfg->no_auto_pong;
     x->cbs = *cbs;
     c->cx = x;
-    c->cbs = &x->cbs;
-    c->set = &x->set;
     c->loop = l;
     c->ud = ud;
     c->state = ST_CONNECTING;
@@ -1293,7 +1292,7 @@ static int send_message(lw_conn_t *c, int op, const void *data, size_t len)
     if (!c) return LW_EINVAL;
     if (c->closing_handle || c->state == ST_CLOSING || c->state == ST_DONE) return LW_ECLOSED;
     if (c->state != ST_OPEN) return LW_EINVAL;
-    if (len > c->set->max_message) return LW_ETOOBIG;
+    if (len > SET(c)->max_message) return LW_ETOOBIG;
     if (op == LW_WS_OP_TEXT && !lw_utf8_valid(data, len)) return LW_EINVAL;
     return send_frame(c, op, data, len);
 }
@@ -1343,7 +1342,7 @@ void lw_net_tick_conns(lw_net_loop_t *l)
     uint64_t now = lw_clock_mono(l->clock);
     for (lw_conn_t *c = l->conns; c; c = c->next) {
         if (c->closing_handle) continue;
-        const conn_settings_t *s = c->set;
+        const conn_settings_t *s = SET(c);
         switch (c->state) {
         case ST_CONNECTING:
         case ST_HEAD:

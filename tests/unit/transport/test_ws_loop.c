@@ -544,9 +544,10 @@ static void *tls_raw_client(void *arg)
         if (n <= 0) goto out;
         BIO_write(rb, buf, (int)n);
     }
-    static const char up[] = "GET /ocpp/async HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-                             "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                             "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n";
+    static const char up[] =
+        "GET /ocpp/async HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n";
     SSL_write(ssl, up, (int)strlen(up));
     for (size_t i = 0; i < t->nsizes; i++) {
         size_t n = t->sizes[i];
