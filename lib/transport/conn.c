@@ -69,9 +69,13 @@ struct lw_conn {
     tls_carry_t *carry; /* TLS: ciphertext OpenSSL has not taken yet; NULL when idle */
     lw_buf_t in;        /* unprocessed head/body bytes; empty (no heap) when idle */
     lw_ws_decoder_t dec;
-    uint64_t t_start, t_rx, t_ping; /* t_ping: last ping sent, or close frame sent */
-    char *close_reason;             /* owned; NULL = none */
-    uint32_t req_len;               /* bytes of the pending request in `in` (head + body < 2^31) */
+    uint64_t t_rx;        /* last byte received */
+    union {               /* one or the other, by state (8 bytes per connection) */
+        uint64_t t_start; /* CONNECTING, HEAD, PENDING: when the connection began */
+        uint64_t t_ping;  /* OPEN, CLOSING: last ping sent, or our close frame sent */
+    };
+    char *close_reason; /* owned; NULL = none */
+    uint32_t req_len;   /* bytes of the pending request in `in` (head + body < 2^31) */
     uint16_t close_code;
     uint16_t nwrites;
     uint16_t http_status; /* client: status of the upgrade answer */
