@@ -1,6 +1,6 @@
 /*
  * conn.c — connections on libuv: the listening server (WebSocket upgrades and plain HTTP
- * requests on one port), the WebSocket client, TLS through memory BIOs, keepalive pings
+ * requests on one port), the WebSocket client, TLS through the loop's BIO, keepalive pings
  * and deadlines. Framing and parsing come from the pure code in ws.c and http.c.
  *
  * Memory: an idle connection is the uv_tcp_t plus this struct (about 500 bytes). Reads land
