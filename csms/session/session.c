@@ -49,27 +49,31 @@ typedef struct outcall {
 } outcall_t;
 
 struct lw_session {
+    /* Field order keeps the struct small (one per station: 184 bytes, registry included). */
     lw_csms_t *csms;
     loop_ctx_t *lc;
     lw_conn_t *conn; /* NULL once closed */
     uint64_t serial;
     char id[LW_STATION_ID_MAX + 1];
-    char ip[64];
-    lw_ocpp_version_t version;
-    lw_rpc_peer_t rpc;
-    int refs;
     bool closed;
+    bool accepted; /* registration as last answered */
+    bool counted;  /* counted in the connected-stations gauge */
+    lw_ocpp_version_t version;
+    int refs;
     lw_reg_status_t policy; /* the store's registration status */
-    bool accepted;          /* registration as last answered */
-    bool counted;           /* counted in the connected-stations gauge */
     uint32_t bad;
+    uint16_t inq_len, outq_len; /* <= LW_CSMS_INQ_MAX, LW_CSMS_CALL_QUEUE_MAX */
+    /* The call table of our CALLs to the station, allocated at the first one and kept (its
+     * last id tells a late answer from an unknown one). Idle stations that were never called
+     * hold none: memory per station. Incoming CALLs need no table: `cur` and the queue
+     * below already keep them one at a time and in order. */
+    lw_rpc_peer_t *rpc;
     lw_call_t *cur; /* the incoming CALL being handled */
     inframe_t *inq, *inq_tail;
-    size_t inq_len;
     outcall_t *outq, *outq_tail;
-    size_t outq_len;
     outcall_t *out_active;
     lw_session_t *next, *prev; /* loop list */
+    lw_session_t *reg_next;    /* registry bucket chain (under reg_mu) */
 };
 
 struct loop_ctx {
@@ -80,14 +84,6 @@ struct loop_ctx {
     int index;
     lw_session_t *sessions;
 };
-
-typedef struct reg_entry {
-    struct reg_entry *next;
-    char id[LW_STATION_ID_MAX + 1];
-    uint64_t serial;
-    loop_ctx_t *lc;
-    lw_ocpp_version_t version;
-} reg_entry_t;
 
 #define REG_BUCKETS 4096
 
@@ -110,7 +106,11 @@ struct lw_csms {
     atomic_int inflight; /* answers waiting on a commit or read, outgoing calls */
     atomic_uint_fast64_t next_serial;
     pthread_mutex_t reg_mu;
-    reg_entry_t *reg[REG_BUCKETS];
+    /* Registry of online stations: id -> the session that holds it. The sessions are the
+     * entries (no copy of the id per station); other threads read id, serial, lc and
+     * version, which never change, under reg_mu. A session is in its bucket from reg_put
+     * until reg_remove (on_close) or until a newer session for its id replaces it. */
+    lw_session_t *reg[REG_BUCKETS];
     pthread_mutex_t ip_mu;
     ip_slot_t *ips;
     pthread_mutex_t boot_mu; /* boot-rate-limit: the second counted, its boots, the PRNG */
@@ -168,34 +168,25 @@ static int csms_post(lw_csms_t *c, loop_ctx_t *lc, void (*fn)(void *), void *arg
 
 /* ---- registry ----------------------------------------------------------------------------- */
 
-/* Puts (id -> serial on lc); returns the replaced entry's (serial, lc) in *old (serial 0 if
- * none). */
-static void reg_put(lw_csms_t *c, const char *id, uint64_t serial, loop_ctx_t *lc,
-                    lw_ocpp_version_t v, uint64_t *old_serial, loop_ctx_t **old_lc)
+/* Registers s for its id; returns the session it replaced as (serial, lc) in *old_serial,
+ * *old_lc (serial 0 if none). */
+static void reg_put(lw_csms_t *c, lw_session_t *s, uint64_t *old_serial, loop_ctx_t **old_lc)
 {
-    uint32_t b = hash_str(id) % REG_BUCKETS;
+    uint32_t b = hash_str(s->id) % REG_BUCKETS;
     *old_serial = 0;
     *old_lc = NULL;
     pthread_mutex_lock(&c->reg_mu);
-    reg_entry_t *e = c->reg[b];
-    while (e && strcmp(e->id, id))
-        e = e->next;
-    if (!e) {
-        e = calloc(1, sizeof *e);
-        if (e) {
-            snprintf(e->id, sizeof e->id, "%s", id);
-            e->next = c->reg[b];
-            c->reg[b] = e;
+    for (lw_session_t **pp = &c->reg[b]; *pp; pp = &(*pp)->reg_next)
+        if (!strcmp((*pp)->id, s->id)) {
+            lw_session_t *o = *pp;
+            *old_serial = o->serial;
+            *old_lc = o->lc;
+            *pp = o->reg_next;
+            o->reg_next = NULL;
+            break;
         }
-    } else {
-        *old_serial = e->serial;
-        *old_lc = e->lc;
-    }
-    if (e) {
-        e->serial = serial;
-        e->lc = lc;
-        e->version = v;
-    }
+    s->reg_next = c->reg[b];
+    c->reg[b] = s;
     pthread_mutex_unlock(&c->reg_mu);
 }
 
@@ -205,12 +196,12 @@ static bool reg_remove(lw_csms_t *c, const char *id, uint64_t serial)
     uint32_t b = hash_str(id) % REG_BUCKETS;
     bool removed = false;
     pthread_mutex_lock(&c->reg_mu);
-    for (reg_entry_t **pp = &c->reg[b]; *pp; pp = &(*pp)->next) {
+    for (lw_session_t **pp = &c->reg[b]; *pp; pp = &(*pp)->reg_next) {
         if (strcmp((*pp)->id, id)) continue;
         if ((*pp)->serial == serial) {
-            reg_entry_t *e = *pp;
-            *pp = e->next;
-            free(e);
+            lw_session_t *e = *pp;
+            *pp = e->reg_next;
+            e->reg_next = NULL;
             removed = true;
         }
         break;
@@ -225,7 +216,7 @@ static bool reg_get(lw_csms_t *c, const char *id, uint64_t *serial, loop_ctx_t *
     uint32_t b = hash_str(id) % REG_BUCKETS;
     bool found = false;
     pthread_mutex_lock(&c->reg_mu);
-    for (reg_entry_t *e = c->reg[b]; e; e = e->next)
+    for (lw_session_t *e = c->reg[b]; e; e = e->reg_next)
         if (!strcmp(e->id, id)) {
             if (serial) *serial = e->serial;
             if (lc) *lc = e->lc;
@@ -312,7 +303,7 @@ static int send_frame(lw_session_t *s, const lw_buf_t *b, int type, lw_str_t id,
     if (!s->conn) return LW_ECLOSED;
     int rc = lw_ws_send_text(s->conn, b->data, b->len);
     if (rc) return rc;
-    lw_rpc_peer_sent(&s->rpc, (lw_rpc_type_t)type);
+    if (s->rpc) lw_rpc_peer_sent(s->rpc, (lw_rpc_type_t)type);
     journal(s, false, type, id, action, payload);
     return 0;
 }
@@ -336,6 +327,7 @@ static void maybe_free(lw_session_t *s)
         s->inq = f->next;
         free(f);
     }
+    free(s->rpc);
     free(s);
 }
 
@@ -388,7 +380,6 @@ static void send_error(lw_session_t *s, lw_str_t id, lw_str_t action, lw_ocpp_er
 void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
 {
     lw_session_t *s = call->session;
-    lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "callerror");
     send_error(s, lw_str_c(call->msg_id), lw_str_c(call->action->name), code, description);
     call_done(call);
@@ -409,7 +400,6 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
     }
     lw_buf_t b;
     lw_buf_init(&b, s->csms->cfg.max_frame + 256);
-    lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "ok");
     if (lw_rpc_write_result(&b, lw_str_c(call->msg_id), (lw_str_t){json, len}) == 0)
         send_frame(s, &b, LW_RPC_CALLRESULT, lw_str_c(call->msg_id), lw_str_c(call->action->name),
@@ -468,15 +458,28 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     call->station = lw_str_c(s->id);
     lw_buf_init(&call->tmp, s->csms->cfg.max_frame + 4096);
     s->cur = call;
-    lw_rpc_peer_incoming(&s->rpc, f);
     lw_handle_call(call);
+}
+
+/* A CALLRESULT, CALLERROR or CALLRESULTERROR from the station. Without a call table (we
+ * never called this station) nothing can match: an empty table on the stack logs it the same
+ * way (unknown response, CALLRESULTERROR). */
+static void match_response(lw_session_t *s, const lw_rpc_frame_t *f)
+{
+    if (s->rpc) {
+        lw_rpc_peer_match(s->rpc, f);
+        return;
+    }
+    lw_rpc_peer_t none;
+    lw_rpc_peer_init(&none, s->version, s->csms->clock, 0, s->id);
+    lw_rpc_peer_match(&none, f);
 }
 
 static void process_frame(lw_session_t *s, const char *data, size_t len)
 {
     lw_rpc_frame_t f;
     lw_rpc_parse_error_t perr;
-    int rc = lw_rpc_peer_parse(&s->rpc, data, len, &f, &perr);
+    int rc = lw_rpc_parse_logged(s->version, s->id, data, len, &f, &perr);
     if (rc) {
         lw_sess_metrics_msg(s->csms->metrics, "", true, "invalid");
         journal(s, true, perr.type, perr.reply_id, LW_STR_NULL, (lw_str_t){data, len});
@@ -511,13 +514,13 @@ static void process_frame(lw_session_t *s, const char *data, size_t len)
     }
     case LW_RPC_CALLRESULT:
     case LW_RPC_CALLERROR:
-        journal(s, true, f.type, f.id, lw_str_c(s->rpc.out_action),
+        journal(s, true, f.type, f.id, lw_str_c(s->rpc ? s->rpc->out_action : ""),
                 f.type == LW_RPC_CALLRESULT ? f.payload : f.error_code);
-        lw_rpc_peer_match(&s->rpc, &f);
+        match_response(s, &f);
         break;
     default:
         journal(s, true, f.type, f.id, LW_STR_NULL, f.error_code);
-        lw_rpc_peer_match(&s->rpc, &f); /* CALLRESULTERROR: counted and logged there */
+        match_response(s, &f); /* CALLRESULTERROR: logged there */
         break;
     }
 }
@@ -858,15 +861,23 @@ static void pump(lw_session_t *s)
         lw_buf_t b;
         lw_buf_init(&b, s->csms->cfg.max_frame + 256);
         int rc = lw_rpc_make_id(id);
+        if (!rc && !s->rpc) {
+            s->rpc = malloc(sizeof *s->rpc);
+            if (s->rpc)
+                lw_rpc_peer_init(s->rpc, s->version, s->csms->clock,
+                                 s->csms->cfg.call_timeout_s * 1000, s->id);
+            else
+                rc = LW_ENOMEM;
+        }
         if (!rc)
             rc = lw_rpc_write_call(&b, lw_str_c(id), lw_str_c(oc->action), lw_str_c(oc->payload));
-        if (!rc) rc = lw_rpc_peer_begin(&s->rpc, lw_str_c(id), lw_str_c(oc->action), out_done, s);
+        if (!rc) rc = lw_rpc_peer_begin(s->rpc, lw_str_c(id), lw_str_c(oc->action), out_done, s);
         if (!rc) {
             s->out_active = oc;
             rc = send_frame(s, &b, LW_RPC_CALL, lw_str_c(id), lw_str_c(oc->action),
                             lw_str_c(oc->payload));
             if (rc) {
-                lw_rpc_peer_cancel(&s->rpc);
+                lw_rpc_peer_cancel(s->rpc);
                 s->out_active = NULL;
             }
         }
@@ -1102,13 +1113,11 @@ static void upgrade_after(uv_work_t *w, int status)
     s->conn = u->conn;
     s->serial = atomic_fetch_add(&c->next_serial, 1) + 1;
     snprintf(s->id, sizeof s->id, "%s", u->id);
-    snprintf(s->ip, sizeof s->ip, "%s", u->ip);
     s->version = u->version;
     s->policy = policy;
     /* A station accepted earlier may go on without a new BootNotification (1.6 stations do
      * not boot on every reconnect; 2.x B04 offline behaviour). */
     s->accepted = policy == LW_REG_ACCEPTED && (registered_now || u->rec.last_boot_ms > 0);
-    lw_rpc_peer_init(&s->rpc, s->version, c->clock, c->cfg.call_timeout_s * 1000, s->id);
     lw_conn_set_data(u->conn, s);
     if (lw_ws_accept(u->conn, lw_str_c(lw_ocpp_subprotocol(u->version))) != 0) {
         free(s); /* peer left meanwhile: no callbacks follow */
@@ -1133,14 +1142,14 @@ static void upgrade_after(uv_work_t *w, int status)
     }
     uint64_t old_serial;
     loop_ctx_t *old_lc;
-    reg_put(c, s->id, s->serial, s->lc, s->version, &old_serial, &old_lc);
+    reg_put(c, s, &old_serial, &old_lc);
     lw_store_write_t cw = {.kind = LW_W_STATION_CONN, .station_id = lw_str_c(s->id)};
     cw.u.conn.online = true;
     cw.u.conn.ocpp_version = lw_str_c(lw_ocpp_version_name(s->version));
     cw.u.conn.at_ms = now_ms(c);
     lw_store_submit(c->store, &cw, NULL, NULL);
     lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=connected ocpp=%s profile=%d tls=%d", s->id,
-           s->ip, lw_ocpp_version_name(s->version), profile, u->tls);
+           u->ip, lw_ocpp_version_name(s->version), profile, u->tls);
     atomic_fetch_add(&lw_sess_metrics_counters(c->metrics)->connected[s->version], 1);
     s->counted = true;
     if (c->api) {
@@ -1152,7 +1161,7 @@ static void upgrade_after(uv_work_t *w, int status)
         lw_store_write_t sw = {.kind = LW_W_SECURITY_EVENT, .station_id = lw_str_c(s->id)};
         char info[160];
         snprintf(info, sizeof info, "an authenticated connection from %s replaced the open one",
-                 s->ip);
+                 u->ip);
         sw.u.security.type = LW_STR("ConnectionReplaced");
         sw.u.security.tech_info = lw_str_c(info);
         sw.u.security.at_ms = now_ms(c);
@@ -1174,7 +1183,9 @@ static void close_replaced(void *arg)
     replace_t *r = arg;
     lw_session_t *s = loop_find(r->lc, r->serial);
     if (s && s->conn) {
-        lw_log(LW_LOG_WARN, LOG, "station=%s event=replaced old_ip=%s", s->id, s->ip);
+        char ip[64] = "?"; /* not kept per session (memory per station): asked when needed */
+        lw_conn_peer_ip(s->conn, ip, sizeof ip);
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=replaced old_ip=%s", s->id, ip);
         lw_ws_close(s->conn, 1000, "replaced by a new connection");
     }
     free(r);
@@ -1277,7 +1288,7 @@ static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
         lw_store_submit(c->store, &w, NULL, NULL);
         if (c->api) lw_api_event_station(c->api, lw_str_c(s->id), false, s->version);
     }
-    lw_rpc_peer_close(&s->rpc); /* fails the outstanding CALL (ECLOSED) */
+    if (s->rpc) lw_rpc_peer_close(s->rpc); /* fails the outstanding CALL (ECLOSED) */
     while (s->outq) {
         outcall_t *oc = s->outq;
         s->outq = oc->next;
@@ -1295,7 +1306,7 @@ static void tick(uv_timer_t *t)
 {
     loop_ctx_t *lc = t->data;
     for (lw_session_t *s = lc->sessions; s; s = s->next)
-        lw_rpc_peer_tick(&s->rpc);
+        if (s->rpc) lw_rpc_peer_tick(s->rpc);
     lw_csms_t *c = lc->csms;
     if (lc->index == 0) {
         int64_t now = now_ms(c);
@@ -1451,12 +1462,9 @@ void lw_csms_free(lw_csms_t *c)
 {
     if (!c) return;
     if (c->threads) lw_csms_stop(c, 0);
-    for (int i = 0; i < REG_BUCKETS; i++)
-        while (c->reg[i]) {
-            reg_entry_t *e = c->reg[i];
-            c->reg[i] = e->next;
-            free(e);
-        }
+    /* sessions still registered belong to their loops (or stay allocated when the stop
+     * gave up on them): the registry owns none */
+    memset(c->reg, 0, sizeof c->reg);
     if (c->tls) lw_tls_free(c->tls);
     pthread_mutex_destroy(&c->reg_mu);
     pthread_mutex_destroy(&c->ip_mu);

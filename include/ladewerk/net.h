@@ -1,7 +1,7 @@
 /*
  * ladewerk/net.h — connections on libuv: the WebSocket server (station listener), the
  * WebSocket client (simulator, station library host side), a small HTTP/1.1 server mode
- * (operator listener: REST, SSE), TLS through OpenSSL memory BIOs, several loops sharing a
+ * (operator listener: REST, SSE), TLS through a BIO of the loop's, several loops sharing a
  * port with SO_REUSEPORT, and posting work to a loop from another thread.
  *
  * Threading: every object belongs to one lw_net_loop_t and must only be touched from that
@@ -65,7 +65,7 @@ int lw_net_threads_count(const lw_net_threads_t *t);
 /* Shuts every loop down (as lw_net_loop_free), joins the threads, frees t. */
 void lw_net_threads_stop(lw_net_threads_t *t);
 
-/* ---- TLS (OpenSSL 3 through memory BIOs) ------------------------------------------------------
+/* ---- TLS (OpenSSL 3; its I/O goes through the loop's buffers, never a file descriptor) ----------
  */
 
 typedef enum {

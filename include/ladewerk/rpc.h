@@ -175,6 +175,10 @@ typedef struct lw_rpc_peer {
 void lw_rpc_peer_init(lw_rpc_peer_t *p, lw_ocpp_version_t v, const lw_clock_t *clock,
                       uint32_t timeout_ms, const char *name);
 
+/* Parses like lw_rpc_parse and logs a malformed frame (LW_EPARSE) for station name (borrowed,
+ * may be NULL): what lw_rpc_peer_parse does, without a peer or counters. */
+int lw_rpc_parse_logged(lw_ocpp_version_t v, const char *name, const char *buf, size_t len,
+                        lw_rpc_frame_t *out, lw_rpc_parse_error_t *err);
 /* Parses like lw_rpc_parse with p's version and counts the result in p->stats. */
 int lw_rpc_peer_parse(lw_rpc_peer_t *p, const char *buf, size_t len, lw_rpc_frame_t *out,
                       lw_rpc_parse_error_t *err);

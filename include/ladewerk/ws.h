@@ -158,7 +158,6 @@ typedef struct lw_ws_decoder {
     lw_buf_t msg;       /* partial data message (fragments / split reads) */
     lw_buf_t ctl;       /* partial control frame payload */
     uint64_t remaining; /* payload bytes left in the current frame */
-    size_t max_message; /* reassembled message cap (1009 beyond) */
     uint32_t mask_off;  /* offset into the mask for the current frame */
     uint8_t mask[4];
     uint8_t hdr[14]; /* header bytes while the header is split across reads */

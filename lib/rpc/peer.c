@@ -51,18 +51,27 @@ void lw_rpc_peer_init(lw_rpc_peer_t *p, lw_ocpp_version_t v, const lw_clock_t *c
     p->name = name;
 }
 
+int lw_rpc_parse_logged(lw_ocpp_version_t v, const char *name, const char *buf, size_t len,
+                        lw_rpc_frame_t *out, lw_rpc_parse_error_t *err)
+{
+    lw_rpc_parse_error_t local;
+    if (!err) err = &local;
+    int rc = lw_rpc_parse(v, buf, len, out, err);
+    if (rc == LW_EPARSE)
+        lw_log(LW_LOG_WARN, "rpc",
+               "station=%s event=malformed_frame type=%d code=%s reply=%d offset=%zu reason=\"%s\"",
+               name ? name : "-", err->type, lw_ocpp_err_name(v, err->code), (int)err->reply,
+               err->offset, err->reason ? err->reason : "");
+    return rc;
+}
+
 int lw_rpc_peer_parse(lw_rpc_peer_t *p, const char *buf, size_t len, lw_rpc_frame_t *out,
                       lw_rpc_parse_error_t *err)
 {
     lw_rpc_parse_error_t local;
     if (!err) err = &local;
-    int rc = lw_rpc_parse(p->version, buf, len, out, err);
+    int rc = lw_rpc_parse_logged(p->version, p->name, buf, len, out, err);
     lw_rpc_stats_count_parse(&p->stats, rc, out, err);
-    if (rc == LW_EPARSE)
-        lw_log(LW_LOG_WARN, "rpc",
-               "station=%s event=malformed_frame type=%d code=%s reply=%d offset=%zu reason=\"%s\"",
-               pname(p), err->type, lw_ocpp_err_name(p->version, err->code), (int)err->reply,
-               err->offset, err->reason ? err->reason : "");
     return rc;
 }
 

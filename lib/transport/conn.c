@@ -1,13 +1,18 @@
 /*
  * conn.c — connections on libuv: the listening server (WebSocket upgrades and plain HTTP
- * requests on one port), the WebSocket client, TLS through memory BIOs, keepalive pings
+ * requests on one port), the WebSocket client, TLS through the loop's BIO, keepalive pings
  * and deadlines. Framing and parsing come from the pure code in ws.c and http.c.
  *
  * Memory: an idle connection is the uv_tcp_t plus this struct (about 500 bytes). Reads land
  * in the loop's shared buffer; a connection owns a buffer only while a head, a request body
  * or a frame is partially received. Writes try the socket first (uv_try_write) from the
  * caller's memory or the loop's scratch buffers; a connection owns write memory only for
- * bytes the kernel did not take yet.
+ * bytes the kernel did not take yet. TLS adds the SSL object and nothing else: OpenSSL
+ * reads ciphertext straight from the loop's read buffer and writes into the loop's cipher
+ * buffer through one BIO per loop (a memory BIO pair per connection would keep two buffers
+ * as large as the largest flight, about 1.8 KB per connection). Ciphertext OpenSSL did not
+ * take (the connection paused for the application's decision) is the only TLS input a
+ * connection keeps (`carry`).
  *
  * Closing: teardown() stops reading and calls uv_close(); the close callback reports
  * on_close and frees. A connection waiting for the application's decision (upgrade or
@@ -35,6 +40,12 @@ enum conn_state {
     ST_DONE,       /* answered/rejected: closing after the last write */
 };
 
+/* Ciphertext read but not yet taken by OpenSSL (data[off..len)). */
+typedef struct tls_carry {
+    size_t len, off;
+    char data[];
+} tls_carry_t;
+
 typedef struct client_ext {
     conn_settings_t set;
     lw_net_cbs_t cbs;
@@ -50,18 +61,21 @@ typedef struct client_ext {
 struct lw_conn {
     uv_tcp_t tcp;
     lw_net_loop_t *loop;
-    lw_server_t *srv;        /* NULL for a client */
-    client_ext_t *cx;        /* client only */
-    const lw_net_cbs_t *cbs; /* srv->cbs or cx->cbs */
-    const conn_settings_t *set;
+    lw_server_t *srv; /* NULL for a client */
+    client_ext_t *cx; /* client only */
     void *ud;
     lw_conn_t *next, *prev; /* loop's list */
     SSL *ssl;
-    lw_buf_t in; /* unprocessed head/body bytes; empty (no heap) when idle */
+    tls_carry_t *carry; /* TLS: ciphertext OpenSSL has not taken yet; NULL when idle */
+    lw_buf_t in;        /* unprocessed head/body bytes; empty (no heap) when idle */
     lw_ws_decoder_t dec;
-    uint64_t t_start, t_rx, t_ping; /* t_ping: last ping sent, or close frame sent */
-    char *close_reason;             /* owned; NULL = none */
-    size_t req_len;                 /* bytes of the pending request in `in` */
+    uint64_t t_rx;        /* last byte received */
+    union {               /* one or the other, by state (8 bytes per connection) */
+        uint64_t t_start; /* CONNECTING, HEAD, PENDING: when the connection began */
+        uint64_t t_ping;  /* OPEN, CLOSING: last ping sent, or our close frame sent */
+    };
+    char *close_reason; /* owned; NULL = none */
+    uint32_t req_len;   /* bytes of the pending request in `in` (head + body < 2^31) */
     uint16_t close_code;
     uint16_t nwrites;
     uint16_t http_status; /* client: status of the upgrade answer */
@@ -76,6 +90,10 @@ typedef struct wreq {
     lw_conn_t *c;
     char data[];
 } wreq_t;
+
+/* Callbacks and settings: the server's, or the client's own (not stored per connection). */
+#define CBS(c) ((c)->srv ? &(c)->srv->cbs : &(c)->cx->cbs)
+#define SET(c) ((c)->srv ? &(c)->srv->set : &(c)->cx->set)
 
 static void teardown(lw_conn_t *c);
 static void process_head(lw_conn_t *c);
@@ -168,28 +186,147 @@ static int sock_write(lw_conn_t *c, const uv_buf_t *bufs, unsigned nb)
     return 0;
 }
 
-/* Moves whatever TLS produced (handshake records, encrypted data) to the socket, through the
- * loop's cipher scratch buffer (a bigger backlog gets one temporary buffer, one syscall). */
+/* ---- TLS through the loop's BIO -------------------------------------------------------------
+ * Every SSL I/O call (handshake, read, write) is preceded by l->tls_cur = c; the BIO's
+ * callbacks run only inside those calls, and no SSL call runs inside another (callbacks into
+ * the application happen between them), so tls_cur always names the right connection. */
+
+/* Gives the ciphertext OpenSSL produced for one connection to its socket. */
+static int out_flush(lw_net_loop_t *l)
+{
+    lw_conn_t *c = l->cout_conn;
+    size_t n = l->cout_len;
+    l->cout_conn = NULL;
+    l->cout_len = 0;
+    if (!c || !n) return 0;
+    return sock_write(c, &(uv_buf_t){.base = l->cbuf, .len = n}, 1);
+}
+
+static int tbio_write(BIO *b, const char *p, int n)
+{
+    lw_net_loop_t *l = BIO_get_data(b);
+    lw_conn_t *c = l->tls_cur;
+    BIO_clear_retry_flags(b);
+    if (!c || n < 0) return -1;
+    size_t len = (size_t)n;
+    if (l->cout_len && (l->cout_conn != c || l->cout_len + len > LW_NET_READ_BUF)) out_flush(l);
+    if (len > LW_NET_READ_BUF)
+        return sock_write(c, &(uv_buf_t){.base = (char *)p, .len = len}, 1) ? -1 : n;
+    if (c->closing_handle) return -1;
+    memcpy(l->cbuf + l->cout_len, p, len);
+    l->cout_len += len;
+    l->cout_conn = c;
+    return n;
+}
+
+/* Serves the connection's carry first, then the bytes of the read in progress. */
+static int tbio_read(BIO *b, char *p, int n)
+{
+    lw_net_loop_t *l = BIO_get_data(b);
+    lw_conn_t *c = l->tls_cur;
+    BIO_clear_retry_flags(b);
+    if (!c || n <= 0) return 0;
+    size_t want = (size_t)n, got = 0;
+    tls_carry_t *k = c->carry;
+    if (k) {
+        size_t m = k->len - k->off < want ? k->len - k->off : want;
+        memcpy(p, k->data + k->off, m);
+        k->off += m;
+        got = m;
+        if (k->off == k->len) {
+            free(k);
+            c->carry = NULL;
+        }
+    }
+    if (got < want && l->tls_in_conn == c && l->tls_in_len) {
+        size_t m = l->tls_in_len < want - got ? l->tls_in_len : want - got;
+        memcpy(p + got, l->tls_in, m);
+        l->tls_in += m;
+        l->tls_in_len -= m;
+        got += m;
+    }
+    if (got == 0) {
+        BIO_set_retry_read(b);
+        return -1;
+    }
+    return (int)got;
+}
+
+static long tbio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH || cmd == BIO_CTRL_DUP; /* writes are collected, then sent */
+}
+
+static int tbio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+static BIO_METHOD *tbio_method;
+static pthread_once_t tbio_once = PTHREAD_ONCE_INIT;
+
+static void tbio_method_init(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "ladewerk loop");
+    if (m && (!BIO_meth_set_write(m, tbio_write) || !BIO_meth_set_read(m, tbio_read) ||
+              !BIO_meth_set_ctrl(m, tbio_ctrl) || !BIO_meth_set_create(m, tbio_create))) {
+        BIO_meth_free(m);
+        m = NULL;
+    }
+    tbio_method = m; /* lives as long as the process */
+}
+
+/* Connects ssl to the loop's BIO (made at the first TLS connection). */
+static int tls_attach(lw_net_loop_t *l, SSL *ssl)
+{
+    if (!l->tls_bio) {
+        pthread_once(&tbio_once, tbio_method_init);
+        if (!tbio_method || !(l->tls_bio = BIO_new(tbio_method))) return LW_ETLS;
+        BIO_set_data(l->tls_bio, l);
+    }
+    if (!BIO_up_ref(l->tls_bio)) return LW_ETLS;
+    SSL_set_bio(ssl, l->tls_bio, l->tls_bio); /* takes the one reference */
+    return 0;
+}
+
+/* Keeps the ciphertext of the read in progress that OpenSSL did not take (the connection
+ * paused for a decision, or is closing). */
+static void tls_keep_input(lw_conn_t *c)
+{
+    lw_net_loop_t *l = c->loop;
+    if (l->tls_in_conn != c) return;
+    size_t n = l->tls_in_len;
+    const char *p = l->tls_in;
+    l->tls_in_conn = NULL;
+    l->tls_in = NULL;
+    l->tls_in_len = 0;
+    if (!n || c->closing_handle) return;
+    tls_carry_t *k = c->carry;
+    size_t old = k ? k->len - k->off : 0;
+    tls_carry_t *nk = malloc(sizeof *nk + old + n);
+    if (!nk) {
+        set_close(c, LW_WS_CLOSE_ABNORMAL, "out of memory", 13);
+        teardown(c);
+        return;
+    }
+    if (old) memcpy(nk->data, k->data + k->off, old);
+    memcpy(nk->data + old, p, n);
+    nk->len = old + n;
+    nk->off = 0;
+    free(k);
+    c->carry = nk;
+}
+
+/* Sends what TLS produced for c (handshake records, encrypted data). */
 static int tls_flush(lw_conn_t *c)
 {
-    BIO *wb = SSL_get_wbio(c->ssl);
-    size_t n;
-    while ((n = BIO_ctrl_pending(wb)) > 0) {
-        if (c->closing_handle) return LW_ECLOSED;
-        char *buf = c->loop->cbuf, *own = NULL;
-        if (n > LW_NET_READ_BUF && !(buf = own = malloc(n))) {
-            set_close(c, LW_WS_CLOSE_ABNORMAL, "out of memory", 13);
-            teardown(c);
-            return LW_ENOMEM;
-        }
-        int got = BIO_read(wb, buf, (int)(own ? n : n < LW_NET_READ_BUF ? n : LW_NET_READ_BUF));
-        int rc = 0;
-        if (got > 0) rc = sock_write(c, &(uv_buf_t){.base = buf, .len = (size_t)got}, 1);
-        free(own);
-        if (got <= 0) break;
-        if (rc) return rc;
-    }
-    return 0;
+    lw_net_loop_t *l = c->loop;
+    if (l->cout_conn != c) return 0;
+    return out_flush(l);
 }
 
 /* Sends plaintext application bytes (borrowed; through TLS if any). */
@@ -197,6 +334,7 @@ static int send_bytes(lw_conn_t *c, const void *p, size_t n)
 {
     if (c->closing_handle) return LW_ECLOSED;
     if (!c->ssl) return sock_write(c, &(uv_buf_t){.base = (char *)p, .len = n}, 1);
+    c->loop->tls_cur = c;
     if (n && SSL_write(c->ssl, p, (int)n) <= 0) {
         ERR_clear_error();
         set_close(c, LW_WS_CLOSE_ABNORMAL, "TLS write failed", 16);
@@ -272,6 +410,10 @@ static void free_conn(lw_conn_t *c)
         l->conns = c->next;
     if (c->next) c->next->prev = c->prev;
     if (c->ssl) SSL_free(c->ssl);
+    if (l->tls_cur == c) l->tls_cur = NULL;
+    if (l->tls_in_conn == c) l->tls_in_conn = NULL, l->tls_in_len = 0;
+    if (l->cout_conn == c) l->cout_conn = NULL, l->cout_len = 0;
+    free(c->carry);
     lw_buf_free(&c->in);
     lw_ws_decoder_free(&c->dec);
     free(c->close_reason);
@@ -293,9 +435,9 @@ static void on_handle_closed(uv_handle_t *h)
     lw_conn_t *c = h->data;
     c->handle_closed = true;
     if (c->held) return; /* the application still owes a decision: it frees via that call */
-    if (c->report_close && c->cbs->on_close) {
+    if (c->report_close && CBS(c)->on_close) {
         const char *r = c->close_reason ? c->close_reason : "";
-        c->cbs->on_close(c, c->close_code ? c->close_code : LW_WS_CLOSE_ABNORMAL, lw_str_c(r));
+        CBS(c)->on_close(c, c->close_code ? c->close_code : LW_WS_CLOSE_ABNORMAL, lw_str_c(r));
     }
     if (c->cx && c->cx->resolving) {
         c->free_after_resolve = true;
@@ -341,12 +483,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *b)
         on_plain(c, b->base, (size_t)nread);
         return;
     }
-    if (BIO_write(SSL_get_rbio(c->ssl), b->base, (int)nread) != (int)nread) {
-        set_close(c, LW_WS_CLOSE_ABNORMAL, "TLS buffer", 10);
-        teardown(c);
-        return;
-    }
+    lw_net_loop_t *l = c->loop;
+    l->tls_in_conn = c;
+    l->tls_in = b->base;
+    l->tls_in_len = (size_t)nread;
     tls_pump(c);
+    tls_keep_input(c);
 }
 
 static void start_reading(lw_conn_t *c)
@@ -373,7 +515,9 @@ static void tls_pump(lw_conn_t *c)
 {
     if (c->in_pump) return; /* a decision made inside a callback: the outer pump goes on */
     c->in_pump = true;
+    lw_net_loop_t *l = c->loop;
     if (!c->tls_done) {
+        l->tls_cur = c;
         int r = SSL_do_handshake(c->ssl);
         tls_flush(c);
         if (r != 1) {
@@ -396,7 +540,6 @@ static void tls_pump(lw_conn_t *c)
         c->tls_done = true;
         if (!c->srv) send_upgrade(c);
     }
-    lw_net_loop_t *l = c->loop;
     char *buf = l->tbuf, *own = NULL;
     if (l->tbuf_busy) buf = own = malloc(LW_NET_READ_BUF); /* nested pump (see net_int.h) */
     if (!buf) {
@@ -405,6 +548,7 @@ static void tls_pump(lw_conn_t *c)
     }
     if (!own) l->tbuf_busy = true;
     while (!c->closing_handle && !paused(c)) {
+        l->tls_cur = c;
         int n = SSL_read(c->ssl, buf, LW_NET_READ_BUF);
         if (n > 0) {
             on_plain(c, buf, (size_t)n);
@@ -449,11 +593,11 @@ static void feed_ws(lw_conn_t *c, uint8_t *p, size_t n)
         case LW_WS_EV_NONE:
             break;
         case LW_WS_EV_MESSAGE:
-            if (c->state == ST_OPEN && c->cbs->on_message)
-                c->cbs->on_message(c, ev.data, ev.binary);
+            if (c->state == ST_OPEN && CBS(c)->on_message)
+                CBS(c)->on_message(c, ev.data, ev.binary);
             break;
         case LW_WS_EV_PING:
-            if (c->state == ST_OPEN && !c->set->no_auto_pong)
+            if (c->state == ST_OPEN && !SET(c)->no_auto_pong)
                 send_frame(c, LW_WS_OP_PONG, ev.data.p, ev.data.len);
             break;
         case LW_WS_EV_PONG:
@@ -480,7 +624,7 @@ static void feed_ws(lw_conn_t *c, uint8_t *p, size_t n)
 static bool buffer_in(lw_conn_t *c, const char *p, size_t n)
 {
     if (c->in.max == 0) {
-        size_t body = c->set->http_body_max;
+        size_t body = SET(c)->http_body_max;
         lw_buf_init(&c->in, LW_HTTP_HEAD_MAX + (c->srv && c->srv->cbs.on_request ? body : 0) +
                                 LW_NET_READ_BUF);
     }
@@ -539,34 +683,34 @@ static void process_head(lw_conn_t *c)
         if (rc < 0) return answer_and_close(c, 400, NULL, "malformed request");
         size_t hl = (size_t)rc;
         if (lw_ws_is_upgrade(&head)) {
-            if (!c->cbs->on_upgrade) return answer_and_close(c, 404, NULL, "no WebSocket here");
+            if (!CBS(c)->on_upgrade) return answer_and_close(c, 404, NULL, "no WebSocket here");
             lw_ws_upgrade_t up;
             int status;
             if (lw_ws_upgrade_parse(&head, &up, &status))
                 return answer_and_close(c, status, NULL, "bad WebSocket upgrade");
             c->state = ST_PENDING;
             c->held = true;
-            c->req_len = hl;
+            c->req_len = (uint32_t)hl;
             stop_reading(c);
-            c->cbs->on_upgrade(c, &up); /* may decide right here: touch nothing after */
+            CBS(c)->on_upgrade(c, &up); /* may decide right here: touch nothing after */
             return;
         }
-        if (!c->cbs->on_request) return answer_and_close(c, 426, NULL, "WebSocket only");
+        if (!CBS(c)->on_request) return answer_and_close(c, 426, NULL, "WebSocket only");
         uint64_t cl;
         rc = lw_http_head_content_length(&head, &cl);
         if (rc == LW_ENOTSUP) return answer_and_close(c, 501, NULL, "chunked bodies unsupported");
         if (rc) return answer_and_close(c, 400, NULL, "bad Content-Length");
-        if (cl > c->set->http_body_max) return answer_and_close(c, 413, NULL, "body too large");
+        if (cl > SET(c)->http_body_max) return answer_and_close(c, 413, NULL, "body too large");
         if (c->in.len < hl + cl) return; /* wait for the body */
         lw_http_request_t req = {head.method, head.target, &head,
                                  (lw_str_t){c->in.data + hl, (size_t)cl}};
         c->state = ST_REQUEST;
         c->held = true;
-        c->req_len = hl + (size_t)cl;
+        c->req_len = (uint32_t)(hl + cl);
         c->keep_alive = lw_http_head_keep_alive(&head);
         stop_reading(c);
         c->in_dispatch = true;
-        c->cbs->on_request(c, &req);
+        CBS(c)->on_request(c, &req);
         c->in_dispatch = false;
         /* answered inside the callback with keep-alive: loop for a pipelined request */
     }
@@ -597,8 +741,6 @@ static void on_connection(uv_stream_t *ls, int status)
     c->tcp.data = c;
     c->loop = l;
     c->srv = s;
-    c->cbs = &s->cbs;
-    c->set = &s->set;
     c->state = ST_HEAD;
     c->next = l->conns;
     if (l->conns) l->conns->prev = c;
@@ -620,14 +762,10 @@ static void on_connection(uv_stream_t *ls, int status)
     uv_tcp_nodelay(&c->tcp, 1);
     if (s->tls) {
         c->ssl = SSL_new(s->tls->ctx);
-        BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
-        if (!c->ssl || !rb || !wb) {
-            BIO_free(rb);
-            BIO_free(wb);
+        if (!c->ssl || tls_attach(l, c->ssl)) {
             teardown(c);
             return;
         }
-        SSL_set_bio(c->ssl, rb, wb);
         SSL_set_accept_state(c->ssl);
     }
     start_reading(c);
@@ -639,6 +777,7 @@ static void fill_settings(conn_settings_t *set, size_t max_message, size_t body_
     set->max_message = max_message ? max_message : LW_WS_MESSAGE_MAX_DEFAULT;
     if (set->max_message > LW_FRAME_MAX_CEILING) set->max_message = LW_FRAME_MAX_CEILING;
     set->http_body_max = body_max ? body_max : LW_HTTP_BODY_MAX_DEFAULT;
+    if (set->http_body_max > UINT32_MAX / 2) set->http_body_max = UINT32_MAX / 2; /* req_len */
     set->handshake_timeout_ms = hs_ms ? hs_ms : LW_WS_HANDSHAKE_TIMEOUT_MS_DEFAULT;
     set->ping_interval_ms = ping_ms;
     set->pong_timeout_ms = pong_ms ? pong_ms : LW_WS_PONG_TIMEOUT_MS_DEFAULT;
@@ -789,12 +928,12 @@ int lw_ws_accept(lw_conn_t *c, lw_str_t protocol)
     c->held = false;
     c->report_close = true;
     c->state = ST_OPEN;
-    lw_ws_decoder_init(&c->dec, true, c->set->max_message);
+    lw_ws_decoder_init(&c->dec, true, SET(c)->max_message);
     c->t_ping = now_ms(c);
     send_bytes(c, b.data, b.len);
     lw_buf_free(&b);
-    lw_net_loop_want_tick(c->loop, c->set->ping_interval_ms);
-    if (c->cbs->on_open) c->cbs->on_open(c, protocol);
+    lw_net_loop_want_tick(c->loop, SET(c)->ping_interval_ms);
+    if (CBS(c)->on_open) CBS(c)->on_open(c, protocol);
     /* frames that arrived right behind the upgrade request */
     lw_buf_consume(&c->in, c->req_len);
     c->req_len = 0;
@@ -936,9 +1075,9 @@ static void client_got_head(lw_conn_t *c)
     }
     c->state = ST_OPEN;
     c->report_close = true;
-    lw_ws_decoder_init(&c->dec, false, c->set->max_message);
+    lw_ws_decoder_init(&c->dec, false, SET(c)->max_message);
     c->t_ping = now_ms(c);
-    if (c->cbs->on_open) c->cbs->on_open(c, chosen);
+    if (CBS(c)->on_open) CBS(c)->on_open(c, chosen);
     lw_buf_consume(&c->in, (size_t)rc);
     if (c->in.len && c->state == ST_OPEN && !c->closing_handle) {
         lw_buf_t rest = c->in;
@@ -1079,13 +1218,9 @@ int lw_ws_connect(lw_net_loop_t *l, const lw_client_config_t *cfg, const lw_net_
     if (!rc && !c) rc = LW_ENOMEM;
     if (!rc && tls) {
         c->ssl = SSL_new(cfg->tls->ctx);
-        BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
-        if (!c->ssl || !rb || !wb) {
-            BIO_free(rb);
-            BIO_free(wb);
+        if (!c->ssl || tls_attach(l, c->ssl)) {
             rc = LW_ETLS;
         } else {
-            SSL_set_bio(c->ssl, rb, wb);
             SSL_set_connect_state(c->ssl);
             struct in6_addr tmp;
             bool numeric = uv_inet_pton(AF_INET, x->sni, &tmp) == 0 ||
@@ -1110,8 +1245,6 @@ int lw_ws_connect(lw_net_loop_t *l, const lw_client_config_t *cfg, const lw_net_
     x->set.no_auto_pong = cfg->no_auto_pong;
     x->cbs = *cbs;
     c->cx = x;
-    c->cbs = &x->cbs;
-    c->set = &x->set;
     c->loop = l;
     c->ud = ud;
     c->state = ST_CONNECTING;
@@ -1163,7 +1296,7 @@ static int send_message(lw_conn_t *c, int op, const void *data, size_t len)
     if (!c) return LW_EINVAL;
     if (c->closing_handle || c->state == ST_CLOSING || c->state == ST_DONE) return LW_ECLOSED;
     if (c->state != ST_OPEN) return LW_EINVAL;
-    if (len > c->set->max_message) return LW_ETOOBIG;
+    if (len > SET(c)->max_message) return LW_ETOOBIG;
     if (op == LW_WS_OP_TEXT && !lw_utf8_valid(data, len)) return LW_EINVAL;
     return send_frame(c, op, data, len);
 }
@@ -1213,7 +1346,7 @@ void lw_net_tick_conns(lw_net_loop_t *l)
     uint64_t now = lw_clock_mono(l->clock);
     for (lw_conn_t *c = l->conns; c; c = c->next) {
         if (c->closing_handle) continue;
-        const conn_settings_t *s = c->set;
+        const conn_settings_t *s = SET(c);
         switch (c->state) {
         case ST_CONNECTING:
         case ST_HEAD:

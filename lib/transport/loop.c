@@ -101,6 +101,7 @@ static void free_loop_memory(lw_net_loop_t *l)
     free(l->tbuf);
     free(l->wbuf);
     free(l->cbuf);
+    BIO_free(l->tls_bio); /* the SSLs of the loop's connections hold their own references */
     free(l);
 }
 

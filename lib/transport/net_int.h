@@ -23,7 +23,15 @@ struct lw_net_loop {
     char *tbuf;     /* shared TLS plaintext buffer (LW_NET_READ_BUF) */
     bool tbuf_busy; /* a TLS pump is using tbuf (nested pumps take their own) */
     char *wbuf;     /* frame scratch (LW_NET_WRITE_SCRATCH): masked or TLS frames are built here */
-    char *cbuf;     /* TLS ciphertext scratch (LW_NET_READ_BUF): memory BIO → socket */
+    char *cbuf;     /* TLS ciphertext OpenSSL wrote, not yet given to the socket */
+    /* TLS without per-connection BIO memory (conn.c): one BIO per loop serves every SSL of
+     * the loop, for the connection whose SSL call is running (tls_cur). Ciphertext just read
+     * is lent to OpenSSL from the read buffer (tls_in, for tls_in_conn); what OpenSSL writes
+     * collects in cbuf (cout_len bytes, for cout_conn) and goes out after the call. */
+    BIO *tls_bio;
+    lw_conn_t *tls_cur, *tls_in_conn, *cout_conn;
+    const char *tls_in;
+    size_t tls_in_len, cout_len;
     uv_timer_t tick;
     uint32_t tick_ms;
     uv_async_t async;

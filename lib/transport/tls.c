@@ -2,7 +2,7 @@
  * tls.c — OpenSSL 3 contexts for the transport: server (certificate, key, optional client
  * certificate verification = mutual TLS) and client (CA to verify the server, optional
  * client certificate). TLS 1.2 and 1.3 only. The per-connection SSL objects talk to the
- * socket through memory BIOs in conn.c, so OpenSSL never touches a file descriptor.
+ * socket through one BIO per loop in conn.c, so OpenSSL never touches a file descriptor.
  */
 #include "net_int.h"
 

@@ -234,8 +234,7 @@ void lw_ws_decoder_init(lw_ws_decoder_t *d, bool server, size_t max_message)
 {
     memset(d, 0, sizeof *d);
     if (max_message == 0) max_message = LW_WS_MESSAGE_MAX_DEFAULT;
-    d->max_message = max_message;
-    lw_buf_init(&d->msg, max_message);
+    lw_buf_init(&d->msg, max_message); /* msg.max is the reassembled message cap (1009 beyond) */
     lw_buf_init(&d->ctl, LW_WS_CONTROL_MAX);
     d->expect_masked = server;
 }
@@ -308,7 +307,7 @@ static int take_header(lw_ws_decoder_t *d)
         return fail(d, LW_WS_CLOSE_PROTOCOL, LW_EPROTO); /* reserved opcodes */
     }
     if (!is_control(d->opcode)) {
-        if (n > d->max_message || d->msg.len > d->max_message - n)
+        if (n > d->msg.max || d->msg.len > d->msg.max - n)
             return fail(d, LW_WS_CLOSE_TOO_BIG, LW_ETOOBIG);
         if (!d->fin && d->opcode != LW_WS_OP_CONT) d->msg_opcode = d->opcode;
     }

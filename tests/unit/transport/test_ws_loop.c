@@ -3,13 +3,17 @@
  * server and our client on 127.0.0.1 (ephemeral ports): open, echo of many sizes, close
  * codes, synchronous and asynchronous upgrade decisions, 401 rejection, keepalive timeout
  * of a silent peer, TLS and mutual TLS (certificates made with the openssl command in a
- * temp dir), HTTP request/response with keep-alive, SSE streaming, several loops on one
- * port with SO_REUSEPORT and posting across threads.
+ * temp dir), TLS records split across reads or left unread while an upgrade decision is
+ * pending, HTTP request/response with keep-alive, SSE streaming, several loops on one port
+ * with SO_REUSEPORT and posting across threads.
  */
 #include "ladewerk/net.h"
 #include "test.h"
 
 #include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -473,6 +477,147 @@ static lw_tls_t *client_tls(const char *cert)
     return t;
 }
 
+/* A TLS client of our own (OpenSSL over a blocking socket, in a thread) that controls how the
+ * ciphertext reaches the server: `chunk` bytes per send() with TCP_NODELAY (1 = a record
+ * arrives across many reads), or 0 = the upgrade request and the first frame as two TLS
+ * records in one send(), so the server reads the frame's record while the upgrade decision
+ * is still pending (/ocpp/async defers it) and must keep that ciphertext until the decision.
+ * It sends the upgrade and one masked text frame per size and checks each echo. */
+typedef struct {
+    int port;
+    size_t chunk;
+    const size_t *sizes;
+    size_t nsizes;
+    int echoed, done;
+} tls_raw_t;
+
+static int raw_send(int fd, BIO *wb, size_t chunk)
+{
+    char buf[4096];
+    int n;
+    while ((n = BIO_read(wb, buf, sizeof buf)) > 0)
+        for (int at = 0; at < n;) {
+            int k = chunk && (size_t)(n - at) > chunk ? (int)chunk : n - at;
+            ssize_t w = send(fd, buf + at, (size_t)k, MSG_NOSIGNAL);
+            if (w <= 0) return -1;
+            at += (int)w;
+        }
+    return 0;
+}
+
+/* Reads from the socket until OpenSSL has plaintext; returns its length in out, or -1. */
+static int raw_read(SSL *ssl, int fd, BIO *rb, char *out, int cap)
+{
+    for (;;) {
+        int n = SSL_read(ssl, out, cap);
+        if (n > 0) return n;
+        if (SSL_get_error(ssl, n) != SSL_ERROR_WANT_READ) return -1;
+        char buf[4096];
+        ssize_t r = recv(fd, buf, sizeof buf, 0);
+        if (r <= 0) return -1;
+        BIO_write(rb, buf, (int)r);
+    }
+}
+
+static void *tls_raw_client(void *arg)
+{
+    tls_raw_t *t = arg;
+    SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+    SSL *ssl = SSL_new(ctx);
+    BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
+    SSL_set_bio(ssl, rb, wb);
+    SSL_set_connect_state(ssl);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    char *in = malloc(1 << 17);
+    size_t have = 0;
+    if (connect(fd, (struct sockaddr *)&a, sizeof a)) goto out;
+    for (;;) {
+        int r = SSL_do_handshake(ssl);
+        if (raw_send(fd, wb, t->chunk)) goto out;
+        if (r == 1) break;
+        if (SSL_get_error(ssl, r) != SSL_ERROR_WANT_READ) goto out;
+        char buf[4096];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) goto out;
+        BIO_write(rb, buf, (int)n);
+    }
+    static const char up[] =
+        "GET /ocpp/async HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: ocpp1.6\r\n\r\n";
+    SSL_write(ssl, up, (int)strlen(up));
+    for (size_t i = 0; i < t->nsizes; i++) {
+        size_t n = t->sizes[i];
+        uint8_t *f = malloc(n + 14), mask[4] = {1, 2, 3, 4};
+        char *p = pattern(n);
+        size_t hl = lw_ws_frame_header(f, true, LW_WS_OP_TEXT, n, mask);
+        memcpy(f + hl, p, n);
+        lw_ws_mask(f + hl, n, mask, 0);
+        SSL_write(ssl, f, (int)(hl + n)); /* a record (or more) of its own */
+        free(f);
+        free(p);
+    }
+    if (raw_send(fd, wb, t->chunk)) goto out;
+    /* the 101 head, then one echo per size, in order (all sizes < 65536: 2- or 4-byte
+     * headers) */
+    bool head_done = false;
+    for (size_t i = 0; i < t->nsizes;) {
+        if (!head_done) {
+            char *end = memmem(in, have, "\r\n\r\n", 4);
+            if (end) {
+                if (memcmp(in, "HTTP/1.1 101", 12) != 0) goto out;
+                size_t hl = (size_t)(end + 4 - in);
+                memmove(in, in + hl, have - hl);
+                have -= hl;
+                head_done = true;
+                continue;
+            }
+        } else if (have >= 4 || (have >= 2 && ((uint8_t)in[1] & 0x7f) < 126)) {
+            size_t len = (uint8_t)in[1] & 0x7f, hl = 2;
+            if (len == 126) {
+                len = ((size_t)(uint8_t)in[2] << 8) | (uint8_t)in[3];
+                hl = 4;
+            }
+            if (hl + len <= have) {
+                char *want = pattern(t->sizes[i]);
+                if ((uint8_t)in[0] == 0x81 && len == t->sizes[i] && !memcmp(in + hl, want, len))
+                    t->echoed++;
+                free(want);
+                memmove(in, in + hl + len, have - hl - len);
+                have -= hl + len;
+                i++;
+                continue;
+            }
+        }
+        int n = raw_read(ssl, fd, rb, in + have, (int)((1 << 17) - have));
+        if (n <= 0) goto out;
+        have += (size_t)n;
+    }
+out:
+    free(in);
+    close(fd);
+    SSL_free(ssl);
+    SSL_CTX_free(ctx);
+    __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void tls_raw(int port, size_t chunk, const size_t *sizes, size_t nsizes)
+{
+    tls_raw_t t = {.port = port, .chunk = chunk, .sizes = sizes, .nsizes = nsizes};
+    int opened = S.opened;
+    pthread_t th;
+    pthread_create(&th, NULL, tls_raw_client, &t);
+    while (!__atomic_load_n(&t.done, __ATOMIC_SEQ_CST))
+        uv_run(&uvl, UV_RUN_NOWAIT), usleep(200);
+    pthread_join(th, NULL);
+    LW_CHECK_INT(S.opened, opened + 1);
+    LW_CHECK_INT(t.echoed, (int)nsizes);
+}
+
 LW_TEST(tls_and_mutual_tls)
 {
     if (make_certs()) {
@@ -511,6 +656,13 @@ LW_TEST(tls_and_mutual_tls)
     LW_CHECK_STR(st.cn, "localhost");
     LW_CHECK_INT(S.cn_rc, LW_ENOTFOUND); /* no client certificate asked */
     burst(url, cli_plain);               /* TLS output queued behind a full socket, in order */
+    /* records across many reads; records read while the upgrade decision is pending */
+    static const size_t small[] = {11, 300}, big[] = {20000, 5};
+    uv_timer_init(&uvl, &S.defer_timer);
+    tls_raw(lw_server_port(s1), 1, small, 2);
+    tls_raw(lw_server_port(s1), 7, big, 2);
+    tls_raw(lw_server_port(s1), 0, small, 2);
+    tls_raw(lw_server_port(s1), 0, big, 2);
 
     /* mutual TLS: the client certificate's CN reaches on_upgrade */
     lw_server_t *s2 = start_server(mtls, 0, 0);
@@ -536,6 +688,7 @@ LW_TEST(tls_and_mutual_tls)
 
     lw_server_close(s1);
     lw_server_close(s2);
+    uv_close((uv_handle_t *)&S.defer_timer, NULL);
     for (int i = 0; i < 50; i++)
         uv_run(&uvl, UV_RUN_NOWAIT);
     lw_tls_free(stls);

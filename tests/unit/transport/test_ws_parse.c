@@ -429,6 +429,44 @@ LW_TEST(ws_frames_utf8_and_size)
 
 /* lw_ws_mask and lw_utf8_valid work eight bytes at a time: check them against the byte-wise
  * definitions at every length and offset around the word boundaries. */
+/* The cap holds exactly, message after message: the decoder frees its buffer after each
+ * message and keeps the cap (msg.max) for the next. Two messages of exactly max bytes (one
+ * fragmented, both split across reads) pass; one byte more is 1009, also in fragments. */
+LW_TEST(ws_max_message_exact_and_kept)
+{
+    enum { MAX = 70000 };
+    static const uint8_t mask[4] = {9, 8, 7, 6};
+    char *big = malloc(MAX + 1);
+    for (size_t i = 0; i <= MAX; i++)
+        big[i] = (char)('a' + i % 26);
+    lw_buf_t b;
+    lw_buf_init(&b, 4 * MAX);
+    lw_ws_write_frame(&b, true, LW_WS_OP_TEXT, big, MAX, mask);
+    lw_ws_write_frame(&b, false, LW_WS_OP_TEXT, big, MAX - 1000, mask);
+    lw_ws_write_frame(&b, true, LW_WS_OP_CONT, big + MAX - 1000, 1000, mask);
+    for (size_t chunk = 1; chunk <= 4 * MAX; chunk *= 61) {
+        evs_t e;
+        decode_all(true, MAX, (uint8_t *)b.data, b.len, chunk, &e);
+        LW_CHECK_INT(e.err, 0);
+        LW_CHECK_INT(e.n, 2);
+        for (int i = 0; i < e.n; i++)
+            LW_CHECK_MEM(e.data[i], e.len[i], big, MAX);
+        evs_free(&e);
+    }
+    lw_buf_reset(&b);
+    lw_ws_write_frame(&b, true, LW_WS_OP_TEXT, big, 5, mask);
+    lw_ws_write_frame(&b, false, LW_WS_OP_TEXT, big, MAX, mask);
+    lw_ws_write_frame(&b, true, LW_WS_OP_CONT, big, 1, mask);
+    evs_t e;
+    decode_all(true, MAX, (uint8_t *)b.data, b.len, 4093, &e);
+    LW_CHECK_INT(e.n, 1); /* the small one, then the cap */
+    LW_CHECK_INT(e.err, LW_ETOOBIG);
+    LW_CHECK_INT(e.close_code, 1009);
+    evs_free(&e);
+    lw_buf_free(&b);
+    free(big);
+}
+
 LW_TEST(ws_mask_and_utf8_word_paths)
 {
     static const uint8_t key[4] = {0x12, 0xa5, 0x3c, 0xf0};
@@ -494,6 +532,7 @@ int main(void)
     LW_RUN(ws_frames_length_classes);
     LW_RUN(ws_frames_fragmented_and_control);
     LW_RUN(ws_frames_utf8_and_size);
+    LW_RUN(ws_max_message_exact_and_kept);
     LW_RUN(ws_mask_and_utf8_word_paths);
     LW_RUN(ws_decoder_idle_has_no_heap);
     return lw_test_done();
