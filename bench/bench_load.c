@@ -667,8 +667,7 @@ static bool bind_source(st_t *s)
     int one = 1;
     setsockopt(s->fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
     uint32_t host = 0x7f010000u + (s->idx % 0x00fe0000u); /* 127.1.0.0 .. 127.254.255.255 */
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0,
-                            .sin_addr.s_addr = htonl(host)};
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = 0, .sin_addr.s_addr = htonl(host)};
     if (bind(s->fd, (struct sockaddr *)&a, sizeof a) < 0) {
         if (!rep.err[0]) snprintf(rep.err, sizeof rep.err, "bind source: %s", strerror(errno));
         return false;

@@ -325,6 +325,7 @@ typedef struct sqlite_be {
     tx_cached_t *txc;     /* LW_STORE_TX_CACHE slots, writer thread only */
     head_cached_t *heads; /* LW_STORE_HEAD_CACHE slots, writer thread only */
     int64_t data_version; /* the writer's PRAGMA data_version at its last batch */
+    bool sync_full;       /* the writer's synchronous setting is FULL (see be_durability) */
     /* the checkpoint thread (ckpt_main) and its connection */
     sqlite3 *ck_db;
     pthread_t ck_thread;
@@ -647,6 +648,7 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
         return LW_ENOMEM;
     }
     int rc = b->path ? conn_open(b, &b->writer, err, errsz) : LW_ENOMEM;
+    b->sync_full = true; /* conn_open set synchronous=FULL */
     if (!rc) rc = migrate(b, err, errsz);
     if (rc) {
         be_close(b);
@@ -748,6 +750,23 @@ static int heads_flush(sqlite_be_t *b)
         int rc = head_flush(b, &b->heads[i]);
         if (rc) return rc;
     }
+    return 0;
+}
+
+/* Acknowledged means durable: a batch with a write someone waits for commits with
+ * synchronous=FULL (the WAL is fsynced before COMMIT returns). A batch of fire-and-forget
+ * writes only (journal rows of Heartbeats, last-seen times) commits with NORMAL: no fsync;
+ * a process crash loses nothing (the WAL is in the page cache), a power loss can lose that
+ * batch, and the next FULL commit's fsync makes it durable with its own. */
+static int be_durability(void *be, bool durable)
+{
+    sqlite_be_t *b = be;
+    if (b->sync_full == durable) return 0;
+    int rc = sqlite3_exec(b->writer.db,
+                          durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL", NULL,
+                          NULL, NULL);
+    if (rc != SQLITE_OK) return map_rc(rc);
+    b->sync_full = durable;
     return 0;
 }
 
@@ -2686,6 +2705,7 @@ const lw_store_backend_t lw_store_sqlite_backend = {
     .open = be_open,
     .close = be_close,
     .schema_version = be_schema_version,
+    .durability = be_durability,
     .begin = be_begin,
     .apply = be_apply,
     .commit = be_commit,

@@ -468,7 +468,15 @@ static void op_free(op_t *op)
 static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *res)
 {
     uint64_t t0 = now_us();
-    int rc = s->be_vt->begin(s->be);
+    int rc = 0;
+    bool durable = true;
+    if (s->be_vt->durability) {
+        durable = false;
+        for (size_t i = 0; i < n && !durable; i++)
+            durable = ops[i]->cb != NULL;
+        rc = s->be_vt->durability(s->be, durable);
+    }
+    if (!rc) rc = s->be_vt->begin(s->be);
     for (size_t i = 0; i < n; i++) {
         memset(&res[i], 0, sizeof res[i]);
         if (rc) {
@@ -493,6 +501,7 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
         s->st.commit_failures++;
     } else {
         s->st.commits++;
+        if (!durable) s->st.commits_nosync++;
         size_t b = 0;
         while (b + 1 < LW_STORE_BATCH_BUCKETS && ((size_t)2 << b) <= n)
             b++;

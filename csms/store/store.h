@@ -771,7 +771,8 @@ typedef struct lw_store_stats {
     uint64_t writes;       /* completed writes (callbacks fired) */
     uint64_t write_errors; /* completions with status != 0 */
     uint64_t duplicates;
-    uint64_t commits; /* successful transactions */
+    uint64_t commits;        /* successful transactions */
+    uint64_t commits_nosync; /* of which without fsync: no write waited on them (durability) */
     uint64_t commit_failures;
     uint64_t rejected_busy; /* submits refused with LW_EBUSY */
     uint64_t batch_hist[LW_STORE_BATCH_BUCKETS];
@@ -796,6 +797,11 @@ typedef struct lw_store_backend {
     void (*close)(void *be);
     int (*schema_version)(void *be);
     /* writer thread */
+    /* Optional (NULL = every commit durable). Called before begin: durable false when no
+     * write of the coming batch has a callback, i.e. nobody is told "stored" after its
+     * commit (journal rows, last-seen times): such a commit may skip its fsync; the next
+     * durable commit's fsync covers it. */
+    int (*durability)(void *be, bool durable);
     int (*begin)(void *be);
     /* Applies one write inside the open transaction, atomically (a failed write leaves no
      * trace and does not spoil the batch). key/key_len: lw_store_dedupe_key() of w (0 = not

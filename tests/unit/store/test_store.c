@@ -350,6 +350,35 @@ LW_TEST(group_commit_many_writes_few_commits)
     lw_store_close(s);
 }
 
+/* A batch nobody waits on (journal rows, last-seen times) commits without fsync; a batch with
+ * one write whose submitter is told "stored" commits durably. */
+LW_TEST(fire_and_forget_batches_skip_fsync)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = LW_STR("CP-F")};
+    w.u.journal.msg_id = LW_STR("x");
+    for (int i = 0; i < 50; i++)
+        LW_CHECK_INT(lw_store_submit(s, &w, NULL, NULL), 0);
+    lw_store_stats_t st;
+    for (int spin = 0; spin < 5000; spin++) { /* until the writer has committed all 50 */
+        lw_store_stats(s, &st);
+        if (st.writes == 50) break;
+        usleep(1000);
+    }
+    LW_CHECK_INT(st.writes, 50);
+    LW_CHECK(st.commits >= 1);
+    LW_CHECK_INT(st.commits_nosync, st.commits);
+    uint64_t before = st.commits;
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
+    lw_store_stats(s, &st);
+    LW_CHECK_INT(st.commits, before + 1);
+    LW_CHECK_INT(st.commits_nosync, before); /* the waited-on batch was durable */
+    lw_store_close(s);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), 51);
+}
+
 /* ---- back-pressure ------------------------------------------------------------------------- */
 
 static pthread_mutex_t gate_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -813,6 +842,7 @@ int main(void)
     LW_RUN(station_password_verify);
     LW_RUN(api_tokens);
     LW_RUN(group_commit_many_writes_few_commits);
+    LW_RUN(fire_and_forget_batches_skip_fsync);
     LW_RUN(queue_full_returns_busy);
     LW_RUN(start_transaction_retry_gets_same_id);
     LW_RUN(transaction_event_seqno_dedupe);
