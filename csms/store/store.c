@@ -55,6 +55,8 @@ struct lw_store {
     pthread_cond_t nonempty;
     op_t **ring; /* queue_max slots */
     size_t head, count;
+    size_t waited;           /* queued writes with a callback: someone waits on their commit */
+    uint64_t last_commit_us; /* writer thread only: when the last batch ended */
     bool stopping;
     pthread_t writer;
     bool writer_started;
@@ -558,8 +560,25 @@ static void *writer_main(void *arg)
             pthread_mutex_unlock(&s->mu);
             break;
         }
+        /* Lazy commit: when nobody waits on the queued writes (journal rows of Heartbeats,
+         * last-seen times), gather them for up to LW_STORE_LAZY_COMMIT_MS after the last
+         * commit. Every commit rewrites the tail pages of the journal and its indexes and
+         * takes the WAL locks; small commits of a few Heartbeats cost more than the rows. A
+         * waited-on write, a full batch or close ends the wait at once. */
+        while (!s->stopping && !s->waited && s->count < bmax) {
+            uint64_t due = s->last_commit_us + (uint64_t)LW_STORE_LAZY_COMMIT_MS * 1000u;
+            uint64_t now = now_us();
+            if (now >= due) break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t ns = (uint64_t)ts.tv_nsec + (due - now) * 1000u;
+            ts.tv_sec += (time_t)(ns / 1000000000u);
+            ts.tv_nsec = (long)(ns % 1000000000u);
+            pthread_cond_timedwait(&s->nonempty, &s->mu, &ts);
+        }
         size_t n = 0, qmax = s->opts.queue_max;
         while (s->count && n < bmax) {
+            if (s->ring[s->head]->cb) s->waited--;
             batch[n++] = s->ring[s->head];
             s->head = (s->head + 1) % qmax;
             s->count--;
@@ -567,6 +586,7 @@ static void *writer_main(void *arg)
         s->st.queue_depth = s->count;
         pthread_mutex_unlock(&s->mu);
         run_batch(s, batch, n, res);
+        s->last_commit_us = now_us();
         wrote_since_release = true;
     }
     free(batch);
@@ -724,7 +744,10 @@ int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb c
         s->ring[(s->head + s->count) % s->opts.queue_max] = op;
         s->count++;
         s->st.queue_depth = s->count;
-        pthread_cond_signal(&s->nonempty);
+        if (cb) s->waited++;
+        /* The writer sleeps on an empty queue, or lazily on writes nobody waits on (see
+         * writer_main): only a first write, a waited-on write or a full batch wakes it. */
+        if (cb || s->count == 1 || s->count >= s->opts.batch_max) pthread_cond_signal(&s->nonempty);
     }
     pthread_mutex_unlock(&s->mu);
     if (rc) op_free(op);

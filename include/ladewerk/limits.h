@@ -181,6 +181,11 @@
  * never pays for re-reading pages, short enough that a boot storm's cache does not stay in
  * the RSS of thousands of idle stations. */
 #define LW_STORE_IDLE_RELEASE_MS 2000
+/* How long the writer may gather writes nobody waits on (journal rows, last-seen times)
+ * before committing them: small commits cost more than the rows (tail pages of the journal
+ * and its indexes rewritten, WAL locks). A waited-on write commits at once, taking the
+ * gathered ones with it. Also the most the message log lags behind the wire. */
+#define LW_STORE_LAZY_COMMIT_MS 10
 
 /* ---- api (csms/api) ------------------------------------------------------------------------ */
 /* Rows per page of REST lists: 100 by default (one screen of the dashboard), at most 1000
