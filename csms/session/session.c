@@ -322,7 +322,7 @@ static int send_frame(lw_session_t *s, const lw_buf_t *b, int type, lw_str_t id,
 static void free_call(lw_call_t *call)
 {
     if (!call) return;
-    cJSON_Delete(call->req);
+    lw_jdoc_free(&call->doc);
     free(call->answer_copy);
     lw_buf_free(&call->tmp);
     free(call);
@@ -436,7 +436,13 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
         return;
     }
     lw_codec_error_t err;
-    if (lw_codec_validate(act->request, f->payload.p, f->payload.len, &err)) {
+    lw_jdoc_t doc; /* validated once; the handler reads the kept tokens */
+    int vrc = lw_codec_validate_doc(act->request, f->payload.p, f->payload.len, &doc, &err);
+    if (vrc == LW_ENOMEM) {
+        send_error(s, f->id, f->action, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    if (vrc) {
         char why[512];
         lw_codec_error_format(&err, s->version, why, sizeof why);
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "invalid");
@@ -447,15 +453,15 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     /* OCPP 2.0.1 B02.FR.09 / B03.FR.07 (and 1.6 §4.2: a station that is not Accepted sends
      * nothing but BootNotification): anything else is answered with SecurityError. */
     if (!s->accepted && strcmp(action, "BootNotification") != 0) {
+        lw_jdoc_free(&doc);
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "callerror");
         send_error(s, f->id, f->action, LW_OCPP_ERR_SECURITY,
                    "station is not accepted: send BootNotification first");
         return;
     }
-    cJSON *req = cJSON_ParseWithLength(f->payload.p, f->payload.len);
-    lw_call_t *call = req ? calloc(1, sizeof *call) : NULL;
+    lw_call_t *call = calloc(1, sizeof *call);
     if (!call) {
-        cJSON_Delete(req);
+        lw_jdoc_free(&doc);
         send_error(s, f->id, f->action, LW_OCPP_ERR_INTERNAL, "out of memory");
         return;
     }
@@ -463,7 +469,7 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     call->action = act;
     call->version = s->version;
     snprintf(call->msg_id, sizeof call->msg_id, "%.*s", LW_STR_FMT(f->id));
-    call->req = req;
+    call->doc = doc;
     call->rx_ms = now_ms(s->csms);
     call->station = lw_str_c(s->id);
     lw_buf_init(&call->tmp, s->csms->cfg.max_frame + 4096);
@@ -632,7 +638,7 @@ static void token_after(uv_work_t *w, int status)
     call_resume(call);
 }
 
-void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn cont)
+void lw_call_token_lookup(lw_call_t *call, lw_str_t id_token, lw_call_cont_fn cont)
 {
     lw_session_t *s = call->session;
     token_work_t *tw = calloc(1, sizeof *tw);
@@ -644,7 +650,7 @@ void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn
     }
     tw->work.data = tw;
     tw->call = call;
-    snprintf(tw->token, sizeof tw->token, "%s", id_token);
+    snprintf(tw->token, sizeof tw->token, "%.*s", LW_STR_FMT(id_token));
     s->refs++;
     atomic_fetch_add(&s->csms->inflight, 1);
     if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &tw->work, token_work, token_after)) {
