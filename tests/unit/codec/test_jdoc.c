@@ -101,8 +101,10 @@ static void compact_case(const char *j, bool accepted)
     cJSON *c = cJSON_Parse(j);
     char *want = cJSON_PrintUnformatted(c);
     if (accepted) {
-        if (rc != 0) LW_FAILF("compact refused %s", j);
-        else if (strcmp(b.data, want) != 0) LW_FAILF("compact %s\n  got  %s\n  want %s", j, b.data, want);
+        if (rc != 0)
+            LW_FAILF("compact refused %s", j);
+        else if (strcmp(b.data, want) != 0)
+            LW_FAILF("compact %s\n  got  %s\n  want %s", j, b.data, want);
     } else if (rc != LW_ENOTSUP || b.len != 0) {
         LW_FAILF("compact accepted %s (%d)", j, rc);
     }
@@ -114,10 +116,12 @@ static void compact_case(const char *j, bool accepted)
 
 LW_TEST(compact_matches_cjson)
 {
-    compact_case("{ \"a\" : [ 1 , -2, 0, 2147483647, -2147483648 ] ,\n\t\"b\":\"x y\\u0020\"}", false);
-    compact_case("{ \"a\" : [ 1 , -2, 0, 2147483647, -2147483648 ] ,\n\t\"b\":\"x  y\" , \"c\":null,"
-                 "\"d\":true,\"e\":false,\"f\":{}, \"g\":[]}",
-                 true);
+    compact_case("{ \"a\" : [ 1 , -2, 0, 2147483647, -2147483648 ] ,\n\t\"b\":\"x y\\u0020\"}",
+                 false);
+    compact_case(
+        "{ \"a\" : [ 1 , -2, 0, 2147483647, -2147483648 ] ,\n\t\"b\":\"x  y\" , \"c\":null,"
+        "\"d\":true,\"e\":false,\"f\":{}, \"g\":[]}",
+        true);
     compact_case("{\"a\":1.5}", false);
     compact_case("{\"a\":1e2}", false);
     compact_case("{\"a\":-0}", false);
@@ -129,16 +133,15 @@ LW_TEST(validate_doc_keeps_tokens)
     const char *j = "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Available\"}";
     lw_jdoc_t d;
     lw_codec_error_t err;
-    LW_CHECK_INT(lw_codec_validate_doc(&lw_v16_StatusNotificationRequest_msg, j, strlen(j), &d,
-                                       &err),
-                 0);
+    LW_CHECK_INT(
+        lw_codec_validate_doc(&lw_v16_StatusNotificationRequest_msg, j, strlen(j), &d, &err), 0);
     lw_str_t s = lw_jdoc_str(&d, lw_jdoc_get(&d, 0, "status"));
     LW_CHECK_MEM(s.p, s.len, "Available", 9);
     lw_jdoc_free(&d);
     const char *bad = "{\"connectorId\":1,\"errorCode\":\"NoError\",\"status\":\"Nope\"}";
-    LW_CHECK_INT(lw_codec_validate_doc(&lw_v16_StatusNotificationRequest_msg, bad, strlen(bad),
-                                       &d, &err),
-                 LW_ESCHEMA);
+    LW_CHECK_INT(
+        lw_codec_validate_doc(&lw_v16_StatusNotificationRequest_msg, bad, strlen(bad), &d, &err),
+        LW_ESCHEMA);
     LW_CHECK_INT(d.n, 0);
     LW_CHECK_STR(err.path, "status");
     lw_jdoc_free(&d);
