@@ -547,7 +547,10 @@ static void process_head(lw_conn_t *c)
             c->state = ST_PENDING;
             c->held = true;
             c->req_len = hl;
-            stop_reading(c);
+            /* Plain TCP keeps reading while the application decides: early bytes are
+             * buffered (bounded by buffer_in) and an EOF is seen, and pausing would cost two
+             * epoll_ctl calls per connection. TLS pauses: its input BIO is not bounded. */
+            if (c->ssl) stop_reading(c);
             c->cbs->on_upgrade(c, &up); /* may decide right here: touch nothing after */
             return;
         }
