@@ -60,6 +60,8 @@ struct lw_session {
     int refs;
     bool closed;
     lw_reg_status_t policy; /* the store's registration status */
+    uint32_t policy_at;     /* mono ms (low 32 bits) when the upgrade read it */
+    bool policy_fresh;      /* that read not yet used by a BootNotification */
     bool accepted;          /* registration as last answered */
     bool counted;           /* counted in the connected-stations gauge */
     uint32_t bad;
@@ -690,6 +692,15 @@ static void policy_after(uv_work_t *w, int status)
 void lw_call_policy_refresh(lw_call_t *call, lw_call_cont_fn cont)
 {
     lw_session_t *s = call->session;
+    if (s->policy_fresh) {
+        /* The first boot right behind the upgrade: the status the upgrade read is current
+         * (LW_CSMS_POLICY_FRESH_MS). */
+        s->policy_fresh = false;
+        if ((uint32_t)lw_clock_mono(s->csms->clock) - s->policy_at <= LW_CSMS_POLICY_FRESH_MS) {
+            cont(call);
+            return;
+        }
+    }
     policy_work_t *pw = calloc(1, sizeof *pw);
     call->cont = cont;
     if (!pw) {
@@ -1111,6 +1122,8 @@ static void upgrade_after(uv_work_t *w, int status)
     snprintf(s->ip, sizeof s->ip, "%s", u->ip);
     s->version = u->version;
     s->policy = policy;
+    s->policy_at = (uint32_t)lw_clock_mono(c->clock);
+    s->policy_fresh = true;
     /* A station accepted earlier may go on without a new BootNotification (1.6 stations do
      * not boot on every reconnect; 2.x B04 offline behaviour). */
     s->accepted = policy == LW_REG_ACCEPTED && (registered_now || u->rec.last_boot_ms > 0);
@@ -1318,13 +1331,6 @@ static void tick(uv_timer_t *t)
     }
 }
 
-static bool allow_peer(void *ud, const char *ip)
-{
-    (void)ud;
-    (void)ip;
-    return true; /* limits are applied per upgrade, where the request is known */
-}
-
 static int loop_init(lw_net_loop_t *l, int index, void *ud)
 {
     lw_csms_t *c = ud;
@@ -1346,7 +1352,8 @@ static int loop_init(lw_net_loop_t *l, int index, void *ud)
         .max_message = c->cfg.max_frame,
         .ping_interval_ms = c->cfg.ping_interval_s * 1000,
         .pong_timeout_ms = c->cfg.pong_timeout_s * 1000,
-        .allow_peer = allow_peer,
+        /* no allow_peer: limits are applied per upgrade, where the request is known (and a
+         * callback per accept would cost a getpeername) */
     };
     int rc = lw_server_start(l, &sc, &cbs, lc, &lc->server);
     if (rc) return rc;
