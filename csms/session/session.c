@@ -29,6 +29,7 @@
 #define LOG "session"
 
 typedef struct loop_ctx loop_ctx_t;
+typedef struct txpub txpub_t;
 
 typedef struct inframe {
     struct inframe *next;
@@ -81,6 +82,10 @@ struct loop_ctx {
     uv_timer_t tick;
     int index;
     lw_session_t *sessions;
+    /* transaction events waiting for their read-back, and the batch being read */
+    txpub_t *pub_head, *pub_tail, *pub_batch;
+    bool pub_busy;
+    uv_work_t pub_work;
 };
 
 typedef struct reg_entry {
@@ -1495,41 +1500,75 @@ void lw_csms_metrics(lw_csms_t *c, lw_api_metrics_t *out)
 
 /* ---- transaction events for the operator API ---------------------------------------------- */
 
-typedef struct {
-    uv_work_t work;
-    lw_csms_t *csms;
+/* The events of one loop are read back in batches: one thread-pool job at a time takes
+ * everything published since the last one (under load, a whole group commit's worth), so a
+ * MeterValues costs one store read, not a thread-pool round trip (a wake-up of a worker and
+ * of the loop) each. Events keep their order. */
+struct txpub {
+    txpub_t *next;
     int64_t tx_id;
     char kind[16];
     double power_w;
-} txpub_t;
+};
 
 static void txpub_work(uv_work_t *w)
 {
-    txpub_t *t = w->data;
-    lw_tx_rec_t r;
-    if (lw_store_tx_get(t->csms->store, t->tx_id, &r)) return;
-    lw_api_tx_t a = {.id = r.id,
-                     .evse_id = r.evse_id,
-                     .connector_id = r.connector_id,
-                     .active = r.state == LW_TX_ACTIVE,
-                     .start_ms = r.start_ms,
-                     .stop_ms = r.stop_ms,
-                     .meter_start_wh = r.meter_start_wh,
-                     .meter_stop_wh = r.meter_stop_wh,
-                     .energy_wh = r.energy_wh};
-    snprintf(a.tx_uid, sizeof a.tx_uid, "%s", r.tx_uid);
-    snprintf(a.station_id, sizeof a.station_id, "%s", r.station_id);
-    snprintf(a.id_token, sizeof a.id_token, "%s", r.id_token);
-    snprintf(a.stop_reason, sizeof a.stop_reason, "%s", r.stop_reason);
-    lw_api_event_transaction(t->csms->api, t->kind, &a, t->power_w);
+    loop_ctx_t *lc = w->data;
+    for (txpub_t *t = lc->pub_batch; t; t = t->next) {
+        lw_tx_rec_t r;
+        if (lw_store_tx_get(lc->csms->store, t->tx_id, &r)) continue;
+        lw_api_tx_t a = {.id = r.id,
+                         .evse_id = r.evse_id,
+                         .connector_id = r.connector_id,
+                         .active = r.state == LW_TX_ACTIVE,
+                         .start_ms = r.start_ms,
+                         .stop_ms = r.stop_ms,
+                         .meter_start_wh = r.meter_start_wh,
+                         .meter_stop_wh = r.meter_stop_wh,
+                         .energy_wh = r.energy_wh};
+        snprintf(a.tx_uid, sizeof a.tx_uid, "%s", r.tx_uid);
+        snprintf(a.station_id, sizeof a.station_id, "%s", r.station_id);
+        snprintf(a.id_token, sizeof a.id_token, "%s", r.id_token);
+        snprintf(a.stop_reason, sizeof a.stop_reason, "%s", r.stop_reason);
+        lw_api_event_transaction(lc->csms->api, t->kind, &a, t->power_w);
+    }
+}
+
+static void txpub_after(uv_work_t *w, int status);
+
+/* Frees a list of events and counts them out of the in-flight work. */
+static void txpub_drop(lw_csms_t *c, txpub_t *t)
+{
+    while (t) {
+        txpub_t *n = t->next;
+        atomic_fetch_sub(&c->inflight, 1);
+        free(t);
+        t = n;
+    }
+}
+
+static void txpub_start(loop_ctx_t *lc)
+{
+    if (lc->pub_busy || !lc->pub_head) return;
+    lc->pub_batch = lc->pub_head;
+    lc->pub_head = lc->pub_tail = NULL;
+    lc->pub_busy = true;
+    lc->pub_work.data = lc;
+    if (uv_queue_work(lw_net_loop_uv(lc->loop), &lc->pub_work, txpub_work, txpub_after)) {
+        lc->pub_busy = false;
+        txpub_drop(lc->csms, lc->pub_batch);
+        lc->pub_batch = NULL;
+    }
 }
 
 static void txpub_after(uv_work_t *w, int status)
 {
-    txpub_t *t = w->data;
+    loop_ctx_t *lc = w->data;
     (void)status;
-    atomic_fetch_sub(&t->csms->inflight, 1);
-    free(t);
+    txpub_drop(lc->csms, lc->pub_batch);
+    lc->pub_batch = NULL;
+    lc->pub_busy = false;
+    txpub_start(lc); /* what was published meanwhile */
 }
 
 void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double power_w)
@@ -1537,14 +1576,15 @@ void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, dou
     if (!s->csms->api || tx_id <= 0 || s->closed) return;
     txpub_t *t = calloc(1, sizeof *t);
     if (!t) return;
-    t->work.data = t;
-    t->csms = s->csms;
     t->tx_id = tx_id;
     snprintf(t->kind, sizeof t->kind, "%s", kind);
     t->power_w = power_w;
     atomic_fetch_add(&s->csms->inflight, 1);
-    if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &t->work, txpub_work, txpub_after)) {
-        atomic_fetch_sub(&s->csms->inflight, 1);
-        free(t);
-    }
+    loop_ctx_t *lc = s->lc;
+    if (lc->pub_tail)
+        lc->pub_tail->next = t;
+    else
+        lc->pub_head = t;
+    lc->pub_tail = t;
+    txpub_start(lc);
 }
