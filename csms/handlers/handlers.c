@@ -269,8 +269,12 @@ static void h_heartbeat(lw_call_t *call)
     w.u.conn.online = true;
     w.u.conn.at_ms = call->rx_ms;
     lw_store_submit(lw_session_store(call->session), &w, NULL, NULL); /* last seen, best effort */
-    snprintf(buf, sizeof buf, "{\"currentTime\":\"%s\"}", now);
-    reply_c(call, buf);
+    static const char head[] = "{\"currentTime\":\"";
+    size_t n = strlen(now); /* 24: lw_time_format */
+    memcpy(buf, head, sizeof head - 1);
+    memcpy(buf + sizeof head - 1, now, n);
+    memcpy(buf + sizeof head - 1 + n, "\"}", 2);
+    lw_call_reply(call, buf, sizeof head - 1 + n + 2);
 }
 
 static void status_done(lw_call_t *call)

@@ -416,6 +416,7 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
     }
     lw_buf_t b;
     lw_buf_init(&b, s->csms->cfg.max_frame + 256);
+    lw_buf_reserve(&b, len + LW_MSGID_MAX + 8); /* one allocation: [3,"id",json] */
     lw_rpc_peer_answered(&s->rpc, lw_str_c(call->msg_id));
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "ok");
     if (lw_rpc_write_result(&b, lw_str_c(call->msg_id), (lw_str_t){json, len}) == 0)
@@ -427,8 +428,6 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
 
 static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
 {
-    char action[LW_ACTION_MAX + 1];
-    snprintf(action, sizeof action, "%.*s", LW_STR_FMT(f->action));
     const lw_codec_action_t *act = lw_codec_action_find(s->version, f->action);
     if (!act) {
         lw_sess_metrics_msg(s->csms->metrics, "", true, "invalid");
@@ -459,7 +458,7 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     }
     /* OCPP 2.0.1 B02.FR.09 / B03.FR.07 (and 1.6 §4.2: a station that is not Accepted sends
      * nothing but BootNotification): anything else is answered with SecurityError. */
-    if (!s->accepted && strcmp(action, "BootNotification") != 0) {
+    if (!s->accepted && !lw_str_eq_c(f->action, "BootNotification")) {
         lw_jdoc_free(&doc);
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "callerror");
         send_error(s, f->id, f->action, LW_OCPP_ERR_SECURITY,
@@ -475,7 +474,9 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     call->session = s;
     call->action = act;
     call->version = s->version;
-    snprintf(call->msg_id, sizeof call->msg_id, "%.*s", LW_STR_FMT(f->id));
+    size_t idn = f->id.len < sizeof call->msg_id ? f->id.len : sizeof call->msg_id - 1;
+    memcpy(call->msg_id, f->id.p, idn); /* the rpc layer bounds ids (LW_MSGID_MAX) */
+    call->msg_id[idn] = 0;
     call->doc = doc;
     call->rx_ms = now_ms(s->csms);
     call->station = lw_str_c(s->id);
