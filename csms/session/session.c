@@ -30,6 +30,7 @@
 
 typedef struct loop_ctx loop_ctx_t;
 typedef struct txpub txpub_t;
+typedef struct upgrade upgrade_t;
 
 typedef struct inframe {
     struct inframe *next;
@@ -86,6 +87,9 @@ struct loop_ctx {
     txpub_t *pub_head, *pub_tail, *pub_batch;
     bool pub_busy;
     uv_work_t pub_work;
+    /* upgrades waiting for their store read, and the read jobs in flight */
+    upgrade_t *up_head, *up_tail;
+    int up_jobs;
 };
 
 typedef struct reg_entry {
@@ -993,8 +997,8 @@ int lw_csms_call(lw_csms_t *c, const char *station_id, const char *action, const
 
 /* ---- upgrade and authentication ----------------------------------------------------------- */
 
-typedef struct {
-    uv_work_t work;
+struct upgrade {
+    upgrade_t *next;
     lw_csms_t *csms;
     loop_ctx_t *lc;
     lw_conn_t *conn;
@@ -1007,7 +1011,7 @@ typedef struct {
     /* results (thread pool) */
     int rec_rc, pw_rc;
     lw_station_rec_t rec;
-} upgrade_t;
+};
 
 /* "Basic base64(user:password)". Returns true and fills user/password. */
 static bool parse_basic(lw_str_t auth, char *user, size_t usz, char *pw, size_t psz)
@@ -1034,9 +1038,8 @@ static bool parse_basic(lw_str_t auth, char *user, size_t usz, char *pw, size_t 
     return true;
 }
 
-static void upgrade_work(uv_work_t *w)
+static void upgrade_read(upgrade_t *u)
 {
-    upgrade_t *u = w->data;
     u->rec_rc = lw_store_station_get(u->csms->store, lw_str_c(u->id), &u->rec);
     u->pw_rc = LW_EAUTH;
     if (u->rec_rc == 0 && u->has_basic && !strcmp(u->user, u->id))
@@ -1061,9 +1064,9 @@ typedef struct {
     uint64_t serial;
 } replace_t;
 
-static void upgrade_after(uv_work_t *w, int status)
+/* Decides an upgrade once its store read is done (status: the thread pool's); frees u. */
+static void upgrade_decide(upgrade_t *u, int status)
 {
-    upgrade_t *u = w->data;
     lw_csms_t *c = u->csms;
     bool registered_now = false;
     lw_reg_status_t policy = LW_REG_ACCEPTED;
@@ -1205,6 +1208,66 @@ static void close_replaced(void *arg)
     free(r);
 }
 
+/* The store reads of upgrades go to the thread pool in batches: at most
+ * LW_CSMS_UPGRADE_JOBS jobs per loop, each taking up to LW_CSMS_UPGRADE_BATCH waiting
+ * upgrades in arrival order, so that a connection storm costs a few worker wake-ups per loop
+ * iteration instead of one per station, and password checks still run in parallel. */
+typedef struct {
+    uv_work_t work;
+    loop_ctx_t *lc;
+    upgrade_t *batch;
+} upjob_t;
+
+static void upjob_work(uv_work_t *w)
+{
+    upjob_t *j = w->data;
+    for (upgrade_t *u = j->batch; u; u = u->next)
+        upgrade_read(u);
+}
+
+static void upgrade_start(loop_ctx_t *lc);
+
+static void upjob_after(uv_work_t *w, int status)
+{
+    upjob_t *j = w->data;
+    loop_ctx_t *lc = j->lc;
+    lc->up_jobs--;
+    for (upgrade_t *u = j->batch, *n; u; u = n) {
+        n = u->next;
+        upgrade_decide(u, status);
+    }
+    free(j);
+    upgrade_start(lc);
+}
+
+static void upgrade_start(loop_ctx_t *lc)
+{
+    while (lc->up_head && lc->up_jobs < LW_CSMS_UPGRADE_JOBS) {
+        upjob_t *j = calloc(1, sizeof *j);
+        upgrade_t *u = lc->up_head, *last = u;
+        for (int k = 1; k < LW_CSMS_UPGRADE_BATCH && last->next; k++)
+            last = last->next;
+        lc->up_head = last->next;
+        if (!lc->up_head) lc->up_tail = NULL;
+        last->next = NULL;
+        if (j) {
+            j->work.data = j;
+            j->lc = lc;
+            j->batch = u;
+            if (uv_queue_work(lw_net_loop_uv(lc->loop), &j->work, upjob_work, upjob_after) == 0) {
+                lc->up_jobs++;
+                continue;
+            }
+            free(j);
+        }
+        for (upgrade_t *n; u; u = n) { /* no job: refused, as a failed read would be */
+            n = u->next;
+            lw_ws_reject(u->conn, 503, NULL);
+            free(u);
+        }
+    }
+}
+
 static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
 {
     loop_ctx_t *lc = lw_server_data(lw_conn_server(conn));
@@ -1255,7 +1318,6 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
         lw_ws_reject(conn, 503, NULL);
         return;
     }
-    u->work.data = u;
     u->csms = c;
     u->lc = lc;
     u->conn = conn;
@@ -1266,10 +1328,12 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
     u->has_cn = lw_conn_peer_cn(conn, u->cn, sizeof u->cn) == 0;
     u->has_basic =
         parse_basic(req->authorization, u->user, sizeof u->user, u->password, sizeof u->password);
-    if (uv_queue_work(lw_net_loop_uv(lc->loop), &u->work, upgrade_work, upgrade_after)) {
-        free(u);
-        lw_ws_reject(conn, 503, NULL);
-    }
+    if (lc->up_tail)
+        lc->up_tail->next = u;
+    else
+        lc->up_head = u;
+    lc->up_tail = u;
+    upgrade_start(lc);
 }
 
 static void on_open(lw_conn_t *conn, lw_str_t protocol)

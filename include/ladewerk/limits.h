@@ -256,5 +256,11 @@
  * authentication) instead of reading it again: one thread-pool round trip less per
  * connecting station. Later boots, and a first boot after it, read the store again. */
 #define LW_CSMS_POLICY_FRESH_MS 1000
+/* Upgrades' store reads (station record, password check) run on the thread pool in batches:
+ * at most this many jobs per loop (libuv's pool has 4 threads, so password hashing still
+ * runs in parallel), each taking at most LW_CSMS_UPGRADE_BATCH waiting upgrades (a bound on
+ * how long one job holds the others back). */
+#define LW_CSMS_UPGRADE_JOBS  4
+#define LW_CSMS_UPGRADE_BATCH 32
 
 #endif
