@@ -47,8 +47,9 @@ struct lw_serve_api {
     atomic_int port;
     atomic_bool flush_posted;
     atomic_bool stopping;
-    stream_t *streams; /* loop thread only */
-    int pending;       /* requests on the thread pool (loop thread only) */
+    atomic_int nstreams; /* SSE streams open (written on the loop thread) */
+    stream_t *streams;   /* loop thread only */
+    int pending;         /* requests on the thread pool (loop thread only) */
 };
 
 /* True on the API's worker threads while lw_api_handle runs: there, command_save may wait
@@ -799,11 +800,14 @@ static void flush_streams(void *arg)
         stream_write_events(sa, st);
 }
 
-/* Called on the publishing thread after each event: one flush is posted at a time. */
+/* Called on the publishing thread after each event: one flush is posted at a time, and
+ * none while no stream is open (a stream reads what it missed when it opens: nstreams is
+ * raised before that first read, and the event is in the ring before this check). */
 static void on_event(void *ud)
 {
     lw_serve_api_t *sa = ud;
     if (atomic_load(&sa->stopping) || !sa->loop) return;
+    if (atomic_load(&sa->nstreams) == 0) return;
     if (atomic_exchange(&sa->flush_posted, true)) return;
     if (lw_net_loop_post(sa->loop, flush_streams, sa)) atomic_store(&sa->flush_posted, false);
 }
@@ -838,6 +842,7 @@ static void job_after(uv_work_t *w, int status)
             st->next = sa->streams;
             if (st->next) st->next->prev = st;
             sa->streams = st;
+            atomic_fetch_add(&sa->nstreams, 1);
             if (j->res.body.len) lw_http_stream_write(j->conn, j->res.body.data, j->res.body.len);
             stream_write_events(sa, st);
         }
@@ -911,6 +916,7 @@ static void on_close(lw_conn_t *c, int code, lw_str_t reason)
     else
         sa->streams = st->next;
     if (st->next) st->next->prev = st->prev;
+    atomic_fetch_sub(&sa->nstreams, 1);
     free(st);
 }
 

@@ -51,18 +51,9 @@ static bool type_ok(const char *type)
     return true;
 }
 
-int lw_api_publish(lw_api_t *api, const char *type, lw_str_t data_json)
+/* Puts text (owned: one line of JSON, an object) into the ring as the next event. */
+static int publish_text(lw_api_t *api, const char *type, char *text)
 {
-    if (!type || !type_ok(type) || data_json.len > LW_API_EVENT_DATA_MAX) return LW_EINVAL;
-    /* Re-serialized: one line (an SSE data field ends at a newline) and surely JSON. */
-    cJSON *j = cJSON_ParseWithLength(data_json.p, data_json.len);
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return LW_EINVAL;
-    }
-    char *text = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    if (!text) return LW_ENOMEM;
     pthread_mutex_lock(&api->ev_mu);
     api_event_t *e = &api->ring[api->ev_next % LW_API_EVENTS_RING];
     free(e->data);
@@ -76,6 +67,21 @@ int lw_api_publish(lw_api_t *api, const char *type, lw_str_t data_json)
     pthread_mutex_unlock(&api->ev_mu);
     if (notify) notify(ud);
     return 0;
+}
+
+int lw_api_publish(lw_api_t *api, const char *type, lw_str_t data_json)
+{
+    if (!type || !type_ok(type) || data_json.len > LW_API_EVENT_DATA_MAX) return LW_EINVAL;
+    /* Re-serialized: one line (an SSE data field ends at a newline) and surely JSON. */
+    cJSON *j = cJSON_ParseWithLength(data_json.p, data_json.len);
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        return LW_EINVAL;
+    }
+    char *text = cJSON_PrintUnformatted(j);
+    cJSON_Delete(j);
+    if (!text) return LW_ENOMEM;
+    return publish_text(api, type, text);
 }
 
 int lw_api_events_read(lw_api_t *api, uint64_t *cursor, lw_buf_t *out)
@@ -139,12 +145,16 @@ int api_h_events(api_ctx_t *c)
 static int publish_json(lw_api_t *api, const char *type, cJSON *o)
 {
     api_json_time(o, "at", lw_clock_wall(api->clock));
+    /* Printed unformatted by cJSON: already one line of JSON, no need to parse it again as
+     * lw_api_publish does for text from outside (these events run on the station loops). */
     char *t = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!t) return LW_ENOMEM;
-    int rc = lw_api_publish(api, type, lw_str_c(t));
-    free(t);
-    return rc;
+    if (!type_ok(type) || strlen(t) > LW_API_EVENT_DATA_MAX) {
+        free(t);
+        return LW_EINVAL;
+    }
+    return publish_text(api, type, t);
 }
 
 static void add_view(cJSON *o, const char *key, lw_str_t s)

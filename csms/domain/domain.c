@@ -6,6 +6,7 @@
 
 #include "ladewerk/limits.h"
 
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <openssl/bn.h>
 #include <openssl/evp.h>
@@ -36,10 +37,9 @@ const char *lw_domain_token_status(int rc, const lw_id_token_rec_t *rec, int64_t
     }
 }
 
-static lw_str_t jstr(const cJSON *o, const char *k)
+static lw_str_t jstr(lw_jdoc_t *d, lw_jval_t o, const char *k)
 {
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(x) ? lw_str_c(x->valuestring) : LW_STR_NULL;
+    return lw_jdoc_str(d, lw_jdoc_get(d, o, k));
 }
 
 /* Renders a number the way it was most likely sent: integers without a fraction. */
@@ -47,69 +47,94 @@ static lw_str_t num_text(lw_arena_t *a, double d)
 {
     char buf[64];
     int n;
-    if (fabs(d) < 1e15 && d == (double)(int64_t)d)
-        n = snprintf(buf, sizeof buf, "%lld", (long long)d);
-    else
+    if (fabs(d) < 1e15 && d == (double)(int64_t)d) {
+        /* "%lld" by hand: this runs for every 2.x sampled value. */
+        int64_t x = (int64_t)d;
+        uint64_t u = x < 0 ? (uint64_t)0 - (uint64_t)x : (uint64_t)x;
+        char tmp[24];
+        int k = 0;
+        do {
+            tmp[k++] = (char)('0' + u % 10);
+            u /= 10;
+        } while (u);
+        n = 0;
+        if (x < 0) buf[n++] = '-';
+        while (k)
+            buf[n++] = tmp[--k];
+    } else {
         n = snprintf(buf, sizeof buf, "%.15g", d);
+    }
     char *p = lw_arena_strdup(a, buf, (size_t)n);
     return p ? (lw_str_t){p, (size_t)n} : LW_STR_NULL;
 }
 
-int lw_domain_meter_values(const cJSON *meter_value, lw_ocpp_version_t v, lw_arena_t *arena,
+int lw_domain_meter_values(lw_jdoc_t *d, lw_jval_t meter_value, lw_ocpp_version_t v,
+                           lw_arena_t *arena, lw_meter_value_t *buf, size_t cap,
                            lw_meter_value_t **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
     size_t total = 0;
-    const cJSON *mv;
-    cJSON_ArrayForEach(mv, meter_value)
+    LW_JDOC_EACH(d, meter_value, mv)
     {
-        total += (size_t)cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(mv, "sampledValue"));
+        lw_jval_t sv = lw_jdoc_get(d, mv, "sampledValue");
+        if (lw_jdoc_type(d, sv) == LW_JT_ARRAY) total += lw_jdoc_count(d, sv);
     }
     if (total == 0) return 0;
     if (total > LW_STORE_VALUES_MAX) return LW_ETOOBIG;
-    lw_meter_value_t *vals = lw_arena_alloc(arena, total * sizeof *vals);
+    lw_meter_value_t *vals =
+        buf && total <= cap ? buf : lw_arena_alloc(arena, total * sizeof *vals);
     if (!vals) return LW_ENOMEM;
     memset(vals, 0, total * sizeof *vals);
     size_t i = 0;
-    cJSON_ArrayForEach(mv, meter_value)
+    LW_JDOC_EACH(d, meter_value, mv)
     {
         int64_t ts = 0;
-        lw_time_parse(jstr(mv, "timestamp"), &ts);
-        const cJSON *sv;
-        cJSON_ArrayForEach(sv, cJSON_GetObjectItemCaseSensitive(mv, "sampledValue"))
+        lw_time_parse(jstr(d, mv, "timestamp"), &ts);
+        LW_JDOC_EACH(d, lw_jdoc_get(d, mv, "sampledValue"), sv)
         {
             lw_meter_value_t *o = &vals[i++];
             o->timestamp_ms = ts;
-            o->measurand = jstr(sv, "measurand");
-            o->phase = jstr(sv, "phase");
-            o->context = jstr(sv, "context");
-            o->location = jstr(sv, "location");
+            o->measurand = jstr(d, sv, "measurand");
+            o->phase = jstr(d, sv, "phase");
+            o->context = jstr(d, sv, "context");
+            o->location = jstr(d, sv, "location");
             if (v == LW_OCPP_16) {
-                o->value = jstr(sv, "value");
-                o->unit = jstr(sv, "unit");
-                o->format = jstr(sv, "format");
+                o->value = jstr(d, sv, "value");
+                o->unit = jstr(d, sv, "unit");
+                o->format = jstr(d, sv, "format");
                 /* 1.6: a SignedData value is the signed blob itself. */
                 if (lw_str_eq_c(o->format, "SignedData")) o->signed_data = o->value;
             } else {
-                const cJSON *val = cJSON_GetObjectItemCaseSensitive(sv, "value");
-                double d = cJSON_IsNumber(val) ? val->valuedouble : 0;
-                const cJSON *uom = cJSON_GetObjectItemCaseSensitive(sv, "unitOfMeasure");
-                if (uom) {
-                    o->unit = jstr(uom, "unit");
-                    const cJSON *m = cJSON_GetObjectItemCaseSensitive(uom, "multiplier");
-                    if (cJSON_IsNumber(m) && m->valueint != 0) d *= pow(10.0, m->valueint);
+                double x = 0;
+                if (!lw_jdoc_num(d, lw_jdoc_get(d, sv, "value"), &x)) x = 0;
+                lw_jval_t uom = lw_jdoc_get(d, sv, "unitOfMeasure");
+                if (uom != LW_JNONE) {
+                    o->unit = jstr(d, uom, "unit");
+                    int64_t m;
+                    if (lw_jdoc_int(d, lw_jdoc_get(d, uom, "multiplier"), &m) && m != 0)
+                        x *= pow(10.0, (double)m);
                 }
                 /* 2.x default unit of energy is Wh (UnitOfMeasureType.unit default). */
-                o->value = num_text(arena, d);
-                const cJSON *sig = cJSON_GetObjectItemCaseSensitive(sv, "signedMeterValue");
-                if (sig) {
-                    char *txt = cJSON_PrintUnformatted(sig);
-                    if (txt) {
-                        o->signed_data =
-                            (lw_str_t){lw_arena_strdup(arena, txt, strlen(txt)), strlen(txt)};
+                o->value = num_text(arena, x);
+                lw_jval_t sig = lw_jdoc_get(d, sv, "signedMeterValue");
+                if (sig != LW_JNONE) {
+                    lw_buf_t t;
+                    lw_buf_init(&t, lw_jdoc_raw(d, sig).len + 1);
+                    if (lw_jdoc_compact(d, sig, &t) == 0) {
+                        o->signed_data = (lw_str_t){lw_arena_strdup(arena, t.data, t.len), t.len};
+                    } else {
+                        /* escapes or unusual numbers: printed by cJSON, as it always was */
+                        lw_str_t raw = lw_jdoc_raw(d, sig);
+                        cJSON *j = cJSON_ParseWithLength(raw.p, raw.len);
+                        char *txt = j ? cJSON_PrintUnformatted(j) : NULL;
+                        cJSON_Delete(j);
+                        if (txt)
+                            o->signed_data =
+                                (lw_str_t){lw_arena_strdup(arena, txt, strlen(txt)), strlen(txt)};
                         cJSON_free(txt);
                     }
+                    lw_buf_free(&t);
                 }
             }
         }

@@ -7,11 +7,10 @@
 #ifndef LW_CSMS_DOMAIN_H
 #define LW_CSMS_DOMAIN_H
 
+#include "codec/jdoc.h"
 #include "ladewerk/base.h"
 #include "ladewerk/ocpp.h"
 #include "store/store.h"
-
-#include <cjson/cJSON.h>
 
 /* The authorization status for a token looked up in the store: rc is the lookup's result
  * (0, LW_ENOTFOUND, other errors), rec the record when rc == 0. Expired tokens (expiry in
@@ -21,12 +20,14 @@
 const char *lw_domain_token_status(int rc, const lw_id_token_rec_t *rec, int64_t now_ms,
                                    bool unknown_accept);
 
-/* Converts a meterValue array (1.6 MeterValue[] or 2.x MeterValueType[], already
- * schema-valid) into one flat list of sampled values, each with its timestamp. Strings point
- * into the cJSON tree or arena (valid while both live). 2.x numbers are rendered as text,
- * with unitOfMeasure.multiplier applied (value * 10^multiplier), and signedMeterValue is
- * kept as its JSON text. Returns 0, LW_ENOMEM or LW_ETOOBIG (more than LW_STORE_VALUES_MAX). */
-int lw_domain_meter_values(const cJSON *meter_value, lw_ocpp_version_t v, lw_arena_t *arena,
+/* Converts a meterValue array (1.6 MeterValue[] or 2.x MeterValueType[] of the validated
+ * request d) into one flat list of sampled values, each with its timestamp. Strings point
+ * into d or arena (valid while both live). The list goes into buf when it has room for it
+ * (cap values; buf may be NULL), else into arena. 2.x numbers are rendered as text, with
+ * unitOfMeasure.multiplier applied (value * 10^multiplier), and signedMeterValue is kept as
+ * its JSON text. Returns 0, LW_ENOMEM or LW_ETOOBIG (more than LW_STORE_VALUES_MAX). */
+int lw_domain_meter_values(lw_jdoc_t *d, lw_jval_t meter_value, lw_ocpp_version_t v,
+                           lw_arena_t *arena, lw_meter_value_t *buf, size_t cap,
                            lw_meter_value_t **out, size_t *n);
 
 /* Signs a PEM CSR with the CA (ca_cert/ca_key: PEM files) for days. The CSR's signature

@@ -22,30 +22,76 @@
 
 #define LOG "handler"
 
+/* The request payload: a JSON object, its root token. */
+#define REQ ((lw_jval_t)0)
+
 /* ---- JSON helpers ------------------------------------------------------------------------- */
 
-static const cJSON *jget(const cJSON *o, const char *k)
+/* The request was validated by the codec and kept as tokens (call->doc): members are read
+ * by name from there; an absent or mistyped member reads as absent. */
+static lw_jval_t jget(lw_jdoc_t *d, lw_jval_t o, const char *k)
+{
+    return lw_jdoc_get(d, o, k);
+}
+static lw_str_t jstr(lw_jdoc_t *d, lw_jval_t o, const char *k)
+{
+    return lw_jdoc_str(d, lw_jdoc_get(d, o, k));
+}
+static int64_t jint(lw_jdoc_t *d, lw_jval_t o, const char *k, int64_t def)
+{
+    int64_t v;
+    return lw_jdoc_int(d, lw_jdoc_get(d, o, k), &v) ? v : def;
+}
+static bool jbool(lw_jdoc_t *d, lw_jval_t o, const char *k)
+{
+    return lw_jdoc_is_true(d, lw_jdoc_get(d, o, k));
+}
+static int64_t jtime(lw_jdoc_t *d, lw_jval_t o, const char *k, int64_t def)
+{
+    int64_t t;
+    lw_str_t s = jstr(d, o, k);
+    return s.len && lw_time_parse(s, &t) == 0 ? t : def;
+}
+/* The unformatted JSON text of v as cJSON_PrintUnformatted prints it (how these values have
+ * always been stored): copied without whitespace when that is the same text, else printed
+ * through cJSON. Returns owned text (free with free()), or NULL when absent or out of memory. */
+static char *jprint(lw_jdoc_t *d, lw_jval_t v)
+{
+    if (v == LW_JNONE) return NULL;
+    lw_str_t raw = lw_jdoc_raw(d, v);
+    lw_buf_t b;
+    lw_buf_init(&b, raw.len + 1);
+    if (lw_jdoc_compact(d, v, &b) == 0) return b.data;
+    lw_buf_free(&b);
+    cJSON *j = cJSON_ParseWithLength(raw.p, raw.len);
+    char *t = j ? cJSON_PrintUnformatted(j) : NULL;
+    cJSON_Delete(j);
+    return t;
+}
+
+/* cJSON readers for lw_handle_call_result (answers to CSMS-initiated CALLs: rare). */
+static const cJSON *cj_get(const cJSON *o, const char *k)
 {
     return cJSON_GetObjectItemCaseSensitive(o, k);
 }
-static lw_str_t jstr(const cJSON *o, const char *k)
+static lw_str_t cj_str(const cJSON *o, const char *k)
 {
-    const cJSON *x = jget(o, k);
+    const cJSON *x = cj_get(o, k);
     return cJSON_IsString(x) ? lw_str_c(x->valuestring) : LW_STR_NULL;
 }
-static int64_t jint(const cJSON *o, const char *k, int64_t def)
+static int64_t cj_int(const cJSON *o, const char *k, int64_t def)
 {
-    const cJSON *x = jget(o, k);
+    const cJSON *x = cj_get(o, k);
     return cJSON_IsNumber(x) ? (int64_t)x->valuedouble : def;
 }
-static bool jbool(const cJSON *o, const char *k)
+static bool cj_bool(const cJSON *o, const char *k)
 {
-    return cJSON_IsTrue(jget(o, k));
+    return cJSON_IsTrue(cj_get(o, k));
 }
-static int64_t jtime(const cJSON *o, const char *k, int64_t def)
+static int64_t cj_time(const cJSON *o, const char *k, int64_t def)
 {
     int64_t t;
-    lw_str_t s = jstr(o, k);
+    lw_str_t s = cj_str(o, k);
     return s.len && lw_time_parse(s, &t) == 0 ? t : def;
 }
 
@@ -101,16 +147,21 @@ static bool is16(const lw_call_t *call)
     return call->version == LW_OCPP_16;
 }
 
-/* The meter values of arr (1.6 meterValue / transactionData, 2.x meterValue) into vals, with
- * memory from arena (initialised here; free it after the submit). On failure answers the
- * call, frees the arena and returns false. */
-static bool meter_values_of(lw_call_t *call, const cJSON *arr, lw_arena_t *arena,
-                            lw_meter_value_t **vals, size_t *n)
+/* Sampled values kept on the stack (beyond: in the arena) so that a usual message allocates
+ * nothing for them. */
+#define METER_BUF 16
+
+/* The meter values of arr (1.6 meterValue / transactionData, 2.x meterValue) into vals, in
+ * buf (METER_BUF entries) or with memory from arena (initialised here; free it after the
+ * submit). On failure answers the call, frees the arena and returns false. */
+static bool meter_values_of(lw_call_t *call, lw_jval_t arr, lw_arena_t *arena,
+                            lw_meter_value_t *buf, lw_meter_value_t **vals, size_t *n)
 {
     lw_arena_init(arena, 0);
     *vals = NULL;
     *n = 0;
-    if (!lw_domain_meter_values(arr, call->version, arena, vals, n)) return true;
+    if (!lw_domain_meter_values(&call->doc, arr, call->version, arena, buf, METER_BUF, vals, n))
+        return true;
     lw_arena_free(arena);
     lw_call_error(call, LW_OCPP_ERR_INTERNAL, "too many meter values");
     return false;
@@ -126,7 +177,9 @@ static double power_of(const lw_meter_value_t *v, size_t n)
         if (!lw_str_eq_c(v[i].measurand, "Power.Active.Import") || v[i].timestamp_ms < at) continue;
         if (v[i].phase.len) continue; /* per-phase values: the total is what is charted */
         char num[64];
-        snprintf(num, sizeof num, "%.*s", LW_STR_FMT(v[i].value));
+        size_t len = v[i].value.len < sizeof num - 1 ? v[i].value.len : sizeof num - 1;
+        if (len) memcpy(num, v[i].value.p, len);
+        num[len] = 0;
         char *end;
         double x = strtod(num, &end);
         if (end == num || !isfinite(x)) continue;
@@ -162,31 +215,32 @@ static void boot_done(lw_call_t *call)
 
 static void boot_decide(lw_call_t *call)
 {
-    const cJSON *r = call->req;
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t r = lw_jdoc_root(d);
     lw_store_write_t w = {.kind = LW_W_BOOT, .station_id = call->station};
     w.u.boot.at_ms = call->rx_ms;
     if (is16(call)) {
-        w.u.boot.vendor = jstr(r, "chargePointVendor");
-        w.u.boot.model = jstr(r, "chargePointModel");
-        w.u.boot.serial = jstr(r, "chargePointSerialNumber");
-        if (!w.u.boot.serial.len) w.u.boot.serial = jstr(r, "chargeBoxSerialNumber");
-        w.u.boot.firmware = jstr(r, "firmwareVersion");
-        w.u.boot.iccid = jstr(r, "iccid");
-        w.u.boot.imsi = jstr(r, "imsi");
-        w.u.boot.meter_type = jstr(r, "meterType");
-        w.u.boot.meter_serial = jstr(r, "meterSerialNumber");
+        w.u.boot.vendor = jstr(d, r, "chargePointVendor");
+        w.u.boot.model = jstr(d, r, "chargePointModel");
+        w.u.boot.serial = jstr(d, r, "chargePointSerialNumber");
+        if (!w.u.boot.serial.len) w.u.boot.serial = jstr(d, r, "chargeBoxSerialNumber");
+        w.u.boot.firmware = jstr(d, r, "firmwareVersion");
+        w.u.boot.iccid = jstr(d, r, "iccid");
+        w.u.boot.imsi = jstr(d, r, "imsi");
+        w.u.boot.meter_type = jstr(d, r, "meterType");
+        w.u.boot.meter_serial = jstr(d, r, "meterSerialNumber");
     } else {
-        const cJSON *cs = jget(r, "chargingStation");
-        w.u.boot.reason = jstr(r, "reason");
-        w.u.boot.vendor = jstr(cs, "vendorName");
-        w.u.boot.model = jstr(cs, "model");
-        w.u.boot.serial = jstr(cs, "serialNumber");
-        w.u.boot.firmware = jstr(cs, "firmwareVersion");
-        const cJSON *modem = jget(cs, "modem");
-        w.u.boot.iccid = jstr(modem, "iccid");
-        w.u.boot.imsi = jstr(modem, "imsi");
+        lw_jval_t cs = jget(d, r, "chargingStation");
+        w.u.boot.reason = jstr(d, r, "reason");
+        w.u.boot.vendor = jstr(d, cs, "vendorName");
+        w.u.boot.model = jstr(d, cs, "model");
+        w.u.boot.serial = jstr(d, cs, "serialNumber");
+        w.u.boot.firmware = jstr(d, cs, "firmwareVersion");
+        lw_jval_t modem = jget(d, cs, "modem");
+        w.u.boot.iccid = jstr(d, modem, "iccid");
+        w.u.boot.imsi = jstr(d, modem, "imsi");
     }
-    char *payload = cJSON_PrintUnformatted(r);
+    char *payload = jprint(d, r);
     w.u.boot.payload = lw_str_c(payload);
     lw_reg_status_t reg = lw_session_policy(call->session);
     /* Boot-storm shedding (boot-rate-limit): over this second's budget, a station the policy
@@ -197,7 +251,7 @@ static void boot_decide(lw_call_t *call)
     w.u.boot.answered = reg;
     call->i64 = (int64_t)shed << 8 | (int64_t)reg;
     lw_call_store(call, &w, boot_done);
-    cJSON_free(payload);
+    free(payload);
 }
 
 /* The registration may have changed since the connection opened (an operator accepted a
@@ -215,38 +269,44 @@ static void h_heartbeat(lw_call_t *call)
     w.u.conn.online = true;
     w.u.conn.at_ms = call->rx_ms;
     lw_store_submit(lw_session_store(call->session), &w, NULL, NULL); /* last seen, best effort */
-    snprintf(buf, sizeof buf, "{\"currentTime\":\"%s\"}", now);
-    reply_c(call, buf);
+    static const char head[] = "{\"currentTime\":\"";
+    size_t n = strlen(now); /* 24: lw_time_format */
+    memcpy(buf, head, sizeof head - 1);
+    memcpy(buf + sizeof head - 1, now, n);
+    memcpy(buf + sizeof head - 1 + n, "\"}", 2);
+    lw_call_reply(call, buf, sizeof head - 1 + n + 2);
 }
 
 static void status_done(lw_call_t *call)
 {
     lw_api_t *api = lw_session_api(call->session);
     if (api && !call->res.status && !call->res.duplicate) {
-        const cJSON *r = call->req;
-        lw_api_event_status(api, call->station, is16(call) ? 0 : (int)jint(r, "evseId", 0),
-                            (int)jint(r, "connectorId", 0),
-                            jstr(r, is16(call) ? "status" : "connectorStatus"),
-                            jstr(r, "errorCode"));
+        lw_jdoc_t *d = &call->doc;
+        lw_jval_t r = lw_jdoc_root(d);
+        lw_api_event_status(api, call->station, is16(call) ? 0 : (int)jint(d, r, "evseId", 0),
+                            (int)jint(d, r, "connectorId", 0),
+                            jstr(d, r, is16(call) ? "status" : "connectorStatus"),
+                            jstr(d, r, "errorCode"));
     }
     after_commit_empty(call);
 }
 
 static void h_status(lw_call_t *call)
 {
-    const cJSON *r = call->req;
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t r = lw_jdoc_root(d);
     lw_store_write_t w = {.kind = LW_W_STATUS, .station_id = call->station};
-    w.u.status.connector_id = (int)jint(r, "connectorId", 0);
-    w.u.status.at_ms = jtime(r, "timestamp", call->rx_ms);
+    w.u.status.connector_id = (int)jint(d, r, "connectorId", 0);
+    w.u.status.at_ms = jtime(d, r, "timestamp", call->rx_ms);
     if (is16(call)) {
-        w.u.status.status = jstr(r, "status");
-        w.u.status.error_code = jstr(r, "errorCode");
-        w.u.status.info = jstr(r, "info");
-        w.u.status.vendor_id = jstr(r, "vendorId");
-        w.u.status.vendor_error_code = jstr(r, "vendorErrorCode");
+        w.u.status.status = jstr(d, r, "status");
+        w.u.status.error_code = jstr(d, r, "errorCode");
+        w.u.status.info = jstr(d, r, "info");
+        w.u.status.vendor_id = jstr(d, r, "vendorId");
+        w.u.status.vendor_error_code = jstr(d, r, "vendorErrorCode");
     } else {
-        w.u.status.evse_id = (int)jint(r, "evseId", 0);
-        w.u.status.status = jstr(r, "connectorStatus");
+        w.u.status.evse_id = (int)jint(d, r, "evseId", 0);
+        w.u.status.status = jstr(d, r, "connectorStatus");
     }
     lw_call_store(call, &w, status_done);
 }
@@ -285,15 +345,16 @@ static void token_info(lw_call_t *call, lw_buf_t *b)
     lw_buf_putc(b, '}');
 }
 
-/* 2.x: the token to look up, or NULL when none is needed (NoAuthorization). */
-static const char *token_of(lw_call_t *call, const cJSON *idtoken)
+/* The token to look up (1.6 idTag string, 2.x IdTokenType), or LW_STR_NULL when there is
+ * none or none is needed (2.x NoAuthorization). */
+static lw_str_t token_of(lw_call_t *call, lw_jval_t idtoken)
 {
-    if (!idtoken) return NULL;
-    if (is16(call)) return cJSON_IsString(idtoken) ? idtoken->valuestring : NULL;
-    lw_str_t type = jstr(idtoken, "type");
-    if (lw_str_eq_c(type, "NoAuthorization")) return NULL;
-    const cJSON *t = jget(idtoken, "idToken");
-    return cJSON_IsString(t) ? t->valuestring : NULL;
+    lw_jdoc_t *d = &call->doc;
+    if (idtoken == LW_JNONE) return LW_STR_NULL;
+    if (is16(call)) return lw_jdoc_str(d, idtoken);
+    lw_str_t type = jstr(d, idtoken, "type");
+    if (lw_str_eq_c(type, "NoAuthorization")) return LW_STR_NULL;
+    return jstr(d, idtoken, "idToken");
 }
 
 /* call->tmp := {"idTagInfo"|"idTokenInfo": <token_info>} (by version), or {} when !with. */
@@ -317,9 +378,9 @@ static void authorize_done(lw_call_t *call)
 
 static void h_authorize(lw_call_t *call)
 {
-    const cJSON *tok = is16(call) ? jget(call->req, "idTag") : jget(call->req, "idToken");
-    const char *t = token_of(call, tok);
-    if (!t) {
+    lw_jval_t tok = jget(&call->doc, REQ, is16(call) ? "idTag" : "idToken");
+    lw_str_t t = token_of(call, tok);
+    if (!t.p) {
         call->token_rc = 0; /* NoAuthorization: nothing to check */
         memset(&call->token, 0, sizeof call->token);
         call->token.status = LW_TOKEN_ACCEPTED;
@@ -348,21 +409,22 @@ static void start_done(lw_call_t *call)
 
 static void start_looked_up(lw_call_t *call)
 {
-    const cJSON *r = call->req;
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t r = lw_jdoc_root(d);
     token_info(call, &call->tmp); /* the idTagInfo, kept with the transaction */
     lw_store_write_t w = {.kind = LW_W_TX_START, .station_id = call->station};
-    w.u.tx_start.connector_id = (int)jint(r, "connectorId", 0);
-    w.u.tx_start.id_tag = jstr(r, "idTag");
-    w.u.tx_start.meter_start_wh = jint(r, "meterStart", 0);
-    w.u.tx_start.at_ms = jtime(r, "timestamp", call->rx_ms);
-    w.u.tx_start.reservation_id = (int)jint(r, "reservationId", -1);
+    w.u.tx_start.connector_id = (int)jint(d, r, "connectorId", 0);
+    w.u.tx_start.id_tag = jstr(d, r, "idTag");
+    w.u.tx_start.meter_start_wh = jint(d, r, "meterStart", 0);
+    w.u.tx_start.at_ms = jtime(d, r, "timestamp", call->rx_ms);
+    w.u.tx_start.reservation_id = (int)jint(d, r, "reservationId", -1);
     w.u.tx_start.answer = lw_buf_view(&call->tmp);
     lw_call_store(call, &w, start_done);
 }
 
 static void h_start16(lw_call_t *call)
 {
-    lw_call_token_lookup(call, jstr(call->req, "idTag").p, start_looked_up);
+    lw_call_token_lookup(call, jstr(&call->doc, REQ, "idTag"), start_looked_up);
 }
 
 static void stop_done(lw_call_t *call)
@@ -373,7 +435,7 @@ static void stop_done(lw_call_t *call)
     if (store_failed(call)) return;
     if (call->res.tx_id <= 0 && !call->res.duplicate)
         lw_log(LW_LOG_WARN, LOG, "station=%.*s event=stop_unknown_transaction tx=%lld kept=orphan",
-               LW_STR_FMT(call->station), (long long)jint(call->req, "transactionId", 0));
+               LW_STR_FMT(call->station), (long long)jint(&call->doc, REQ, "transactionId", 0));
     else if (!call->res.duplicate && call->res.tx_id > 0)
         lw_session_publish_tx(call->session, "ended", call->res.tx_id, 0);
     reply_first_answer(call);
@@ -381,18 +443,19 @@ static void stop_done(lw_call_t *call)
 
 static void stop_looked_up(lw_call_t *call)
 {
-    const cJSON *r = call->req;
-    token_answer(call, jget(r, "idTag") != NULL);
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t r = lw_jdoc_root(d);
+    token_answer(call, jget(d, r, "idTag") != LW_JNONE);
     lw_arena_t arena;
-    lw_meter_value_t *vals;
+    lw_meter_value_t buf[METER_BUF], *vals;
     size_t n;
-    if (!meter_values_of(call, jget(r, "transactionData"), &arena, &vals, &n)) return;
+    if (!meter_values_of(call, jget(d, r, "transactionData"), &arena, buf, &vals, &n)) return;
     lw_store_write_t w = {.kind = LW_W_TX_STOP, .station_id = call->station};
-    w.u.tx_stop.tx_id = jint(r, "transactionId", -1);
-    w.u.tx_stop.id_tag = jstr(r, "idTag");
-    w.u.tx_stop.meter_stop_wh = jint(r, "meterStop", 0);
-    w.u.tx_stop.at_ms = jtime(r, "timestamp", call->rx_ms);
-    w.u.tx_stop.reason = jstr(r, "reason");
+    w.u.tx_stop.tx_id = jint(d, r, "transactionId", -1);
+    w.u.tx_stop.id_tag = jstr(d, r, "idTag");
+    w.u.tx_stop.meter_stop_wh = jint(d, r, "meterStop", 0);
+    w.u.tx_stop.at_ms = jtime(d, r, "timestamp", call->rx_ms);
+    w.u.tx_stop.reason = jstr(d, r, "reason");
     w.u.tx_stop.values = vals;
     w.u.tx_stop.n_values = n;
     w.u.tx_stop.answer = lw_buf_view(&call->tmp);
@@ -402,9 +465,9 @@ static void stop_looked_up(lw_call_t *call)
 
 static void h_stop16(lw_call_t *call)
 {
-    lw_str_t tag = jstr(call->req, "idTag");
+    lw_str_t tag = jstr(&call->doc, REQ, "idTag");
     if (tag.len)
-        lw_call_token_lookup(call, tag.p, stop_looked_up);
+        lw_call_token_lookup(call, tag, stop_looked_up);
     else
         stop_looked_up(call);
 }
@@ -423,17 +486,18 @@ static void meter_done(lw_call_t *call)
 
 static void h_meter_values(lw_call_t *call)
 {
-    const cJSON *r = call->req;
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t r = lw_jdoc_root(d);
     lw_arena_t arena;
-    lw_meter_value_t *vals;
+    lw_meter_value_t buf[METER_BUF], *vals;
     size_t n;
-    if (!meter_values_of(call, jget(r, "meterValue"), &arena, &vals, &n)) return;
+    if (!meter_values_of(call, jget(d, r, "meterValue"), &arena, buf, &vals, &n)) return;
     lw_store_write_t w = {.kind = LW_W_METER_VALUES, .station_id = call->station};
     if (is16(call)) {
-        w.u.meter.connector_id = (int)jint(r, "connectorId", 0);
-        w.u.meter.tx_id = jint(r, "transactionId", 0);
+        w.u.meter.connector_id = (int)jint(d, r, "connectorId", 0);
+        w.u.meter.tx_id = jint(d, r, "transactionId", 0);
     } else {
-        w.u.meter.evse_id = (int)jint(r, "evseId", 0);
+        w.u.meter.evse_id = (int)jint(d, r, "evseId", 0);
     }
     w.u.meter.values = vals;
     w.u.meter.n_values = n;
@@ -453,7 +517,7 @@ static void txe_done(lw_call_t *call)
         return;
     }
     if (!call->res.status && !call->res.duplicate && call->res.tx_id > 0) {
-        lw_str_t et = jstr(call->req, "eventType");
+        lw_str_t et = jstr(&call->doc, REQ, "eventType");
         double p;
         memcpy(&p, call->scratch, sizeof p);
         lw_session_publish_tx(call->session,
@@ -467,31 +531,32 @@ static void txe_done(lw_call_t *call)
 
 static void txe_looked_up(lw_call_t *call)
 {
-    const cJSON *r = call->req;
-    const cJSON *info = jget(r, "transactionInfo");
-    const cJSON *evse = jget(r, "evse");
-    const cJSON *tok = jget(r, "idToken");
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t r = lw_jdoc_root(d);
+    lw_jval_t info = jget(d, r, "transactionInfo");
+    lw_jval_t evse = jget(d, r, "evse");
+    lw_jval_t tok = jget(d, r, "idToken");
     /* 2.0.1 E01.FR.* / C: idTokenInfo answers a TransactionEvent that carries an idToken. */
-    token_answer(call, tok && token_of(call, tok));
+    token_answer(call, token_of(call, tok).p != NULL);
     lw_arena_t arena;
-    lw_meter_value_t *vals;
+    lw_meter_value_t buf[METER_BUF], *vals;
     size_t n;
-    if (!meter_values_of(call, jget(r, "meterValue"), &arena, &vals, &n)) return;
+    if (!meter_values_of(call, jget(d, r, "meterValue"), &arena, buf, &vals, &n)) return;
     lw_store_write_t w = {.kind = LW_W_TX_EVENT, .station_id = call->station};
-    w.u.tx_event.tx_uid = jstr(info, "transactionId");
-    w.u.tx_event.event_type = jstr(r, "eventType");
-    w.u.tx_event.seq_no = (int)jint(r, "seqNo", 0);
-    w.u.tx_event.at_ms = jtime(r, "timestamp", call->rx_ms);
-    w.u.tx_event.trigger_reason = jstr(r, "triggerReason");
-    w.u.tx_event.offline = jbool(r, "offline");
-    w.u.tx_event.evse_id = (int)jint(evse, "id", 0);
-    w.u.tx_event.connector_id = (int)jint(evse, "connectorId", 0);
-    w.u.tx_event.id_token = jstr(tok, "idToken");
-    w.u.tx_event.id_token_type = jstr(tok, "type");
-    w.u.tx_event.charging_state = jstr(info, "chargingState");
-    w.u.tx_event.stopped_reason = jstr(info, "stoppedReason");
-    w.u.tx_event.reservation_id = (int)jint(r, "reservationId", -1);
-    w.u.tx_event.remote_start_id = (int)jint(info, "remoteStartId", -1);
+    w.u.tx_event.tx_uid = jstr(d, info, "transactionId");
+    w.u.tx_event.event_type = jstr(d, r, "eventType");
+    w.u.tx_event.seq_no = (int)jint(d, r, "seqNo", 0);
+    w.u.tx_event.at_ms = jtime(d, r, "timestamp", call->rx_ms);
+    w.u.tx_event.trigger_reason = jstr(d, r, "triggerReason");
+    w.u.tx_event.offline = jbool(d, r, "offline");
+    w.u.tx_event.evse_id = (int)jint(d, evse, "id", 0);
+    w.u.tx_event.connector_id = (int)jint(d, evse, "connectorId", 0);
+    w.u.tx_event.id_token = jstr(d, tok, "idToken");
+    w.u.tx_event.id_token_type = jstr(d, tok, "type");
+    w.u.tx_event.charging_state = jstr(d, info, "chargingState");
+    w.u.tx_event.stopped_reason = jstr(d, info, "stoppedReason");
+    w.u.tx_event.reservation_id = (int)jint(d, r, "reservationId", -1);
+    w.u.tx_event.remote_start_id = (int)jint(d, info, "remoteStartId", -1);
     w.u.tx_event.values = vals;
     w.u.tx_event.n_values = n;
     w.u.tx_event.answer = lw_buf_view(&call->tmp);
@@ -503,8 +568,8 @@ static void txe_looked_up(lw_call_t *call)
 
 static void h_tx_event(lw_call_t *call)
 {
-    const char *t = token_of(call, jget(call->req, "idToken"));
-    if (t)
+    lw_str_t t = token_of(call, jget(&call->doc, REQ, "idToken"));
+    if (t.p)
         lw_call_token_lookup(call, t, txe_looked_up);
     else
         txe_looked_up(call);
@@ -517,8 +582,8 @@ static void fw_status_done(lw_call_t *call)
 {
     lw_api_t *api = lw_session_api(call->session);
     if (api && !call->res.status)
-        lw_api_event_firmware(api, call->station, call->scratch, jstr(call->req, "status"),
-                              (int)jint(call->req, "requestId", -1));
+        lw_api_event_firmware(api, call->station, call->scratch, jstr(&call->doc, REQ, "status"),
+                              (int)jint(&call->doc, REQ, "requestId", -1));
     after_commit_empty(call);
 }
 
@@ -527,8 +592,8 @@ static void fw_status(lw_call_t *call, const char *what)
     lw_store_write_t w = {.kind = LW_W_FW_STATUS, .station_id = call->station};
     snprintf(call->scratch, sizeof call->scratch, "%s", what);
     w.u.fw_status.what = lw_str_c(what);
-    w.u.fw_status.status = jstr(call->req, "status");
-    w.u.fw_status.request_id = (int)jint(call->req, "requestId", -1);
+    w.u.fw_status.status = jstr(&call->doc, REQ, "status");
+    w.u.fw_status.request_id = (int)jint(&call->doc, REQ, "requestId", -1);
     w.u.fw_status.at_ms = call->rx_ms;
     lw_call_store(call, &w, fw_status_done);
 }
@@ -553,17 +618,17 @@ static void security_done(lw_call_t *call)
 {
     lw_api_t *api = lw_session_api(call->session);
     if (api && !call->res.status)
-        lw_api_event_security(api, call->station, jstr(call->req, "type"),
-                              jstr(call->req, "techInfo"));
+        lw_api_event_security(api, call->station, jstr(&call->doc, REQ, "type"),
+                              jstr(&call->doc, REQ, "techInfo"));
     after_commit_empty(call);
 }
 
 static void h_security_event(lw_call_t *call)
 {
     lw_store_write_t w = {.kind = LW_W_SECURITY_EVENT, .station_id = call->station};
-    w.u.security.type = jstr(call->req, "type");
-    w.u.security.tech_info = jstr(call->req, "techInfo");
-    w.u.security.at_ms = jtime(call->req, "timestamp", call->rx_ms);
+    w.u.security.type = jstr(&call->doc, REQ, "type");
+    w.u.security.tech_info = jstr(&call->doc, REQ, "techInfo");
+    w.u.security.at_ms = jtime(&call->doc, REQ, "timestamp", call->rx_ms);
     lw_call_store(call, &w, security_done);
 }
 
@@ -578,18 +643,18 @@ static void dt_done(lw_call_t *call)
 static void h_data_transfer(lw_call_t *call)
 {
     lw_store_write_t w = {.kind = LW_W_DATA_TRANSFER, .station_id = call->station};
-    w.u.data_transfer.vendor_id = jstr(call->req, "vendorId");
-    w.u.data_transfer.message_id = jstr(call->req, "messageId");
+    w.u.data_transfer.vendor_id = jstr(&call->doc, REQ, "vendorId");
+    w.u.data_transfer.message_id = jstr(&call->doc, REQ, "messageId");
     char *data = NULL;
-    const cJSON *d = jget(call->req, "data");
-    if (cJSON_IsString(d))
-        w.u.data_transfer.data = lw_str_c(d->valuestring);
-    else if (d && (data = cJSON_PrintUnformatted(d)))
+    lw_jval_t d = jget(&call->doc, REQ, "data");
+    if (lw_jdoc_type(&call->doc, d) == LW_JT_STRING)
+        w.u.data_transfer.data = lw_jdoc_str(&call->doc, d);
+    else if ((data = jprint(&call->doc, d)))
         w.u.data_transfer.data = lw_str_c(data);
     w.u.data_transfer.inbound = true;
     w.u.data_transfer.at_ms = call->rx_ms;
     lw_call_store(call, &w, dt_done);
-    cJSON_free(data);
+    free(data);
 }
 
 /* ---- SignCertificate ---------------------------------------------------------------------- */
@@ -611,18 +676,22 @@ static void cert_signed_done(void *ud, int status, lw_str_t payload, lw_str_t co
 static void h_sign_certificate(lw_call_t *call)
 {
     const lw_config_t *cfg = lw_session_config(call->session);
-    lw_str_t csr = jstr(call->req, "csr");
+    lw_str_t csr = jstr(&call->doc, REQ, "csr");
     char type[64]; /* copied: the request is freed with the answer */
-    snprintf(type, sizeof type, "%.*s", LW_STR_FMT(jstr(call->req, "certificateType")));
+    snprintf(type, sizeof type, "%.*s", LW_STR_FMT(jstr(&call->doc, REQ, "certificateType")));
     lw_buf_t pem;
     lw_buf_init(&pem, 20000);
     char why[128] = "no CA configured (ca-cert, ca-key)";
     int rc = LW_ENOTSUP;
     char sid[LW_STATION_ID_MAX + 1];
     snprintf(sid, sizeof sid, "%.*s", LW_STR_FMT(call->station));
-    if (cfg->ca_cert[0] && csr.len <= LW_CSMS_CSR_MAX)
-        rc = lw_domain_sign_csr(cfg->ca_cert, cfg->ca_key, csr.p, sid, (int)cfg->cert_days, &pem,
-                                why, sizeof why);
+    if (cfg->ca_cert[0] && csr.len <= LW_CSMS_CSR_MAX) {
+        char *csr_c = lw_str_dup(csr); /* a view into the request: NUL-terminated copy */
+        rc = csr_c ? lw_domain_sign_csr(cfg->ca_cert, cfg->ca_key, csr_c, sid, (int)cfg->cert_days,
+                                        &pem, why, sizeof why)
+                   : LW_ENOMEM;
+        free(csr_c);
+    }
     lw_store_write_t w = {.kind = LW_W_SECURITY_EVENT, .station_id = call->station};
     w.u.security.type = LW_STR("SignCertificateRequest");
     w.u.security.tech_info = lw_str_c(rc ? why : "CSR signed");
@@ -732,9 +801,10 @@ static void h_vat(lw_call_t *call)
 {
     /* No VAT validation service is configured. */
     lw_buf_append_c(&call->tmp, "{\"vatNumber\":");
-    lw_buf_append_json_str(&call->tmp, jstr(call->req, "vatNumber"));
-    if (jget(call->req, "evseId"))
-        lw_buf_printf(&call->tmp, ",\"evseId\":%lld", (long long)jint(call->req, "evseId", 0));
+    lw_buf_append_json_str(&call->tmp, jstr(&call->doc, REQ, "vatNumber"));
+    if (jget(&call->doc, REQ, "evseId") != LW_JNONE)
+        lw_buf_printf(&call->tmp, ",\"evseId\":%lld",
+                      (long long)jint(&call->doc, REQ, "evseId", 0));
     lw_buf_append_c(&call->tmp, ",\"status\":\"Rejected\"}");
     reply_buf(call, &call->tmp);
 }
@@ -744,16 +814,16 @@ static void h_cert_chain_status(lw_call_t *call)
     char now[32];
     now_text(call, now);
     lw_buf_append_c(&call->tmp, "{\"certificateStatus\":[");
-    const cJSON *it;
+    lw_jdoc_t *d = &call->doc;
     int i = 0;
-    cJSON_ArrayForEach(it, jget(call->req, "certificateStatusRequests"))
+    LW_JDOC_EACH(d, jget(d, REQ, "certificateStatusRequests"), it)
     {
-        char *hash = cJSON_PrintUnformatted(jget(it, "certificateHashData"));
+        char *hash = jprint(d, jget(d, it, "certificateHashData"));
         lw_buf_printf(&call->tmp, "%s{\"certificateHashData\":%s,\"source\":", i++ ? "," : "",
                       hash ? hash : "{}");
-        lw_buf_append_json_str(&call->tmp, jstr(it, "source"));
+        lw_buf_append_json_str(&call->tmp, jstr(d, it, "source"));
         lw_buf_printf(&call->tmp, ",\"status\":\"Failed\",\"nextUpdate\":\"%s\"}", now);
-        cJSON_free(hash);
+        free(hash);
     }
     lw_buf_append_c(&call->tmp, "]}");
     reply_buf(call, &call->tmp);
@@ -761,7 +831,7 @@ static void h_cert_chain_status(lw_call_t *call)
 
 /* ---- 2.x device model: NotifyReport, NotifyEvent; reservations ---------------------------- */
 
-/* Strings printed from cJSON for one write, freed together after the submit copied them. */
+/* Strings printed for one write (jprint), freed together after the submit copied them. */
 typedef struct {
     char **p;
     size_t n, cap;
@@ -773,7 +843,7 @@ static lw_str_t strs_keep(strs_t *k, char *t)
         size_t cap = k->cap ? k->cap * 2 : 16;
         char **np = realloc(k->p, cap * sizeof *np);
         if (!np) {
-            cJSON_free(t);
+            free(t);
             return LW_STR_NULL;
         }
         k->p = np, k->cap = cap;
@@ -784,27 +854,32 @@ static lw_str_t strs_keep(strs_t *k, char *t)
 static void strs_free(strs_t *k)
 {
     for (size_t i = 0; i < k->n; i++)
-        cJSON_free(k->p[i]);
+        free(k->p[i]);
     free(k->p);
 }
 
-/* component / variable of a 2.x ComponentType / VariableType into a (views into the tree). */
-static void comp_var(const cJSON *comp, const cJSON *var, lw_dm_attr_t *a)
+/* component / variable of a 2.x ComponentType / VariableType into a (views into d). */
+static void comp_var(lw_jdoc_t *d, lw_jval_t comp, lw_jval_t var, lw_dm_attr_t *a)
 {
-    a->component = jstr(comp, "name");
-    a->component_inst = jstr(comp, "instance");
-    const cJSON *evse = jget(comp, "evse");
-    a->evse_id = (int)jint(evse, "id", 0);
-    a->connector_id = (int)jint(evse, "connectorId", 0);
-    a->variable = jstr(var, "name");
-    a->variable_inst = jstr(var, "instance");
+    a->component = jstr(d, comp, "name");
+    a->component_inst = jstr(d, comp, "instance");
+    lw_jval_t evse = jget(d, comp, "evse");
+    a->evse_id = (int)jint(d, evse, "id", 0);
+    a->connector_id = (int)jint(d, evse, "connectorId", 0);
+    a->variable = jstr(d, var, "name");
+    a->variable_inst = jstr(d, var, "instance");
 }
 
 static void h_notify_report(lw_call_t *call)
 {
-    const cJSON *data = jget(call->req, "reportData"), *rd;
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t data = jget(d, REQ, "reportData");
     size_t n = 0;
-    cJSON_ArrayForEach(rd, data) n += (size_t)cJSON_GetArraySize(jget(rd, "variableAttribute"));
+    LW_JDOC_EACH(d, data, rd)
+    {
+        lw_jval_t va = jget(d, rd, "variableAttribute");
+        n += lw_jdoc_type(d, va) == LW_JT_ARRAY ? lw_jdoc_count(d, va) : 0;
+    }
     if (n == 0) { /* an empty report (tbc: true heads) has nothing to keep */
         reply_c(call, "{}");
         return;
@@ -822,26 +897,25 @@ static void h_notify_report(lw_call_t *call)
         return;
     }
     size_t i = 0;
-    cJSON_ArrayForEach(rd, data)
+    LW_JDOC_EACH(d, data, rd)
     {
-        const cJSON *va;
-        const cJSON *chars = jget(rd, "variableCharacteristics");
-        lw_str_t ch = chars ? strs_keep(&keep, cJSON_PrintUnformatted(chars)) : LW_STR_NULL;
-        cJSON_ArrayForEach(va, jget(rd, "variableAttribute"))
+        lw_jval_t chars = jget(d, rd, "variableCharacteristics");
+        lw_str_t ch = chars != LW_JNONE ? strs_keep(&keep, jprint(d, chars)) : LW_STR_NULL;
+        LW_JDOC_EACH(d, jget(d, rd, "variableAttribute"), va)
         {
             if (i == n) break;
             lw_dm_attr_t *a = &attrs[i++];
-            comp_var(jget(rd, "component"), jget(rd, "variable"), a);
-            a->attr_type = jstr(va, "type");
-            a->value = jstr(va, "value");
-            a->mutability = jstr(va, "mutability");
+            comp_var(d, jget(d, rd, "component"), jget(d, rd, "variable"), a);
+            a->attr_type = jstr(d, va, "type");
+            a->value = jstr(d, va, "value");
+            a->mutability = jstr(d, va, "mutability");
             a->characteristics = ch;
         }
     }
     lw_store_write_t w = {.kind = LW_W_DEVICE_MODEL, .station_id = call->station};
     w.u.device_model.attrs = attrs;
     w.u.device_model.n_attrs = i;
-    w.u.device_model.at_ms = jtime(call->req, "generatedAt", call->rx_ms);
+    w.u.device_model.at_ms = jtime(&call->doc, REQ, "generatedAt", call->rx_ms);
     lw_call_store(call, &w, after_commit_empty);
     free(attrs);
     strs_free(&keep);
@@ -849,8 +923,9 @@ static void h_notify_report(lw_call_t *call)
 
 static void h_notify_event(lw_call_t *call)
 {
-    const cJSON *data = jget(call->req, "eventData"), *ed;
-    size_t n = (size_t)cJSON_GetArraySize(data);
+    lw_jdoc_t *d = &call->doc;
+    lw_jval_t data = jget(d, REQ, "eventData");
+    size_t n = lw_jdoc_type(d, data) == LW_JT_ARRAY ? lw_jdoc_count(d, data) : 0;
     if (n > LW_STORE_ITEMS_MAX) n = LW_STORE_ITEMS_MAX; /* the rest: journal only */
     if (n == 0) {
         reply_c(call, "{}");
@@ -863,17 +938,17 @@ static void h_notify_event(lw_call_t *call)
         return;
     }
     size_t i = 0;
-    cJSON_ArrayForEach(ed, data)
+    LW_JDOC_EACH(d, data, ed)
     {
         if (i == n) break;
         lw_dm_event_t *e = &ev[i++];
-        e->event_id = (int)jint(ed, "eventId", 0);
-        e->at_ms = jtime(ed, "timestamp", call->rx_ms);
-        e->trigger = jstr(ed, "trigger");
-        e->component = jstr(jget(ed, "component"), "name");
-        e->variable = jstr(jget(ed, "variable"), "name");
-        e->actual = jstr(ed, "actualValue");
-        e->payload = strs_keep(&keep, cJSON_PrintUnformatted(ed));
+        e->event_id = (int)jint(d, ed, "eventId", 0);
+        e->at_ms = jtime(d, ed, "timestamp", call->rx_ms);
+        e->trigger = jstr(d, ed, "trigger");
+        e->component = jstr(d, jget(d, ed, "component"), "name");
+        e->variable = jstr(d, jget(d, ed, "variable"), "name");
+        e->actual = jstr(d, ed, "actualValue");
+        e->payload = strs_keep(&keep, jprint(d, ed));
     }
     lw_store_write_t w = {.kind = LW_W_DEVICE_EVENTS, .station_id = call->station};
     w.u.device_events.events = ev;
@@ -887,8 +962,8 @@ static void h_reservation_status(lw_call_t *call)
 {
     /* 2.x H05: the reservation expired or was removed on the station. */
     lw_store_write_t w = {.kind = LW_W_RESERVATION_STATUS, .station_id = call->station};
-    w.u.reservation_status.id = (int)jint(call->req, "reservationId", 0);
-    w.u.reservation_status.status = jstr(call->req, "reservationUpdateStatus");
+    w.u.reservation_status.id = (int)jint(&call->doc, REQ, "reservationId", 0);
+    w.u.reservation_status.status = jstr(&call->doc, REQ, "reservationUpdateStatus");
     lw_call_store(call, &w, after_commit_empty); /* unknown ids are answered too */
 }
 
@@ -902,16 +977,28 @@ static void submit_quiet(lw_session_t *s, const lw_store_write_t *w, const char 
                LW_STR_FMT(w->station_id), what, lw_err_name(rc));
 }
 
+/* cJSON twin of comp_var for the answers to GetVariables / SetVariables. */
+static void cj_comp_var(const cJSON *comp, const cJSON *var, lw_dm_attr_t *a)
+{
+    a->component = cj_str(comp, "name");
+    a->component_inst = cj_str(comp, "instance");
+    const cJSON *evse = cj_get(comp, "evse");
+    a->evse_id = (int)cj_int(evse, "id", 0);
+    a->connector_id = (int)cj_int(evse, "connectorId", 0);
+    a->variable = cj_str(var, "name");
+    a->variable_inst = cj_str(var, "instance");
+}
+
 static bool status_in(const cJSON *resp, const char *a, const char *b)
 {
-    lw_str_t st = jstr(resp, "status");
+    lw_str_t st = cj_str(resp, "status");
     return lw_str_eq_c(st, a) || (b && lw_str_eq_c(st, b));
 }
 
 static void result_get_configuration(lw_session_t *s, lw_str_t station, const cJSON *req,
                                      const cJSON *resp, int64_t now)
 {
-    const cJSON *keys = jget(resp, "configurationKey"), *k;
+    const cJSON *keys = cj_get(resp, "configurationKey"), *k;
     size_t n = (size_t)cJSON_GetArraySize(keys);
     if (n > LW_STORE_ITEMS_MAX) n = LW_STORE_ITEMS_MAX;
     lw_config_key_t *ks = n ? calloc(n, sizeof *ks) : NULL;
@@ -921,17 +1008,17 @@ static void result_get_configuration(lw_session_t *s, lw_str_t station, const cJ
     {
         if (i == n) break;
         lw_config_key_t *c = &ks[i++];
-        c->key = jstr(k, "key");
-        const cJSON *v = jget(k, "value");
+        c->key = cj_str(k, "key");
+        const cJSON *v = cj_get(k, "value");
         c->value = cJSON_IsString(v) ? lw_str_c(v->valuestring) : LW_STR_NULL;
         c->no_value = !cJSON_IsString(v);
-        c->readonly = jbool(k, "readonly");
+        c->readonly = cj_bool(k, "readonly");
     }
     /* Asked for every key (no "key" list): the answer is the station's whole list. */
     lw_store_write_t w = {.kind = LW_W_CONFIG_KEYS, .station_id = station};
     w.u.config_keys.keys = ks;
     w.u.config_keys.n_keys = i;
-    w.u.config_keys.replace_all = cJSON_GetArraySize(jget(req, "key")) == 0;
+    w.u.config_keys.replace_all = cJSON_GetArraySize(cj_get(req, "key")) == 0;
     w.u.config_keys.at_ms = now;
     if (i || w.u.config_keys.replace_all) submit_quiet(s, &w, "config_keys");
     free(ks);
@@ -941,7 +1028,7 @@ static void result_change_configuration(lw_session_t *s, lw_str_t station, const
                                         const cJSON *resp, int64_t now)
 {
     if (!status_in(resp, "Accepted", "RebootRequired")) return;
-    lw_config_key_t k = {.key = jstr(req, "key"), .value = jstr(req, "value")};
+    lw_config_key_t k = {.key = cj_str(req, "key"), .value = cj_str(req, "value")};
     lw_store_write_t w = {.kind = LW_W_CONFIG_KEYS, .station_id = station};
     w.u.config_keys.keys = &k;
     w.u.config_keys.n_keys = 1;
@@ -953,7 +1040,7 @@ static void result_change_configuration(lw_session_t *s, lw_str_t station, const
 static void result_variables(lw_session_t *s, lw_str_t station, const cJSON *req, const cJSON *resp,
                              bool set, int64_t now)
 {
-    const cJSON *res = jget(resp, set ? "setVariableResult" : "getVariableResult"), *r;
+    const cJSON *res = cj_get(resp, set ? "setVariableResult" : "getVariableResult"), *r;
     size_t n = (size_t)cJSON_GetArraySize(res);
     if (n == 0 || n > LW_STORE_ITEMS_MAX) return;
     lw_dm_attr_t *attrs = calloc(n, sizeof *attrs);
@@ -961,26 +1048,26 @@ static void result_variables(lw_session_t *s, lw_str_t station, const cJSON *req
     size_t i = 0;
     cJSON_ArrayForEach(r, res)
     {
-        if (!lw_str_eq_c(jstr(r, "attributeStatus"), "Accepted")) continue;
+        if (!lw_str_eq_c(cj_str(r, "attributeStatus"), "Accepted")) continue;
         lw_dm_attr_t *a = &attrs[i];
-        comp_var(jget(r, "component"), jget(r, "variable"), a);
-        a->attr_type = jstr(r, "attributeType");
+        cj_comp_var(cj_get(r, "component"), cj_get(r, "variable"), a);
+        a->attr_type = cj_str(r, "attributeType");
         if (!set) {
-            a->value = jstr(r, "attributeValue");
+            a->value = cj_str(r, "attributeValue");
         } else {
             /* The value set is in the request entry for the same component and variable. */
             const cJSON *d;
             bool found = false;
-            cJSON_ArrayForEach(d, jget(req, "setVariableData"))
+            cJSON_ArrayForEach(d, cj_get(req, "setVariableData"))
             {
                 lw_dm_attr_t b = {0};
-                comp_var(jget(d, "component"), jget(d, "variable"), &b);
+                cj_comp_var(cj_get(d, "component"), cj_get(d, "variable"), &b);
                 if (lw_str_eq(a->component, b.component) &&
                     lw_str_eq(a->component_inst, b.component_inst) && a->evse_id == b.evse_id &&
                     a->connector_id == b.connector_id && lw_str_eq(a->variable, b.variable) &&
                     lw_str_eq(a->variable_inst, b.variable_inst) &&
-                    lw_str_eq(a->attr_type, jstr(d, "attributeType"))) {
-                    a->value = jstr(d, "attributeValue");
+                    lw_str_eq(a->attr_type, cj_str(d, "attributeType"))) {
+                    a->value = cj_str(d, "attributeValue");
                     found = true;
                     break;
                 }
@@ -1003,21 +1090,21 @@ static void result_reserve(lw_session_t *s, lw_str_t station, bool v16, const cJ
                            const cJSON *resp, int64_t now)
 {
     lw_store_write_t w = {.kind = LW_W_RESERVATION_PUT, .station_id = station};
-    w.u.reservation.status = jstr(resp, "status");
+    w.u.reservation.status = cj_str(resp, "status");
     w.u.reservation.at_ms = now;
     int64_t t;
     if (v16) {
-        w.u.reservation.id = (int)jint(req, "reservationId", 0);
-        w.u.reservation.connector_id = (int)jint(req, "connectorId", 0);
-        w.u.reservation.id_token = jstr(req, "idTag");
-        w.u.reservation.group_id = jstr(req, "parentIdTag");
-        w.u.reservation.expiry_ms = lw_time_parse(jstr(req, "expiryDate"), &t) == 0 ? t : now;
+        w.u.reservation.id = (int)cj_int(req, "reservationId", 0);
+        w.u.reservation.connector_id = (int)cj_int(req, "connectorId", 0);
+        w.u.reservation.id_token = cj_str(req, "idTag");
+        w.u.reservation.group_id = cj_str(req, "parentIdTag");
+        w.u.reservation.expiry_ms = lw_time_parse(cj_str(req, "expiryDate"), &t) == 0 ? t : now;
     } else {
-        w.u.reservation.id = (int)jint(req, "id", 0);
-        w.u.reservation.evse_id = (int)jint(req, "evseId", 0);
-        w.u.reservation.id_token = jstr(jget(req, "idToken"), "idToken");
-        w.u.reservation.group_id = jstr(jget(req, "groupIdToken"), "idToken");
-        w.u.reservation.expiry_ms = lw_time_parse(jstr(req, "expiryDateTime"), &t) == 0 ? t : now;
+        w.u.reservation.id = (int)cj_int(req, "id", 0);
+        w.u.reservation.evse_id = (int)cj_int(req, "evseId", 0);
+        w.u.reservation.id_token = cj_str(cj_get(req, "idToken"), "idToken");
+        w.u.reservation.group_id = cj_str(cj_get(req, "groupIdToken"), "idToken");
+        w.u.reservation.expiry_ms = lw_time_parse(cj_str(req, "expiryDateTime"), &t) == 0 ? t : now;
     }
     if (w.u.reservation.id > 0) submit_quiet(s, &w, "reservation");
 }
@@ -1025,23 +1112,23 @@ static void result_reserve(lw_session_t *s, lw_str_t station, bool v16, const cJ
 static void result_profile(lw_session_t *s, lw_str_t station, bool v16, const cJSON *req,
                            const cJSON *resp, int64_t now)
 {
-    const cJSON *p = jget(req, v16 ? "csChargingProfiles" : "chargingProfile");
+    const cJSON *p = cj_get(req, v16 ? "csChargingProfiles" : "chargingProfile");
     char *text = cJSON_PrintUnformatted(p);
     if (!text) return;
     lw_store_write_t w = {.kind = LW_W_PROFILE_PUT, .station_id = station};
-    w.u.profile.profile_id = (int)jint(p, v16 ? "chargingProfileId" : "id", 0);
+    w.u.profile.profile_id = (int)cj_int(p, v16 ? "chargingProfileId" : "id", 0);
     if (v16)
-        w.u.profile.connector_id = (int)jint(req, "connectorId", 0);
+        w.u.profile.connector_id = (int)cj_int(req, "connectorId", 0);
     else
-        w.u.profile.evse_id = (int)jint(req, "evseId", 0);
-    w.u.profile.stack_level = (int)jint(p, "stackLevel", 0);
-    w.u.profile.purpose = jstr(p, "chargingProfilePurpose");
-    w.u.profile.kind = jstr(p, "chargingProfileKind");
-    w.u.profile.tx_id = v16 ? jint(p, "transactionId", 0) : 0;
-    w.u.profile.valid_from_ms = jtime(p, "validFrom", 0);
-    w.u.profile.valid_to_ms = jtime(p, "validTo", 0);
+        w.u.profile.evse_id = (int)cj_int(req, "evseId", 0);
+    w.u.profile.stack_level = (int)cj_int(p, "stackLevel", 0);
+    w.u.profile.purpose = cj_str(p, "chargingProfilePurpose");
+    w.u.profile.kind = cj_str(p, "chargingProfileKind");
+    w.u.profile.tx_id = v16 ? cj_int(p, "transactionId", 0) : 0;
+    w.u.profile.valid_from_ms = cj_time(p, "validFrom", 0);
+    w.u.profile.valid_to_ms = cj_time(p, "validTo", 0);
     w.u.profile.profile = lw_str_c(text);
-    w.u.profile.status = jstr(resp, "status");
+    w.u.profile.status = cj_str(resp, "status");
     w.u.profile.at_ms = now;
     submit_quiet(s, &w, "charging_profile");
     cJSON_free(text);
@@ -1071,14 +1158,14 @@ void lw_handle_call_result(lw_session_t *s, const char *action, lw_str_t request
     } else if (!strcmp(action, "CancelReservation")) {
         if (status_in(resp, "Accepted", NULL)) {
             lw_store_write_t w = {.kind = LW_W_RESERVATION_STATUS, .station_id = station};
-            w.u.reservation_status.id = (int)jint(req, "reservationId", 0);
+            w.u.reservation_status.id = (int)cj_int(req, "reservationId", 0);
             w.u.reservation_status.status = LW_STR("Cancelled");
             submit_quiet(s, &w, "reservation");
         }
     } else if (!strcmp(action, "SetChargingProfile")) {
         result_profile(s, station, v16, req, resp, now);
     } else if (!strcmp(action, "ClearChargingProfile")) {
-        int64_t id = jint(req, v16 ? "id" : "chargingProfileId", 0);
+        int64_t id = cj_int(req, v16 ? "id" : "chargingProfileId", 0);
         if (id > 0 && status_in(resp, "Accepted", NULL)) {
             lw_store_write_t w = {.kind = LW_W_PROFILE_STATUS, .station_id = station};
             w.u.profile_status.profile_id = (int)id;

@@ -29,6 +29,8 @@
 #define LOG "session"
 
 typedef struct loop_ctx loop_ctx_t;
+typedef struct txpub txpub_t;
+typedef struct upgrade upgrade_t;
 
 typedef struct inframe {
     struct inframe *next;
@@ -61,6 +63,8 @@ struct lw_session {
     lw_ocpp_version_t version;
     int refs;
     lw_reg_status_t policy; /* the store's registration status */
+    uint32_t policy_at;     /* mono ms (low 32 bits) when the upgrade read it */
+    bool policy_fresh;      /* that read not yet used by a BootNotification */
     uint32_t bad;
     uint16_t inq_len, outq_len; /* <= LW_CSMS_INQ_MAX, LW_CSMS_CALL_QUEUE_MAX */
     /* The call table of our CALLs to the station, allocated at the first one and kept (its
@@ -83,6 +87,13 @@ struct loop_ctx {
     uv_timer_t tick;
     int index;
     lw_session_t *sessions;
+    /* transaction events waiting for their read-back, and the batch being read */
+    txpub_t *pub_head, *pub_tail, *pub_batch;
+    bool pub_busy;
+    uv_work_t pub_work;
+    /* upgrades waiting for their store read, and the read jobs in flight */
+    upgrade_t *up_head, *up_tail;
+    int up_jobs;
 };
 
 #define REG_BUCKETS 4096
@@ -313,7 +324,7 @@ static int send_frame(lw_session_t *s, const lw_buf_t *b, int type, lw_str_t id,
 static void free_call(lw_call_t *call)
 {
     if (!call) return;
-    cJSON_Delete(call->req);
+    lw_jdoc_free(&call->doc);
     free(call->answer_copy);
     lw_buf_free(&call->tmp);
     free(call);
@@ -400,6 +411,7 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
     }
     lw_buf_t b;
     lw_buf_init(&b, s->csms->cfg.max_frame + 256);
+    lw_buf_reserve(&b, len + LW_MSGID_MAX + 8); /* one allocation: [3,"id",json] */
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "ok");
     if (lw_rpc_write_result(&b, lw_str_c(call->msg_id), (lw_str_t){json, len}) == 0)
         send_frame(s, &b, LW_RPC_CALLRESULT, lw_str_c(call->msg_id), lw_str_c(call->action->name),
@@ -410,8 +422,6 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
 
 static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
 {
-    char action[LW_ACTION_MAX + 1];
-    snprintf(action, sizeof action, "%.*s", LW_STR_FMT(f->action));
     const lw_codec_action_t *act = lw_codec_action_find(s->version, f->action);
     if (!act) {
         lw_sess_metrics_msg(s->csms->metrics, "", true, "invalid");
@@ -426,7 +436,13 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
         return;
     }
     lw_codec_error_t err;
-    if (lw_codec_validate(act->request, f->payload.p, f->payload.len, &err)) {
+    lw_jdoc_t doc; /* validated once; the handler reads the kept tokens */
+    int vrc = lw_codec_validate_doc(act->request, f->payload.p, f->payload.len, &doc, &err);
+    if (vrc == LW_ENOMEM) {
+        send_error(s, f->id, f->action, LW_OCPP_ERR_INTERNAL, "out of memory");
+        return;
+    }
+    if (vrc) {
         char why[512];
         lw_codec_error_format(&err, s->version, why, sizeof why);
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "invalid");
@@ -436,24 +452,26 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     }
     /* OCPP 2.0.1 B02.FR.09 / B03.FR.07 (and 1.6 §4.2: a station that is not Accepted sends
      * nothing but BootNotification): anything else is answered with SecurityError. */
-    if (!s->accepted && strcmp(action, "BootNotification") != 0) {
+    if (!s->accepted && !lw_str_eq_c(f->action, "BootNotification")) {
+        lw_jdoc_free(&doc);
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "callerror");
         send_error(s, f->id, f->action, LW_OCPP_ERR_SECURITY,
                    "station is not accepted: send BootNotification first");
         return;
     }
-    cJSON *req = cJSON_ParseWithLength(f->payload.p, f->payload.len);
-    lw_call_t *call = req ? calloc(1, sizeof *call) : NULL;
+    lw_call_t *call = calloc(1, sizeof *call);
     if (!call) {
-        cJSON_Delete(req);
+        lw_jdoc_free(&doc);
         send_error(s, f->id, f->action, LW_OCPP_ERR_INTERNAL, "out of memory");
         return;
     }
     call->session = s;
     call->action = act;
     call->version = s->version;
-    snprintf(call->msg_id, sizeof call->msg_id, "%.*s", LW_STR_FMT(f->id));
-    call->req = req;
+    size_t idn = f->id.len < sizeof call->msg_id ? f->id.len : sizeof call->msg_id - 1;
+    memcpy(call->msg_id, f->id.p, idn); /* the rpc layer bounds ids (LW_MSGID_MAX) */
+    call->msg_id[idn] = 0;
+    call->doc = doc;
     call->rx_ms = now_ms(s->csms);
     call->station = lw_str_c(s->id);
     lw_buf_init(&call->tmp, s->csms->cfg.max_frame + 4096);
@@ -635,7 +653,7 @@ static void token_after(uv_work_t *w, int status)
     call_resume(call);
 }
 
-void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn cont)
+void lw_call_token_lookup(lw_call_t *call, lw_str_t id_token, lw_call_cont_fn cont)
 {
     lw_session_t *s = call->session;
     token_work_t *tw = calloc(1, sizeof *tw);
@@ -647,7 +665,7 @@ void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn
     }
     tw->work.data = tw;
     tw->call = call;
-    snprintf(tw->token, sizeof tw->token, "%s", id_token);
+    snprintf(tw->token, sizeof tw->token, "%.*s", LW_STR_FMT(id_token));
     s->refs++;
     atomic_fetch_add(&s->csms->inflight, 1);
     if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &tw->work, token_work, token_after)) {
@@ -687,6 +705,15 @@ static void policy_after(uv_work_t *w, int status)
 void lw_call_policy_refresh(lw_call_t *call, lw_call_cont_fn cont)
 {
     lw_session_t *s = call->session;
+    if (s->policy_fresh) {
+        /* The first boot right behind the upgrade: the status the upgrade read is current
+         * (LW_CSMS_POLICY_FRESH_MS). */
+        s->policy_fresh = false;
+        if ((uint32_t)lw_clock_mono(s->csms->clock) - s->policy_at <= LW_CSMS_POLICY_FRESH_MS) {
+            cont(call);
+            return;
+        }
+    }
     policy_work_t *pw = calloc(1, sizeof *pw);
     call->cont = cont;
     if (!pw) {
@@ -981,8 +1008,8 @@ int lw_csms_call(lw_csms_t *c, const char *station_id, const char *action, const
 
 /* ---- upgrade and authentication ----------------------------------------------------------- */
 
-typedef struct {
-    uv_work_t work;
+struct upgrade {
+    upgrade_t *next;
     lw_csms_t *csms;
     loop_ctx_t *lc;
     lw_conn_t *conn;
@@ -995,7 +1022,7 @@ typedef struct {
     /* results (thread pool) */
     int rec_rc, pw_rc;
     lw_station_rec_t rec;
-} upgrade_t;
+};
 
 /* "Basic base64(user:password)". Returns true and fills user/password. */
 static bool parse_basic(lw_str_t auth, char *user, size_t usz, char *pw, size_t psz)
@@ -1022,9 +1049,8 @@ static bool parse_basic(lw_str_t auth, char *user, size_t usz, char *pw, size_t 
     return true;
 }
 
-static void upgrade_work(uv_work_t *w)
+static void upgrade_read(upgrade_t *u)
 {
-    upgrade_t *u = w->data;
     u->rec_rc = lw_store_station_get(u->csms->store, lw_str_c(u->id), &u->rec);
     u->pw_rc = LW_EAUTH;
     if (u->rec_rc == 0 && u->has_basic && !strcmp(u->user, u->id))
@@ -1049,9 +1075,9 @@ typedef struct {
     uint64_t serial;
 } replace_t;
 
-static void upgrade_after(uv_work_t *w, int status)
+/* Decides an upgrade once its store read is done (status: the thread pool's); frees u. */
+static void upgrade_decide(upgrade_t *u, int status)
 {
-    upgrade_t *u = w->data;
     lw_csms_t *c = u->csms;
     bool registered_now = false;
     lw_reg_status_t policy = LW_REG_ACCEPTED;
@@ -1115,6 +1141,8 @@ static void upgrade_after(uv_work_t *w, int status)
     snprintf(s->id, sizeof s->id, "%s", u->id);
     s->version = u->version;
     s->policy = policy;
+    s->policy_at = (uint32_t)lw_clock_mono(c->clock);
+    s->policy_fresh = true;
     /* A station accepted earlier may go on without a new BootNotification (1.6 stations do
      * not boot on every reconnect; 2.x B04 offline behaviour). */
     s->accepted = policy == LW_REG_ACCEPTED && (registered_now || u->rec.last_boot_ms > 0);
@@ -1191,6 +1219,66 @@ static void close_replaced(void *arg)
     free(r);
 }
 
+/* The store reads of upgrades go to the thread pool in batches: at most
+ * LW_CSMS_UPGRADE_JOBS jobs per loop, each taking up to LW_CSMS_UPGRADE_BATCH waiting
+ * upgrades in arrival order, so that a connection storm costs a few worker wake-ups per loop
+ * iteration instead of one per station, and password checks still run in parallel. */
+typedef struct {
+    uv_work_t work;
+    loop_ctx_t *lc;
+    upgrade_t *batch;
+} upjob_t;
+
+static void upjob_work(uv_work_t *w)
+{
+    upjob_t *j = w->data;
+    for (upgrade_t *u = j->batch; u; u = u->next)
+        upgrade_read(u);
+}
+
+static void upgrade_start(loop_ctx_t *lc);
+
+static void upjob_after(uv_work_t *w, int status)
+{
+    upjob_t *j = w->data;
+    loop_ctx_t *lc = j->lc;
+    lc->up_jobs--;
+    for (upgrade_t *u = j->batch, *n; u; u = n) {
+        n = u->next;
+        upgrade_decide(u, status);
+    }
+    free(j);
+    upgrade_start(lc);
+}
+
+static void upgrade_start(loop_ctx_t *lc)
+{
+    while (lc->up_head && lc->up_jobs < LW_CSMS_UPGRADE_JOBS) {
+        upjob_t *j = calloc(1, sizeof *j);
+        upgrade_t *u = lc->up_head, *last = u;
+        for (int k = 1; k < LW_CSMS_UPGRADE_BATCH && last->next; k++)
+            last = last->next;
+        lc->up_head = last->next;
+        if (!lc->up_head) lc->up_tail = NULL;
+        last->next = NULL;
+        if (j) {
+            j->work.data = j;
+            j->lc = lc;
+            j->batch = u;
+            if (uv_queue_work(lw_net_loop_uv(lc->loop), &j->work, upjob_work, upjob_after) == 0) {
+                lc->up_jobs++;
+                continue;
+            }
+            free(j);
+        }
+        for (upgrade_t *n; u; u = n) { /* no job: refused, as a failed read would be */
+            n = u->next;
+            lw_ws_reject(u->conn, 503, NULL);
+            free(u);
+        }
+    }
+}
+
 static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
 {
     loop_ctx_t *lc = lw_server_data(lw_conn_server(conn));
@@ -1241,7 +1329,6 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
         lw_ws_reject(conn, 503, NULL);
         return;
     }
-    u->work.data = u;
     u->csms = c;
     u->lc = lc;
     u->conn = conn;
@@ -1252,10 +1339,12 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
     u->has_cn = lw_conn_peer_cn(conn, u->cn, sizeof u->cn) == 0;
     u->has_basic =
         parse_basic(req->authorization, u->user, sizeof u->user, u->password, sizeof u->password);
-    if (uv_queue_work(lw_net_loop_uv(lc->loop), &u->work, upgrade_work, upgrade_after)) {
-        free(u);
-        lw_ws_reject(conn, 503, NULL);
-    }
+    if (lc->up_tail)
+        lc->up_tail->next = u;
+    else
+        lc->up_head = u;
+    lc->up_tail = u;
+    upgrade_start(lc);
 }
 
 static void on_open(lw_conn_t *conn, lw_str_t protocol)
@@ -1323,13 +1412,6 @@ static void tick(uv_timer_t *t)
     }
 }
 
-static bool allow_peer(void *ud, const char *ip)
-{
-    (void)ud;
-    (void)ip;
-    return true; /* limits are applied per upgrade, where the request is known */
-}
-
 static int loop_init(lw_net_loop_t *l, int index, void *ud)
 {
     lw_csms_t *c = ud;
@@ -1351,7 +1433,8 @@ static int loop_init(lw_net_loop_t *l, int index, void *ud)
         .max_message = c->cfg.max_frame,
         .ping_interval_ms = c->cfg.ping_interval_s * 1000,
         .pong_timeout_ms = c->cfg.pong_timeout_s * 1000,
-        .allow_peer = allow_peer,
+        /* no allow_peer: limits are applied per upgrade, where the request is known (and a
+         * callback per accept would cost a getpeername) */
     };
     int rc = lw_server_start(l, &sc, &cbs, lc, &lc->server);
     if (rc) return rc;
@@ -1490,41 +1573,75 @@ void lw_csms_metrics(lw_csms_t *c, lw_api_metrics_t *out)
 
 /* ---- transaction events for the operator API ---------------------------------------------- */
 
-typedef struct {
-    uv_work_t work;
-    lw_csms_t *csms;
+/* The events of one loop are read back in batches: one thread-pool job at a time takes
+ * everything published since the last one (under load, a whole group commit's worth), so a
+ * MeterValues costs one store read, not a thread-pool round trip (a wake-up of a worker and
+ * of the loop) each. Events keep their order. */
+struct txpub {
+    txpub_t *next;
     int64_t tx_id;
     char kind[16];
     double power_w;
-} txpub_t;
+};
 
 static void txpub_work(uv_work_t *w)
 {
-    txpub_t *t = w->data;
-    lw_tx_rec_t r;
-    if (lw_store_tx_get(t->csms->store, t->tx_id, &r)) return;
-    lw_api_tx_t a = {.id = r.id,
-                     .evse_id = r.evse_id,
-                     .connector_id = r.connector_id,
-                     .active = r.state == LW_TX_ACTIVE,
-                     .start_ms = r.start_ms,
-                     .stop_ms = r.stop_ms,
-                     .meter_start_wh = r.meter_start_wh,
-                     .meter_stop_wh = r.meter_stop_wh,
-                     .energy_wh = r.energy_wh};
-    snprintf(a.tx_uid, sizeof a.tx_uid, "%s", r.tx_uid);
-    snprintf(a.station_id, sizeof a.station_id, "%s", r.station_id);
-    snprintf(a.id_token, sizeof a.id_token, "%s", r.id_token);
-    snprintf(a.stop_reason, sizeof a.stop_reason, "%s", r.stop_reason);
-    lw_api_event_transaction(t->csms->api, t->kind, &a, t->power_w);
+    loop_ctx_t *lc = w->data;
+    for (txpub_t *t = lc->pub_batch; t; t = t->next) {
+        lw_tx_rec_t r;
+        if (lw_store_tx_get(lc->csms->store, t->tx_id, &r)) continue;
+        lw_api_tx_t a = {.id = r.id,
+                         .evse_id = r.evse_id,
+                         .connector_id = r.connector_id,
+                         .active = r.state == LW_TX_ACTIVE,
+                         .start_ms = r.start_ms,
+                         .stop_ms = r.stop_ms,
+                         .meter_start_wh = r.meter_start_wh,
+                         .meter_stop_wh = r.meter_stop_wh,
+                         .energy_wh = r.energy_wh};
+        snprintf(a.tx_uid, sizeof a.tx_uid, "%s", r.tx_uid);
+        snprintf(a.station_id, sizeof a.station_id, "%s", r.station_id);
+        snprintf(a.id_token, sizeof a.id_token, "%s", r.id_token);
+        snprintf(a.stop_reason, sizeof a.stop_reason, "%s", r.stop_reason);
+        lw_api_event_transaction(lc->csms->api, t->kind, &a, t->power_w);
+    }
+}
+
+static void txpub_after(uv_work_t *w, int status);
+
+/* Frees a list of events and counts them out of the in-flight work. */
+static void txpub_drop(lw_csms_t *c, txpub_t *t)
+{
+    while (t) {
+        txpub_t *n = t->next;
+        atomic_fetch_sub(&c->inflight, 1);
+        free(t);
+        t = n;
+    }
+}
+
+static void txpub_start(loop_ctx_t *lc)
+{
+    if (lc->pub_busy || !lc->pub_head) return;
+    lc->pub_batch = lc->pub_head;
+    lc->pub_head = lc->pub_tail = NULL;
+    lc->pub_busy = true;
+    lc->pub_work.data = lc;
+    if (uv_queue_work(lw_net_loop_uv(lc->loop), &lc->pub_work, txpub_work, txpub_after)) {
+        lc->pub_busy = false;
+        txpub_drop(lc->csms, lc->pub_batch);
+        lc->pub_batch = NULL;
+    }
 }
 
 static void txpub_after(uv_work_t *w, int status)
 {
-    txpub_t *t = w->data;
+    loop_ctx_t *lc = w->data;
     (void)status;
-    atomic_fetch_sub(&t->csms->inflight, 1);
-    free(t);
+    txpub_drop(lc->csms, lc->pub_batch);
+    lc->pub_batch = NULL;
+    lc->pub_busy = false;
+    txpub_start(lc); /* what was published meanwhile */
 }
 
 void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double power_w)
@@ -1532,14 +1649,15 @@ void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, dou
     if (!s->csms->api || tx_id <= 0 || s->closed) return;
     txpub_t *t = calloc(1, sizeof *t);
     if (!t) return;
-    t->work.data = t;
-    t->csms = s->csms;
     t->tx_id = tx_id;
     snprintf(t->kind, sizeof t->kind, "%s", kind);
     t->power_w = power_w;
     atomic_fetch_add(&s->csms->inflight, 1);
-    if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &t->work, txpub_work, txpub_after)) {
-        atomic_fetch_sub(&s->csms->inflight, 1);
-        free(t);
-    }
+    loop_ctx_t *lc = s->lc;
+    if (lc->pub_tail)
+        lc->pub_tail->next = t;
+    else
+        lc->pub_head = t;
+    lc->pub_tail = t;
+    txpub_start(lc);
 }

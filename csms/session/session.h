@@ -15,6 +15,7 @@
 #ifndef LW_CSMS_SESSION_H
 #define LW_CSMS_SESSION_H
 
+#include "codec/jdoc.h"
 #include "config.h"
 #include "ladewerk/codec.h"
 #include "ladewerk/ocpp.h"
@@ -35,7 +36,7 @@ struct lw_call {
     const lw_codec_action_t *action;
     lw_ocpp_version_t version;
     char msg_id[LW_MSGID_MAX + 1];
-    cJSON *req;       /* the validated request payload (owned by the call) */
+    lw_jdoc_t doc;    /* the validated request payload, its tokens (owned by the call) */
     int64_t rx_ms;    /* wall time it arrived */
     lw_str_t station; /* the station id (valid while the call lives) */
     /* results of lw_call_store / lw_call_work */
@@ -76,8 +77,9 @@ void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
 /* Submits w (borrowed); cont runs on the loop after the commit, with call->res filled.
  * On a submit failure answers InternalError itself and returns the error. */
 int lw_call_store(lw_call_t *call, const lw_store_write_t *w, lw_call_cont_fn cont);
-/* Looks up an id token on the thread pool (fills call->token, call->token_rc), then cont. */
-void lw_call_token_lookup(lw_call_t *call, const char *id_token, lw_call_cont_fn cont);
+/* Looks up an id token (borrowed; copied) on the thread pool (fills call->token,
+ * call->token_rc), then cont. */
+void lw_call_token_lookup(lw_call_t *call, lw_str_t id_token, lw_call_cont_fn cont);
 /* Re-reads the station's registration status from the store on the thread pool (an operator
  * may have changed it while the station was connected: `station set ID --status`), updates
  * lw_session_policy, then cont. When the read fails the policy stays as it was. */

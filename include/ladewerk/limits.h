@@ -274,5 +274,16 @@
 #define LW_CSMS_IP_SLOTS 4096
 /* Largest CSR accepted in SignCertificate (the 1.6 and 2.x schemas allow 5500 chars). */
 #define LW_CSMS_CSR_MAX 5500
+/* The first BootNotification of a connection that arrives within this time of the upgrade
+ * is answered by the registration status the upgrade read from the store (for the
+ * authentication) instead of reading it again: one thread-pool round trip less per
+ * connecting station. Later boots, and a first boot after it, read the store again. */
+#define LW_CSMS_POLICY_FRESH_MS 1000
+/* Upgrades' store reads (station record, password check) run on the thread pool in batches:
+ * at most this many jobs per loop (libuv's pool has 4 threads, so password hashing still
+ * runs in parallel), each taking at most LW_CSMS_UPGRADE_BATCH waiting upgrades (a bound on
+ * how long one job holds the others back). */
+#define LW_CSMS_UPGRADE_JOBS  4
+#define LW_CSMS_UPGRADE_BATCH 32
 
 #endif

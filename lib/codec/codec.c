@@ -5,6 +5,7 @@
  * The rules it enforces and the error codes it reports are documented in ladewerk/codec.h.
  */
 #include "codec/codec_int.h"
+#include "codec/jdoc.h"
 #include "codec/json.h"
 
 #include "ladewerk/limits.h"
@@ -898,7 +899,7 @@ static int obj(walk_t *w, const lw_codec_obj_t *o, uint32_t ti, char *out)
 }
 
 static int run(const lw_codec_msg_t *m, const char *json, size_t len, void *out, lw_arena_t *arena,
-               lw_codec_error_t *err)
+               lw_codec_error_t *err, lw_jdoc_t *keep)
 {
     if (err) {
         err->code = LW_OCPP_ERR_NONE;
@@ -932,6 +933,8 @@ static int run(const lw_codec_msg_t *m, const char *json, size_t len, void *out,
         else
             rc = obj(&w, m->root, 0, out);
     }
+    /* Valid: the caller keeps the tokens (lw_codec_validate_doc). */
+    if (rc == 0 && keep) rc = lw_jdoc_keep(keep, json, len, toks, ntok);
     if (toks != stack_toks) free(toks);
     if (rc && w.nomem) return LW_ENOMEM;
     return rc;
@@ -941,12 +944,19 @@ int lw_codec_decode(const lw_codec_msg_t *m, const char *json, size_t len, void 
                     lw_arena_t *arena, lw_codec_error_t *err)
 {
     if (!out || !arena) return LW_EINVAL;
-    return run(m, json, len, out, arena, err);
+    return run(m, json, len, out, arena, err, NULL);
 }
 
 int lw_codec_validate(const lw_codec_msg_t *m, const char *json, size_t len, lw_codec_error_t *err)
 {
-    return run(m, json, len, NULL, NULL, err);
+    return run(m, json, len, NULL, NULL, err, NULL);
+}
+
+int lw_codec_validate_doc(const lw_codec_msg_t *m, const char *json, size_t len, lw_jdoc_t *doc,
+                          lw_codec_error_t *err)
+{
+    memset(doc, 0, sizeof *doc);
+    return run(m, json, len, NULL, NULL, err, doc);
 }
 
 /* ---- encode ---------------------------------------------------------------------------- */

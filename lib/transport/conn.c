@@ -691,7 +691,11 @@ static void process_head(lw_conn_t *c)
             c->state = ST_PENDING;
             c->held = true;
             c->req_len = (uint32_t)hl;
-            stop_reading(c);
+            /* Plain TCP keeps reading while the application decides: early bytes are
+             * buffered (bounded by buffer_in) and an EOF is seen, and pausing would cost two
+             * epoll_ctl calls per connection. TLS stops reading: what it keeps is at most
+             * one read of ciphertext. */
+            if (c->ssl) stop_reading(c);
             CBS(c)->on_upgrade(c, &up); /* may decide right here: touch nothing after */
             return;
         }

@@ -2,9 +2,11 @@
  * fuzz_codec.c — libFuzzer target for the codec (lib/codec: tokenizer, decode, validate,
  * encode). Input: byte 0 picks the version (b % 3) and request/response ((b / 3) % 2),
  * byte 1 the action (index into that version's table, modulo its length); the rest is the
- * payload. Properties checked: decode and validate agree; a decoded message encodes, and the
- * encoding decodes again and encodes to the same bytes.
+ * payload. Properties checked: decode, validate and validate_doc agree; a decoded message
+ * encodes, and the encoding decodes again and encodes to the same bytes; every token of a
+ * kept document can be read through the jdoc accessors, and raw values stay inside the text.
  */
+#include "codec/jdoc.h"
 #include "ladewerk/codec.h"
 
 #include <stdint.h>
@@ -30,6 +32,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     void *s1 = calloc(1, lw_codec_msg_size(m)), *s2 = calloc(1, lw_codec_msg_size(m));
     int rd = lw_codec_decode(m, json, len, s1, &arena, &e2);
     if (rv != rd || (rv == LW_ESCHEMA && (e1.code != e2.code || strcmp(e1.path, e2.path)))) abort();
+    lw_jdoc_t doc;
+    int rk = lw_codec_validate_doc(m, json, len, &doc, &e2);
+    if (rk != rv || (rv == LW_ESCHEMA && (e1.code != e2.code || strcmp(e1.path, e2.path)))) abort();
+    for (lw_jval_t t = 0; t < doc.n; t++) {
+        int64_t i;
+        double x;
+        lw_str_t raw = lw_jdoc_raw(&doc, t), s = lw_jdoc_str(&doc, t);
+        if (raw.p < doc.text || raw.p + raw.len > doc.text + doc.len) abort();
+        if (s.p && s.len > raw.len) abort();
+        lw_jdoc_int(&doc, t, &i);
+        lw_jdoc_num(&doc, t, &x);
+        if (lw_jdoc_type(&doc, t) == LW_JT_OBJECT) lw_jdoc_get(&doc, t, "id");
+        LW_JDOC_EACH(&doc, t, e) lw_jdoc_type(&doc, e);
+    }
+    if (rk == 0) {
+        lw_buf_t c;
+        lw_buf_init(&c, len + 1);
+        int rc = lw_jdoc_compact(&doc, 0, &c);
+        if (rc != 0 && rc != LW_ENOTSUP) abort();
+        if (rc == 0 && c.len > len) abort();
+        lw_buf_free(&c);
+    }
+    lw_jdoc_free(&doc);
     if (rd == 0) {
         lw_buf_t b1, b2;
         lw_buf_init(&b1, 1 << 24);

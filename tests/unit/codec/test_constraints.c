@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include "codec/gen/ocpp16.h"
+#include "codec/jdoc.h"
 #include "codec/gen/ocpp201.h"
 #include "codec/gen/ocpp21.h"
 #include "ladewerk/codec.h"
@@ -34,6 +35,18 @@ static void expect_(int line, const lw_codec_msg_t *m, const char *json, size_t 
     if (rv != rd || e1.code != e2.code || strcmp(e1.path, e2.path) != 0)
         LW_FAILF("line %d: validate (%d %s) and decode (%d %s) disagree", line, rv, e1.path, rd,
                  e2.path);
+    /* validate_doc (what the CSMS runs on every inbound CALL) gives the same verdict. */
+    lw_codec_error_t e3;
+    lw_jdoc_t doc;
+    int rk = lw_codec_validate_doc(m, json, len, &doc, &e3);
+    if (rv != rk || e1.code != e3.code || strcmp(e1.path, e3.path) != 0 ||
+        strcmp(e1.detail, e3.detail) != 0)
+        LW_FAILF("line %d: validate (%d %s) and validate_doc (%d %s) disagree", line, rv, e1.path,
+                 rk, e3.path);
+    if (rk == 0 && (doc.n == 0 || doc.len != len || memcmp(doc.text, json, len) != 0))
+        LW_FAILF("line %d: validate_doc kept %u tokens, %zu bytes", line, doc.n, doc.len);
+    if (rk != 0 && doc.n != 0) LW_FAILF("line %d: a rejected payload left tokens", line);
+    lw_jdoc_free(&doc);
     if (code == OK) {
         if (rv != 0)
             LW_FAILF("line %d: %.*s\n  rejected: %s: %s", line, (int)len, json, e1.path, e1.detail);

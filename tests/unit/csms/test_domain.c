@@ -29,20 +29,24 @@ LW_TEST(meter_values_2x_multiplier_and_signed)
                     "\"kWh\",\"multiplier\":1}},{\"value\":7,\"phase\":\"L2\",\"signedMeterValue\":"
                     "{\"signedMeterData\":\"abc\",\"signingMethod\":\"m\",\"encodingMethod\":\"e\","
                     "\"publicKey\":\"k\"}}]}]";
-    cJSON *root = cJSON_Parse(j);
+    lw_jdoc_t d;
+    LW_CHECK_INT(lw_jdoc_parse(&d, j, strlen(j)), 0);
     lw_arena_t a;
     lw_arena_init(&a, 0);
     lw_meter_value_t *v;
     size_t n;
-    LW_CHECK_INT(lw_domain_meter_values(root, LW_OCPP_201, &a, &v, &n), 0);
+    LW_CHECK_INT(lw_domain_meter_values(&d, lw_jdoc_root(&d), LW_OCPP_201, &a, NULL, 0, &v, &n), 0);
     LW_CHECK_INT(n, 2);
     LW_CHECK_MEM(v[0].value.p, v[0].value.len, "15", 2);
     LW_CHECK_MEM(v[0].unit.p, v[0].unit.len, "kWh", 3);
     LW_CHECK_INT(v[0].timestamp_ms, 1704067200000LL);
     LW_CHECK_MEM(v[1].phase.p, v[1].phase.len, "L2", 2);
-    LW_CHECK(v[1].signed_data.len > 0 && strstr(v[1].signed_data.p, "signedMeterData"));
+    const char *sig = "{\"signedMeterData\":\"abc\",\"signingMethod\":\"m\",\"encodingMethod\":"
+                      "\"e\",\"publicKey\":\"k\"}";
+    LW_CHECK_MEM(v[1].signed_data.p, v[1].signed_data.len, sig, strlen(sig));
+    LW_CHECK_MEM(v[1].value.p, v[1].value.len, "7", 1);
     lw_arena_free(&a);
-    cJSON_Delete(root);
+    lw_jdoc_free(&d);
 }
 
 LW_TEST(meter_values_16_kept_as_text)
@@ -50,18 +54,52 @@ LW_TEST(meter_values_16_kept_as_text)
     const char *j = "[{\"timestamp\":\"2024-01-01T00:00:01Z\",\"sampledValue\":[{\"value\":"
                     "\"0012.50\",\"unit\":\"kWh\",\"context\":\"Sample.Clock\",\"location\":"
                     "\"Outlet\"}]}]";
-    cJSON *root = cJSON_Parse(j);
+    lw_jdoc_t d;
+    LW_CHECK_INT(lw_jdoc_parse(&d, j, strlen(j)), 0);
     lw_arena_t a;
     lw_arena_init(&a, 0);
-    lw_meter_value_t *v;
+    lw_meter_value_t buf[4], *v;
     size_t n;
-    LW_CHECK_INT(lw_domain_meter_values(root, LW_OCPP_16, &a, &v, &n), 0);
+    LW_CHECK_INT(lw_domain_meter_values(&d, lw_jdoc_root(&d), LW_OCPP_16, &a, buf, 4, &v, &n), 0);
+    LW_CHECK(v == buf); /* fits the caller's buffer */
     LW_CHECK_INT(n, 1);
     LW_CHECK_MEM(v[0].value.p, v[0].value.len, "0012.50", 7);
     LW_CHECK_MEM(v[0].context.p, v[0].context.len, "Sample.Clock", 12);
     LW_CHECK_MEM(v[0].location.p, v[0].location.len, "Outlet", 6);
     lw_arena_free(&a);
-    cJSON_Delete(root);
+    lw_jdoc_free(&d);
+}
+
+/* 2.x numbers rendered as before (integers without a fraction, else %.15g), escaped strings
+ * unescaped, a signedMeterValue with escapes printed as cJSON prints it, and more values than
+ * the caller's buffer holds go to the arena. */
+LW_TEST(meter_values_2x_rendering_and_escapes)
+{
+    const char *j =
+        "[{\"timestamp\":\"2024-01-01T00:00:00Z\",\"sampledValue\":["
+        "{\"value\":-42,\"measurand\":\"Power.Active.Import\"},"
+        "{\"value\":2.5e3},{\"value\":0.1,\"unitOfMeasure\":{\"multiplier\":-2}},"
+        "{\"value\":1,\"location\":\"Out\\u006cet\",\"signedMeterValue\":"
+        "{\"signedMeterData\":\"a\\/b\",\"signingMethod\":\"\",\"encodingMethod\":\"e\","
+        "\"publicKey\":\"k\"}}]}]";
+    lw_jdoc_t d;
+    LW_CHECK_INT(lw_jdoc_parse(&d, j, strlen(j)), 0);
+    lw_arena_t a;
+    lw_arena_init(&a, 0);
+    lw_meter_value_t buf[2], *v;
+    size_t n;
+    LW_CHECK_INT(lw_domain_meter_values(&d, lw_jdoc_root(&d), LW_OCPP_201, &a, buf, 2, &v, &n), 0);
+    LW_CHECK_INT(n, 4);
+    LW_CHECK(v != buf);
+    LW_CHECK_MEM(v[0].value.p, v[0].value.len, "-42", 3);
+    LW_CHECK_MEM(v[1].value.p, v[1].value.len, "2500", 4);
+    LW_CHECK_MEM(v[2].value.p, v[2].value.len, "0.001", 5);
+    LW_CHECK_MEM(v[3].location.p, v[3].location.len, "Outlet", 6);
+    const char *sig = "{\"signedMeterData\":\"a/b\",\"signingMethod\":\"\",\"encodingMethod\":"
+                      "\"e\",\"publicKey\":\"k\"}";
+    LW_CHECK_MEM(v[3].signed_data.p, v[3].signed_data.len, sig, strlen(sig));
+    lw_arena_free(&a);
+    lw_jdoc_free(&d);
 }
 
 LW_TEST(every_station_action_has_an_answer)
@@ -87,6 +125,7 @@ int main(void)
     LW_RUN(token_status);
     LW_RUN(meter_values_2x_multiplier_and_signed);
     LW_RUN(meter_values_16_kept_as_text);
+    LW_RUN(meter_values_2x_rendering_and_escapes);
     LW_RUN(every_station_action_has_an_answer);
     return lw_test_done();
 }
