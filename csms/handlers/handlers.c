@@ -265,10 +265,12 @@ static void h_heartbeat(lw_call_t *call)
 {
     char now[32], buf[64];
     now_text(call, now);
-    lw_store_write_t w = {.kind = LW_W_STATION_CONN, .station_id = call->station};
-    w.u.conn.online = true;
-    w.u.conn.at_ms = call->rx_ms;
-    lw_store_submit(lw_session_store(call->session), &w, NULL, NULL); /* last seen, best effort */
+    if (lw_session_seen_due(call->session)) { /* last seen: best effort, once a minute */
+        lw_store_write_t w = {.kind = LW_W_STATION_CONN, .station_id = call->station};
+        w.u.conn.online = true;
+        w.u.conn.at_ms = call->rx_ms;
+        lw_store_submit(lw_session_store(call->session), &w, NULL, NULL);
+    }
     static const char head[] = "{\"currentTime\":\"";
     size_t n = strlen(now); /* 24: lw_time_format */
     memcpy(buf, head, sizeof head - 1);

@@ -65,6 +65,7 @@ struct lw_session {
     lw_reg_status_t policy; /* the store's registration status */
     uint32_t policy_at;     /* mono ms (low 32 bits) when the upgrade read it */
     bool policy_fresh;      /* that read not yet used by a BootNotification */
+    uint32_t seen_saved_at; /* mono ms (low 32 bits) when last_seen_at was last written */
     uint32_t bad;
     uint16_t inq_len, outq_len; /* <= LW_CSMS_INQ_MAX, LW_CSMS_CALL_QUEUE_MAX */
     /* The call table of our CALLs to the station, allocated at the first one and kept (its
@@ -742,6 +743,13 @@ lw_store_t *lw_session_store(const lw_session_t *s)
 {
     return s->csms->store;
 }
+bool lw_session_seen_due(lw_session_t *s)
+{
+    uint32_t now = (uint32_t)lw_clock_mono(s->csms->clock);
+    if (now - s->seen_saved_at < LW_CSMS_SEEN_PERSIST_MS) return false;
+    s->seen_saved_at = now;
+    return true;
+}
 const lw_clock_t *lw_session_clock(const lw_session_t *s)
 {
     return s->csms->clock;
@@ -1143,6 +1151,7 @@ static void upgrade_decide(upgrade_t *u, int status)
     s->policy = policy;
     s->policy_at = (uint32_t)lw_clock_mono(c->clock);
     s->policy_fresh = true;
+    s->seen_saved_at = s->policy_at; /* the connect below writes last_seen_at */
     /* A station accepted earlier may go on without a new BootNotification (1.6 stations do
      * not boot on every reconnect; 2.x B04 offline behaviour). */
     s->accepted = policy == LW_REG_ACCEPTED && (registered_now || u->rec.last_boot_ms > 0);

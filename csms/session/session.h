@@ -55,6 +55,9 @@ struct lw_call {
 /* Station state the handlers read and change (loop thread only). */
 const lw_config_t *lw_session_config(const lw_session_t *s);
 lw_store_t *lw_session_store(const lw_session_t *s);
+/* True when the station's last_seen_at is due to be written again (and notes it as written):
+ * at most once per LW_CSMS_SEEN_PERSIST_MS per connection; the connect writes it too. */
+bool lw_session_seen_due(lw_session_t *s);
 const lw_clock_t *lw_session_clock(const lw_session_t *s);
 lw_csms_t *lw_session_csms(const lw_session_t *s);
 /* Registration as answered to the last BootNotification (or taken over from an earlier

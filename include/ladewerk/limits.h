@@ -279,6 +279,9 @@
  * authentication) instead of reading it again: one thread-pool round trip less per
  * connecting station. Later boots, and a first boot after it, read the store again. */
 #define LW_CSMS_POLICY_FRESH_MS 1000
+/* A Heartbeat refreshes the station's last_seen_at in the store at most this often: the
+ * column is for operators ("seen a minute ago"); connects and disconnects always write it. */
+#define LW_CSMS_SEEN_PERSIST_MS 60000
 /* Upgrades' store reads (station record, password check) run on the thread pool in batches:
  * at most this many jobs per loop (libuv's pool has 4 threads, so password hashing still
  * runs in parallel), each taking at most LW_CSMS_UPGRADE_BATCH waiting upgrades (a bound on
