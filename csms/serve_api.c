@@ -562,6 +562,7 @@ static void b_metrics(void *ctx, lw_api_metrics_t *out)
     lw_store_stats_t st;
     lw_store_stats(sa->store, &st);
     out->store_commits = st.commits;
+    out->store_commits_nosync = st.commits_nosync;
     out->store_commit_failures = st.commit_failures;
     out->store_commit_us_total = st.commit_us_total;
     out->store_commit_us_max = st.commit_us_max;

@@ -109,6 +109,10 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
     R(head(b, "ladewerk_store_commit_seconds_max", "gauge", "Slowest store commit so far."));
     R(lw_buf_printf(b, "ladewerk_store_commit_seconds_max %.6f\n",
                     (double)m->store_commit_us_max / 1e6));
+    R(head(b, "ladewerk_store_commits_nosync_total", "counter",
+           "Store commits without fsync: batches of writes nobody waits on (journal rows)."));
+    R(lw_buf_printf(b, "ladewerk_store_commits_nosync_total %llu\n",
+                    (unsigned long long)m->store_commits_nosync));
     R(head(b, "ladewerk_store_commit_failures_total", "counter", "Store commits that failed."));
     R(lw_buf_printf(b, "ladewerk_store_commit_failures_total %llu\n",
                     (unsigned long long)m->store_commit_failures));
