@@ -482,6 +482,16 @@ const lw_store_migration_t lw_store_migrations[] = {
      "DROP INDEX meter_rows_tx;\n"
      "-- The meter_values view (004) names its columns and keeps working over the new column.\n"
     },
+    {7, "007_event_answers",
+     "-- 007_event_answers.sql — a 2.x TransactionEvent's retry is found on its own row (issue 6:\n"
+     "-- the 2.0.1 transaction path). Until now every TransactionEvent also wrote a `dedupe` row\n"
+     "-- keyed by a hash of (transactionId, seqNo): a random B-tree leaf in every commit, and a\n"
+     "-- random read before it. The (tx_id, seq_no) UNIQUE index of transaction_events already\n"
+     "-- identifies a retry; the answer given the first time now lives next to it.\n"
+     "-- NULL on rows stored before 007: their answers stay in dedupe, where a retry still finds\n"
+     "-- them.\n"
+     "ALTER TABLE transaction_events ADD COLUMN answer TEXT;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

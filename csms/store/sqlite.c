@@ -100,7 +100,8 @@
       "stop_reason = CASE WHEN ?12 THEN ?14 ELSE stop_reason END, "                                \
       "meter_stop_wh = CASE WHEN ?12 THEN last_register_wh ELSE meter_stop_wh END WHERE id = ?1")  \
     X(TXEV_INSERT, "INSERT INTO transaction_events (tx_id, seq_no, event_type, trigger_reason, "   \
-                   "offline, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                 \
+                   "offline, at, answer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                     \
+    X(TXEV_DUP, "SELECT answer FROM transaction_events WHERE tx_id = ?1 AND seq_no = ?2")          \
     X(MV_INSERT, "INSERT INTO meter_rows (station_id, evse_id, connector_id, tx_id, at, n, "       \
                  "samples, prev_id, dkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")            \
     X(MV_DUP, "SELECT prev_id, dkey FROM meter_rows WHERE id = ?1")                                \
@@ -1116,14 +1117,43 @@ static int tx_stop(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key
     return dedupe_put(b, w->station_id, "stop", key, klen, p->tx_id, p->answer);
 }
 
+/* Is this TransactionEvent a retry of one stored for transaction id (same seqNo)? Returns 1
+ * (res filled with the first answer), 0 when new, < 0 on error. Rows stored before schema 007
+ * keep their answer in dedupe (key: lw_store_dedupe_key of the write). */
+static int tx_event_retry(conn_t *c, const lw_store_write_t *w, int64_t id, const uint8_t *key,
+                          size_t klen, lw_store_result_t *res, lw_arena_t *scratch)
+{
+    sqlite3_stmt *st = q(c, Q_TXEV_DUP);
+    if (!st) return LW_ESTORE;
+    b_i64(st, 1, id);
+    sqlite3_bind_int(st, 2, w->u.tx_event.seq_no);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : map_rc(rc);
+    }
+    bool legacy = sqlite3_column_type(st, 0) == SQLITE_NULL;
+    lw_str_t a = col_str(st, 0);
+    char *copy = legacy ? NULL : lw_arena_strdup(scratch, a.p, a.len);
+    sqlite3_reset(st);
+    if (legacy) {
+        rc = dedupe_get(c, w->station_id, "event", key, klen, res, scratch);
+        if (rc) return rc;
+    }
+    /* Stored, with or without a recorded answer: never stored twice. */
+    res->duplicate = true;
+    res->tx_id = id;
+    if (!legacy) res->answer = copy ? (lw_str_t){copy, a.len} : LW_STR_NULL;
+    return 1;
+}
+
 static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key, size_t klen,
                     lw_store_result_t *res, lw_arena_t *scratch)
 {
     conn_t *c = &b->writer;
     const typeof(w->u.tx_event) *p = &w->u.tx_event;
     if (!p->tx_uid.len || !p->event_type.len) return LW_EINVAL;
-    int rc = dedupe_get(c, w->station_id, "event", key, klen, res, scratch);
-    if (rc) return rc < 0 ? rc : 0;
+    int rc;
     sqlite3_stmt *st = q(c, Q_TX_FIND_UID);
     if (!st) return LW_ESTORE;
     b_str(st, 1, w->station_id);
@@ -1131,7 +1161,10 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     int64_t id = 0;
     if (sqlite3_step(st) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
-    if (!id) {
+    if (id) { /* a retry: this transaction already has this seqNo (2.0.1 E01-E04: seqNo) */
+        rc = tx_event_retry(c, w, id, key, klen, res, scratch);
+        if (rc) return rc < 0 ? rc : 0;
+    } else {
         /* The first event we see opens the transaction, whatever its type: after an outage
          * "Updated" or even "Ended" may arrive for a transaction whose "Started" was lost. */
         if (!(st = q(c, Q_TX_INSERT))) return LW_ESTORE;
@@ -1156,6 +1189,7 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     b_str(st, 4, p->trigger_reason);
     sqlite3_bind_int(st, 5, p->offline);
     b_i64(st, 6, p->at_ms);
+    b_str(st, 7, p->answer);
     if ((rc = step_done(c, st))) return rc;
     rc = store_values(b, w->station_id, p->evse_id, p->connector_id, id, p->values, p->n_values,
                       NULL, 0);
@@ -1177,8 +1211,7 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     b_i64(st, 13, p->at_ms);
     /* OCPP 2.0.1 E06: stoppedReason absent on Ended means Local. */
     b_str(st, 14, p->stopped_reason.len ? p->stopped_reason : LW_STR("Local"));
-    if ((rc = step_done(c, st))) return rc;
-    return dedupe_put(b, w->station_id, "event", key, klen, id, p->answer);
+    return step_done(c, st);
 }
 
 /* Claims a dedupe key with one INSERT OR IGNORE (no lookup before it: a retry is the rare

@@ -584,6 +584,38 @@ LW_TEST(transaction_event_seqno_dedupe)
     LW_CHECK(!c.duplicate);
     LW_CHECK(d.duplicate);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM transaction_events"), 2);
+    /* Schema 007: a retry is found on the event row, which keeps the answer; no dedupe row. */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM dedupe WHERE kind = 'event'"), 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transaction_events WHERE answer IS NOT NULL"), 2);
+    /* An event stored before 007 (answer NULL) has its answer in dedupe: still found. */
+    {
+        uint8_t key[64];
+        size_t kl = lw_store_dedupe_key(&w, key);
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        int rc = sqlite3_open(dbpath, &db);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(db, "UPDATE transaction_events SET answer = NULL WHERE seq_no = 1",
+                              NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_prepare_v2(db,
+                                    "INSERT INTO dedupe (station_id, kind, key, tx_id, answer, at) "
+                                    "VALUES ('CP2', 'event', ?1, ?2, '{\"legacy\":1}', 1)",
+                                    -1, &st, NULL);
+        if (rc == SQLITE_OK) {
+            sqlite3_bind_blob(st, 1, key, (int)kl, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2, a.tx_id);
+            rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+        }
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        LW_CHECK_INT(rc, SQLITE_OK);
+        char legacy[128];
+        lw_store_result_t e = run(s, &w, legacy);
+        LW_CHECK(e.duplicate);
+        LW_CHECK_INT(e.tx_id, a.tx_id);
+        LW_CHECK_STR(legacy, "{\"legacy\":1}");
+    }
     LW_CHECK_INT(sql_int("SELECT count(*) FROM meter_values"), 2);
 
     lw_meter_value_t mv3 = {.timestamp_ms = 3, .value = LW_STR("3100"), .unit = LW_STR("Wh")};

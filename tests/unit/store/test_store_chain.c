@@ -560,7 +560,7 @@ LW_TEST(upgrade_from_schema_5_builds_the_chains)
     sqlite3_close(db);
     lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
-    LW_CHECK_INT(lw_store_schema_version(s), 6);
+    LW_CHECK_INT(lw_store_schema_version(s), 7);
     got_n = 0;
     LW_CHECK_INT(lw_store_journal_list(s, LW_STR("A"), 0, 0, take, NULL), 0);
     LW_CHECK_INT(got_n, 5);
