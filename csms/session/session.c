@@ -293,6 +293,19 @@ static void ip_auth_failed(lw_csms_t *c, const char *ip)
 
 /* ---- journal ------------------------------------------------------------------------------ */
 
+/* A CALL from the station, as the journal keeps it until it is answered (borrowed views). */
+typedef struct {
+    lw_str_t id, action, payload;
+    int64_t rx_ms;
+} exch_t;
+
+static void journal_submit(lw_session_t *s, const lw_store_write_t *w)
+{
+    int rc = lw_store_submit(s->csms->store, w, NULL, NULL);
+    if (rc)
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=journal_dropped err=%s", s->id, lw_err_name(rc));
+}
+
 static void journal(lw_session_t *s, bool inbound, int type, lw_str_t id, lw_str_t action,
                     lw_str_t payload)
 {
@@ -303,21 +316,60 @@ static void journal(lw_session_t *s, bool inbound, int type, lw_str_t id, lw_str
     w.u.journal.action = action;
     w.u.journal.payload = payload;
     w.u.journal.at_ms = now_ms(s->csms);
-    int rc = lw_store_submit(s->csms->store, &w, NULL, NULL);
-    if (rc)
-        lw_log(LW_LOG_WARN, LOG, "station=%s event=journal_dropped err=%s", s->id, lw_err_name(rc));
+    journal_submit(s, &w);
+}
+
+/* Journals a station's CALL with the answer the CSMS sent to it (reply_type 3 or 4), or
+ * alone (reply_type 0: never answered), as one row: schema 008. */
+static void journal_exchange(lw_session_t *s, const exch_t *x, int reply_type, lw_str_t reply)
+{
+    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(s->id)};
+    w.u.journal.inbound = true;
+    w.u.journal.msg_type = LW_RPC_CALL;
+    w.u.journal.msg_id = x->id;
+    w.u.journal.action = x->action;
+    w.u.journal.payload = x->payload;
+    w.u.journal.at_ms = x->rx_ms;
+    w.u.journal.reply_type = reply_type;
+    w.u.journal.reply_payload = reply;
+    w.u.journal.reply_at_ms = reply_type ? now_ms(s->csms) : 0;
+    journal_submit(s, &w);
+}
+
+/* The station's CALL kept in call (its id, action, validated text and arrival time). */
+static exch_t call_exch(const lw_call_t *call)
+{
+    return (exch_t){lw_str_c(call->msg_id), lw_str_c(call->action->name),
+                    (lw_str_t){call->doc.text, call->doc.text ? call->doc.len : 0}, call->rx_ms};
+}
+
+static int send_raw(lw_session_t *s, const lw_buf_t *b, int type)
+{
+    if (!s->conn) return LW_ECLOSED;
+    int rc = lw_ws_send_text(s->conn, b->data, b->len);
+    if (rc) return rc;
+    if (s->rpc) lw_rpc_peer_sent(s->rpc, (lw_rpc_type_t)type);
+    return 0;
 }
 
 /* Sends a frame and journals it. */
 static int send_frame(lw_session_t *s, const lw_buf_t *b, int type, lw_str_t id, lw_str_t action,
                       lw_str_t payload)
 {
-    if (!s->conn) return LW_ECLOSED;
-    int rc = lw_ws_send_text(s->conn, b->data, b->len);
-    if (rc) return rc;
-    if (s->rpc) lw_rpc_peer_sent(s->rpc, (lw_rpc_type_t)type);
-    journal(s, false, type, id, action, payload);
-    return 0;
+    int rc = send_raw(s, b, type);
+    if (!rc) journal(s, false, type, id, action, payload);
+    return rc;
+}
+
+/* Sends the answer (CALLRESULT or CALLERROR, reply = what its journal payload holds) to the
+ * station's CALL x and journals both in one row; the CALL alone when the answer could not
+ * be sent. */
+static int send_answer(lw_session_t *s, const lw_buf_t *b, int type, const exch_t *x,
+                       lw_str_t reply)
+{
+    int rc = send_raw(s, b, type);
+    journal_exchange(s, x, rc ? 0 : type, rc ? LW_STR_NULL : reply);
+    return rc;
 }
 
 /* ---- session lifetime --------------------------------------------------------------------- */
@@ -378,13 +430,15 @@ static void call_done(lw_call_t *call)
     drain_inq(s);
 }
 
-static void send_error(lw_session_t *s, lw_str_t id, lw_str_t action, lw_ocpp_err_t code,
-                       const char *desc)
+/* Answers the station's CALL x with a CALLERROR. */
+static void send_error(lw_session_t *s, const exch_t *x, lw_ocpp_err_t code, const char *desc)
 {
     lw_buf_t b;
     lw_buf_init(&b, 4096);
-    if (lw_rpc_write_error(&b, s->version, id, code, lw_str_c(desc), LW_STR_NULL) == 0)
-        send_frame(s, &b, LW_RPC_CALLERROR, id, action, lw_str_c(desc));
+    if (lw_rpc_write_error(&b, s->version, x->id, code, lw_str_c(desc), LW_STR_NULL) == 0)
+        send_answer(s, &b, LW_RPC_CALLERROR, x, lw_str_c(desc));
+    else
+        journal_exchange(s, x, 0, LW_STR_NULL);
     lw_buf_free(&b);
     lw_sess_metrics_callerror(s->csms->metrics, lw_ocpp_err_name(s->version, code));
 }
@@ -393,7 +447,8 @@ void lw_call_error(lw_call_t *call, lw_ocpp_err_t code, const char *description)
 {
     lw_session_t *s = call->session;
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "callerror");
-    send_error(s, lw_str_c(call->msg_id), lw_str_c(call->action->name), code, description);
+    exch_t x = call_exch(call);
+    send_error(s, &x, code, description);
     call_done(call);
 }
 
@@ -414,40 +469,44 @@ void lw_call_reply(lw_call_t *call, const char *json, size_t len)
     lw_buf_init(&b, s->csms->cfg.max_frame + 256);
     lw_buf_reserve(&b, len + LW_MSGID_MAX + 8); /* one allocation: [3,"id",json] */
     lw_sess_metrics_msg(s->csms->metrics, call->action->name, true, "ok");
-    if (lw_rpc_write_result(&b, lw_str_c(call->msg_id), (lw_str_t){json, len}) == 0)
-        send_frame(s, &b, LW_RPC_CALLRESULT, lw_str_c(call->msg_id), lw_str_c(call->action->name),
-                   (lw_str_t){json, len});
+    exch_t x = call_exch(call);
+    if (lw_rpc_write_result(&b, x.id, (lw_str_t){json, len}) == 0)
+        send_answer(s, &b, LW_RPC_CALLRESULT, &x, (lw_str_t){json, len});
+    else
+        journal_exchange(s, &x, 0, LW_STR_NULL);
     lw_buf_free(&b);
     call_done(call);
 }
 
+/* A CALL from the station: validated, then handled; it is journaled with its answer
+ * (send_answer), or alone if the session closes first (call_resume). */
 static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
 {
+    const exch_t fx = {f->id, f->action, f->payload, now_ms(s->csms)}, *x = &fx;
     const lw_codec_action_t *act = lw_codec_action_find(s->version, f->action);
     if (!act) {
         lw_sess_metrics_msg(s->csms->metrics, "", true, "invalid");
         /* OCPP-J: NotImplemented for an action the receiver does not know. */
-        send_error(s, f->id, f->action, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
+        send_error(s, x, LW_OCPP_ERR_NOT_IMPLEMENTED, "unknown action");
         return;
     }
     if (!(act->dir & LW_DIR_FROM_STATION) || !act->response) {
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "invalid");
-        send_error(s, f->id, f->action, LW_OCPP_ERR_NOT_SUPPORTED,
-                   "action is not sent by a charging station");
+        send_error(s, x, LW_OCPP_ERR_NOT_SUPPORTED, "action is not sent by a charging station");
         return;
     }
     lw_codec_error_t err;
     lw_jdoc_t doc; /* validated once; the handler reads the kept tokens */
     int vrc = lw_codec_validate_doc(act->request, f->payload.p, f->payload.len, &doc, &err);
     if (vrc == LW_ENOMEM) {
-        send_error(s, f->id, f->action, LW_OCPP_ERR_INTERNAL, "out of memory");
+        send_error(s, x, LW_OCPP_ERR_INTERNAL, "out of memory");
         return;
     }
     if (vrc) {
         char why[512];
         lw_codec_error_format(&err, s->version, why, sizeof why);
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "invalid");
-        send_error(s, f->id, f->action, err.code ? err.code : LW_OCPP_ERR_FORMAT, why);
+        send_error(s, x, err.code ? err.code : LW_OCPP_ERR_FORMAT, why);
         bad_message(s, why);
         return;
     }
@@ -456,14 +515,14 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     if (!s->accepted && !lw_str_eq_c(f->action, "BootNotification")) {
         lw_jdoc_free(&doc);
         lw_sess_metrics_msg(s->csms->metrics, act->name, true, "callerror");
-        send_error(s, f->id, f->action, LW_OCPP_ERR_SECURITY,
+        send_error(s, x, LW_OCPP_ERR_SECURITY,
                    "station is not accepted: send BootNotification first");
         return;
     }
     lw_call_t *call = calloc(1, sizeof *call);
     if (!call) {
         lw_jdoc_free(&doc);
-        send_error(s, f->id, f->action, LW_OCPP_ERR_INTERNAL, "out of memory");
+        send_error(s, x, LW_OCPP_ERR_INTERNAL, "out of memory");
         return;
     }
     call->session = s;
@@ -473,7 +532,7 @@ static void handle_call(lw_session_t *s, const lw_rpc_frame_t *f)
     memcpy(call->msg_id, f->id.p, idn); /* the rpc layer bounds ids (LW_MSGID_MAX) */
     call->msg_id[idn] = 0;
     call->doc = doc;
-    call->rx_ms = now_ms(s->csms);
+    call->rx_ms = fx.rx_ms;
     call->station = lw_str_c(s->id);
     lw_buf_init(&call->tmp, s->csms->cfg.max_frame + 4096);
     s->cur = call;
@@ -519,8 +578,7 @@ static void process_frame(lw_session_t *s, const char *data, size_t len)
         return;
     }
     switch (f.type) {
-    case LW_RPC_CALL:
-        journal(s, true, f.type, f.id, f.action, f.payload);
+    case LW_RPC_CALL: /* journaled with its answer */
         handle_call(s, &f);
         break;
     case LW_RPC_SEND: { /* 2.1 NotifyPeriodicEventStream: validated, journaled, never answered */
@@ -585,6 +643,8 @@ static void call_resume(void *arg)
     s->refs--;
     atomic_fetch_sub(&s->csms->inflight, 1);
     if (s->closed) {
+        exch_t x = call_exch(call); /* never answered: the CALL alone */
+        journal_exchange(s, &x, 0, LW_STR_NULL);
         if (s->cur == call) s->cur = NULL;
         free_call(call);
         maybe_free(s);

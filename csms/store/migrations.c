@@ -492,6 +492,22 @@ const lw_store_migration_t lw_store_migrations[] = {
      "-- them.\n"
      "ALTER TABLE transaction_events ADD COLUMN answer TEXT;\n"
     },
+    {8, "008_paired_journal",
+     "-- 008_paired_journal.sql — one journal row per exchange the station starts (issue 6: the\n"
+     "-- journal row was half of the writer's work per Heartbeat). Same conventions as 001.\n"
+     "--\n"
+     "-- A CALL from the station and the CSMS's answer to it (CALLRESULT 3 or CALLERROR 4) are\n"
+     "-- written as ONE row when the answer is sent: the CALL's columns as before, and\n"
+     "--   reply_type     3 or 4 (0 = the row holds one frame, as every row before 008);\n"
+     "--   reply_payload  what a reply row's payload holds (the result, or the error's text);\n"
+     "--   reply_at       when the answer was sent (ms).\n"
+     "-- The reply's message id is the CALL's, its direction the other one. CSMS-initiated CALLs\n"
+     "-- and the station's answers to them stay one row each, linked by call_id (006), as do frames\n"
+     "-- that were never answered. Existing rows are unchanged.\n"
+     "ALTER TABLE journal ADD COLUMN reply_type INTEGER NOT NULL DEFAULT 0;\n"
+     "ALTER TABLE journal ADD COLUMN reply_payload TEXT NOT NULL DEFAULT '';\n"
+     "ALTER TABLE journal ADD COLUMN reply_at INTEGER NOT NULL DEFAULT 0;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

@@ -106,7 +106,8 @@
                  "samples, prev_id, dkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")            \
     X(MV_DUP, "SELECT prev_id, dkey FROM meter_rows WHERE id = ?1")                                \
     X(JR_INSERT, "INSERT INTO journal (station_id, inbound, msg_type, msg_id, action, payload, "   \
-                 "at, prev_id, call_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")              \
+                 "at, prev_id, call_id, reply_type, reply_payload, reply_at) "                     \
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                     \
     X(JH_GET, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                           \
     X(JH_PUT, "INSERT INTO journal_heads (station_id, last_id, n) VALUES (?1, ?2, ?3) "            \
               "ON CONFLICT (station_id) DO UPDATE SET last_id = excluded.last_id, n = n + ?3")     \
@@ -114,7 +115,7 @@
     X(JH_OVER, "SELECT station_id, last_id FROM journal_heads WHERE n > ?1 AND station_id > ?2 "   \
                "AND (?3 = '' OR station_id = ?3) ORDER BY station_id LIMIT ?4")                    \
     X(JH_SET_N, "UPDATE journal_heads SET n = ?2 WHERE station_id = ?1")                           \
-    X(JR_LINK, "SELECT prev_id, inbound, msg_type, msg_id FROM journal WHERE id = ?1")             \
+    X(JR_LINK, "SELECT prev_id, inbound, msg_type, msg_id, reply_type FROM journal WHERE id = ?1") \
     X(JR_DELETE, "DELETE FROM journal WHERE id = ?1")                                              \
     X(JR_PRUNE_AGE, "DELETE FROM journal WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")          \
     X(DD_PRUNE, "DELETE FROM dedupe WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")               \
@@ -206,8 +207,8 @@
                    "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "    \
                    "FROM meter_rows m, json_each(m.samples) j WHERE m.id = ?1 ORDER BY j.key")     \
     X(R_JHEAD, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                          \
-    X(R_JROW, "SELECT id, inbound, msg_type, msg_id, action, payload, at, prev_id, station_id "    \
-              "FROM journal WHERE id = ?1")                                                        \
+    X(R_JROW, "SELECT id, inbound, msg_type, msg_id, action, payload, at, prev_id, station_id, "   \
+              "reply_type, reply_payload, reply_at FROM journal WHERE id = ?1")                    \
     X(R_JREPLY, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "          \
                 "WHERE call_id = ?1 ORDER BY id LIMIT 1")                                          \
     X(R_API_FIND, "SELECT id, role, name, created_at, revoked_at FROM api_tokens WHERE hash = ?1") \
@@ -1605,7 +1606,7 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     }
     int64_t head = h->last_id, call = 0;
     bool reply = p->msg_type == 3 || p->msg_type == 4 || p->msg_type == 5;
-    int64_t row = reply ? head : 0;
+    int64_t row = reply ? head : 0; /* a CALL written with its answer links nothing */
     for (int k = 0; row && k < LW_STORE_JOURNAL_LINK_SCAN; k++) {
         if (!(st = q(c, Q_JR_LINK))) return LW_ESTORE;
         b_i64(st, 1, row);
@@ -1614,9 +1615,10 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
         bool in = sqlite3_column_int(st, 1) != 0;
         int type = sqlite3_column_int(st, 2);
         bool same = lw_str_eq(col_str(st, 3), p->msg_id);
+        bool answered = sqlite3_column_int(st, 4) != 0; /* a CALL with its answer (008) */
         sqlite3_reset(st);
         if (same && in != p->inbound && type == 2) {
-            call = row;
+            if (!answered) call = row;
             break;
         }
         if (same && in == p->inbound && (type == 3 || type == 4 || type == 5)) break;
@@ -1630,6 +1632,9 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     b_i64(st, 7, p->at_ms);
     b_i64(st, 8, head);
     b_i64(st, 9, call);
+    sqlite3_bind_int(st, 10, p->reply_type);
+    b_str(st, 11, p->reply_payload);
+    b_i64(st, 12, p->reply_type ? p->reply_at_ms : 0);
     if ((rc = step_done(c, st))) return rc;
     res->row_id = sqlite3_last_insert_rowid(c->db);
     h->last_id = res->row_id;
@@ -2297,12 +2302,27 @@ typedef struct {
     void *ud;
 } jwalk_t;
 
+/* The answer held in an R_JROW row with the CALL it answers (schema 008): false when the row
+ * holds one frame. */
+static bool row_journal_reply(sqlite3_stmt *st, const lw_journal_rec_t *call, lw_journal_rec_t *r)
+{
+    int type = sqlite3_column_int(st, 9);
+    if (!type) return false;
+    *r = *call;
+    r->inbound = !call->inbound;
+    r->msg_type = type;
+    r->payload = col_str(st, 10);
+    r->at_ms = sqlite3_column_int64(st, 11);
+    return true;
+}
+
 static int journal_row(conn_t *c, sqlite3_stmt *st, void *arg)
 {
     (void)c;
     jwalk_t *j = arg;
-    lw_journal_rec_t r;
+    lw_journal_rec_t r, reply;
     row_journal(st, 0, &r);
+    if (row_journal_reply(st, &r, &reply) && j->each(j->ud, &reply)) return 1; /* newer */
     return j->each(j->ud, &r) || --j->left == 0;
 }
 
@@ -2425,6 +2445,8 @@ static int pair_row(conn_t *c, sqlite3_stmt *st, void *arg)
     if (type != 2 && type != 6) return 0;
     lw_journal_rec_t call, reply;
     row_journal(st, 0, &call);
+    if (row_journal_reply(st, &call, &reply))
+        return j->each_pair(j->ud, &call, &reply) || --j->left == 0;
     sqlite3_stmt *r = q(c, Q_R_JREPLY);
     if (!r) return LW_ESTORE;
     b_i64(r, 1, call.seq);

@@ -172,7 +172,7 @@ static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
         S(meter.tx_uid);
         break;
     case LW_W_JOURNAL:
-        S(journal.msg_id), S(journal.action), S(journal.payload);
+        S(journal.msg_id), S(journal.action), S(journal.payload), S(journal.reply_payload);
         break;
     case LW_W_SECURITY_EVENT:
         S(security.type), S(security.tech_info);

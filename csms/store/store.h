@@ -375,6 +375,12 @@ typedef struct lw_store_write {
             int msg_type; /* 2 CALL, 3 CALLRESULT, 4 CALLERROR, 2.1: 5 CALLRESULTERROR, 6 SEND */
             lw_str_t msg_id, action, payload;
             int64_t at_ms;
+            /* The CSMS's answer to this CALL (inbound, type 2), written in the same row
+             * (schema 008): reply_type 3 CALLRESULT or 4 CALLERROR, 0 = no answer here.
+             * reply_payload as a reply row's payload would be; sent at reply_at_ms. */
+            int reply_type;
+            lw_str_t reply_payload;
+            int64_t reply_at_ms;
         } journal;
         struct {                      /* LW_W_JOURNAL_PRUNE (station_id "" = all stations) */
             int64_t older_than_ms;    /* delete rows with at < this; 0 = no age bound */
@@ -573,13 +579,15 @@ int lw_store_meter_list(lw_store_t *s, int64_t tx_id, size_t limit,
                         int (*each)(void *ud, const lw_meter_value_t *v), void *ud);
 
 typedef struct lw_journal_rec {
-    int64_t seq; /* row id: increasing */
+    int64_t seq; /* row id: increasing. A row holding a CALL and its answer (schema 008) is
+                  * listed as two records with the same seq: the answer, then the CALL. */
     bool inbound;
     int msg_type;
     lw_str_t msg_id, action, payload; /* valid during each() */
     int64_t at_ms;
 } lw_journal_rec_t;
-/* A station's journal, newest first, rows with seq < before_seq (0 = newest page). */
+/* A station's journal, newest first, rows with seq < before_seq (0 = newest page); limit
+ * counts rows (a paired row gives two records). */
 int lw_store_journal_list(lw_store_t *s, lw_str_t station_id, int64_t before_seq, size_t limit,
                           int (*each)(void *ud, const lw_journal_rec_t *rec), void *ud);
 

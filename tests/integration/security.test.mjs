@@ -133,12 +133,16 @@ test('bad frames get the CALLERROR the spec names and the session goes on', asyn
   assert.deepEqual(m.slice(0, 3), [4, 'b4', 'FormationViolation']);
   assert.equal(await closed, 1008);
   // Every frame in and out is journaled (5 in, 5 out); journal writes are asynchronous.
+  // The four CALLs are kept with their answers, one row each (schema 008); the frame that
+  // is not JSON and its CALLERROR are a row each.
   let n = 0;
   for (let i = 0; i < 40 && n < 10; i++) {
-    n = sql(db, "SELECT COUNT(*) AS n FROM journal WHERE station_id='CP0'")[0].n;
+    n = sql(db, "SELECT COUNT(*) + SUM(reply_type <> 0) AS n FROM journal WHERE station_id='CP0'")[0].n;
     if (n < 10) await new Promise((r) => setTimeout(r, 50));
   }
   assert.equal(n, 10);
+  const pairs = sql(db, "SELECT msg_id, reply_type FROM journal WHERE station_id='CP0' AND reply_type <> 0 ORDER BY id");
+  assert.deepEqual(pairs.map((r) => [r.msg_id, r.reply_type]), [['b1', 4], ['b2', 4], ['b3', 3], ['b4', 4]]);
 });
 
 test('no supported subprotocol: handshake completes without one, then the server closes', async () => {

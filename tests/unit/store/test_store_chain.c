@@ -225,6 +225,104 @@ LW_TEST(journal_pairs_of_ocpp21_frames)
     lw_store_close(s);
 }
 
+/* Schema 008: a station's CALL written with the CSMS's answer as one row. */
+static int64_t jr_pair(lw_store_t *s, const char *station, const char *msg_id, int reply_type,
+                       const char *reply, int64_t at, int64_t reply_at)
+{
+    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(station)};
+    w.u.journal.inbound = true;
+    w.u.journal.msg_type = 2;
+    w.u.journal.msg_id = lw_str_c(msg_id);
+    w.u.journal.action = LW_STR("Heartbeat");
+    w.u.journal.payload = LW_STR("{}");
+    w.u.journal.at_ms = at;
+    w.u.journal.reply_type = reply_type;
+    w.u.journal.reply_payload = lw_str_c(reply);
+    w.u.journal.reply_at_ms = reply_at;
+    lw_store_result_t r;
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, &r), 0);
+    return r.row_id;
+}
+
+static lw_journal_rec_t recs[16];
+static char rec_text[16][3][64]; /* msg_id, action, payload copies */
+
+static int take_rec(void *ud, const lw_journal_rec_t *r)
+{
+    (void)ud;
+    if (got_n >= 16) return 1;
+    recs[got_n] = *r;
+    lw_str_t v[3] = {r->msg_id, r->action, r->payload};
+    for (int i = 0; i < 3; i++)
+        snprintf(rec_text[got_n][i], sizeof rec_text[got_n][i], "%.*s", (int)v[i].len,
+                 v[i].p ? v[i].p : "");
+    got_n++;
+    return 0;
+}
+
+static void check_rec(int i, int64_t seq, bool in, int type, const char *id, const char *payload,
+                      int64_t at)
+{
+    LW_CHECK_INT(recs[i].seq, seq);
+    LW_CHECK_INT(recs[i].inbound, in);
+    LW_CHECK_INT(recs[i].msg_type, type);
+    LW_CHECK_STR(rec_text[i][0], id);
+    LW_CHECK_STR(rec_text[i][2], payload);
+    LW_CHECK_INT(recs[i].at_ms, at);
+}
+
+LW_TEST(journal_call_and_answer_in_one_row)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    int64_t hb = jr_pair(s, "P", "h1", 3, "{\"currentTime\":\"x\"}", 10, 12);
+    int64_t bad = jr_pair(s, "P", "h2", 4, "bad payload", 20, 21);
+    int64_t lone = jr_pair(s, "P", "h3", 0, "", 30, 0); /* never answered */
+    int64_t out = jr(s, "P", false, 2, "c1", 40);       /* a CSMS CALL and its answer */
+    int64_t in = jr(s, "P", true, 3, "c1", 41);
+    int64_t late = jr(s, "P", false, 4, "h1", 50); /* h1 is answered already: no link */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal WHERE station_id = 'P'"), 6);
+    LW_CHECK_INT(sql_int("SELECT n FROM journal_heads WHERE station_id = 'P'"), 6);
+    LW_CHECK_INT(sql_int("SELECT call_id FROM journal WHERE msg_id = 'c1' AND inbound = 1"), out);
+    LW_CHECK_INT(sql_int("SELECT call_id FROM journal WHERE msg_id = 'h1' AND inbound = 0"), 0);
+
+    /* Every frame, newest first: a paired row gives the answer, then the CALL, one seq. */
+    got_n = 0;
+    LW_CHECK_INT(lw_store_journal_list(s, LW_STR("P"), 0, 0, take_rec, NULL), 0);
+    LW_CHECK_INT(got_n, 8);
+    check_rec(0, late, false, 4, "h1", "{}", 50);
+    check_rec(1, in, true, 3, "c1", "{}", 41);
+    check_rec(2, out, false, 2, "c1", "{}", 40);
+    check_rec(3, lone, true, 2, "h3", "{}", 30);
+    check_rec(4, bad, false, 4, "h2", "bad payload", 21);
+    check_rec(5, bad, true, 2, "h2", "{}", 20);
+    check_rec(6, hb, false, 3, "h1", "{\"currentTime\":\"x\"}", 12);
+    check_rec(7, hb, true, 2, "h1", "{}", 10);
+    LW_CHECK_STR(rec_text[6][1], "Heartbeat");
+
+    /* Pages count rows: limit 1 from before `lone` is the pair of h2, both records. */
+    got_n = 0;
+    LW_CHECK_INT(lw_store_journal_list(s, LW_STR("P"), lone, 1, take_rec, NULL), 0);
+    LW_CHECK_INT(got_n, 2);
+    check_rec(0, bad, false, 4, "h2", "bad payload", 21);
+    check_rec(1, bad, true, 2, "h2", "{}", 20);
+
+    /* Exchanges: c1 with the station's row, h3 alone, h2 and h1 with the answer in-row. */
+    got_n = 0;
+    LW_CHECK_INT(lw_store_journal_pairs(s, LW_STR("P"), 0, 0, take_pair, NULL), 0);
+    LW_CHECK_INT(got_n, 4);
+    LW_CHECK_INT(got[0], out);
+    LW_CHECK_INT(got_reply[0], in);
+    LW_CHECK_INT(got[1], lone);
+    LW_CHECK_INT(got_reply[1], 0);
+    LW_CHECK_INT(got[2], bad);
+    LW_CHECK_INT(got_reply[2], bad);
+    LW_CHECK_INT(got[3], hb);
+    LW_CHECK_INT(got_reply[3], hb);
+    lw_store_close(s);
+}
+
 /* Station k's pairs, paged by lim, must be its CALLs newest first with their replies. */
 static void check_pairs(lw_store_t *s, int k, size_t lim)
 {
@@ -560,7 +658,10 @@ LW_TEST(upgrade_from_schema_5_builds_the_chains)
     sqlite3_close(db);
     lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
-    LW_CHECK_INT(lw_store_schema_version(s), 7);
+    int newest = 0;
+    for (const lw_store_migration_t *m = lw_store_migrations; m->sql; m++)
+        newest = m->version;
+    LW_CHECK_INT(lw_store_schema_version(s), newest);
     got_n = 0;
     LW_CHECK_INT(lw_store_journal_list(s, LW_STR("A"), 0, 0, take, NULL), 0);
     LW_CHECK_INT(got_n, 5);
@@ -626,6 +727,7 @@ int main(void)
     LW_RUN(journal_pairs_across_interleaved_stations);
     LW_RUN(journal_chain_survives_a_second_writer);
     LW_RUN(journal_pairs_of_ocpp21_frames);
+    LW_RUN(journal_call_and_answer_in_one_row);
     LW_RUN(journal_prune_by_age_and_count);
     LW_RUN(meter_values_of_a_transaction_in_order);
     LW_RUN(meter_retries_found_on_the_chain);
