@@ -508,6 +508,15 @@ const lw_store_migration_t lw_store_migrations[] = {
      "ALTER TABLE journal ADD COLUMN reply_payload TEXT NOT NULL DEFAULT '';\n"
      "ALTER TABLE journal ADD COLUMN reply_at INTEGER NOT NULL DEFAULT 0;\n"
     },
+    {9, "009_journal_age_by_id",
+     "-- 009_journal_age_by_id.sql — the journal loses its last index on the write path (issue 6).\n"
+     "-- journal_at (at) cost a B-tree insert and a WAL page per commit for every row. Rows are\n"
+     "-- appended in arrival order, so their ids already order them by time: the age prune finds\n"
+     "-- the first row at or after the cutoff by a binary search over ids (a few dozen point\n"
+     "-- reads) and deletes the ids below it. A CALL written with its answer (008) carries the\n"
+     "-- CALL's time, at most the answer's delay earlier than the rows appended before it.\n"
+     "DROP INDEX journal_at;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

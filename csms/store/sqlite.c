@@ -117,7 +117,9 @@
     X(JH_SET_N, "UPDATE journal_heads SET n = ?2 WHERE station_id = ?1")                           \
     X(JR_LINK, "SELECT prev_id, inbound, msg_type, msg_id, reply_type FROM journal WHERE id = ?1") \
     X(JR_DELETE, "DELETE FROM journal WHERE id = ?1")                                              \
-    X(JR_PRUNE_AGE, "DELETE FROM journal WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")          \
+    X(JR_PRUNE_AGE, "DELETE FROM journal WHERE id < ?1 AND (?2 = '' OR station_id = ?2)")          \
+    X(JR_FIRST_FROM, "SELECT at FROM journal WHERE id >= ?1 ORDER BY id LIMIT 1")                  \
+    X(JR_ID_RANGE, "SELECT min(id), max(id) FROM journal")                                         \
     X(DD_PRUNE, "DELETE FROM dedupe WHERE at < ?1 AND (?2 = '' OR station_id = ?2)")               \
     X(SEC_INSERT, "INSERT INTO security_events (station_id, type, tech_info, at) "                 \
                   "VALUES (?1, ?2, ?3, ?4)")                                                       \
@@ -190,8 +192,7 @@
     X(CMD_EXPIRE, "UPDATE commands SET status = 'expired', updated_at = ?1 WHERE id IN (SELECT "   \
                   "id FROM commands WHERE status IN ('queued', 'sent') AND expires_at <= ?1 "      \
                   "AND (?2 = '' OR station_id = ?2) LIMIT ?3)")                                    \
-    X(MT_JR_AGE, "DELETE FROM journal WHERE id IN (SELECT id FROM journal WHERE at < ?1 "          \
-                 "ORDER BY at LIMIT ?2)")                                                          \
+    X(MT_JR_AGE, "DELETE FROM journal WHERE id < ?1 AND id < (SELECT min(id) FROM journal) + ?2")  \
     X(MT_DD_AGE, "DELETE FROM dedupe WHERE (station_id, kind, key) IN (SELECT station_id, kind, "  \
                  "key FROM dedupe WHERE at < ?1 LIMIT ?2)")                                        \
     /* reads */                                                                                    \
@@ -1643,6 +1644,40 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     return 0;
 }
 
+/* The first journal id whose row is at or after cutoff (ms), as a binary search over ids:
+ * rows are appended in arrival order (schema 009 dropped the index on at). Every row below
+ * *cut is older than cutoff, up to rows whose time is out of order by the delay of an answer
+ * (a CALL written with its answer carries the CALL's time). */
+static int journal_age_cut(conn_t *c, int64_t cutoff, int64_t *cut)
+{
+    sqlite3_stmt *st = q(c, Q_JR_ID_RANGE);
+    if (!st) return LW_ESTORE;
+    int rc = sqlite3_step(st);
+    int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1) + 1;
+    bool empty = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+    *cut = 0;
+    if (empty) return 0;
+    /* the smallest x in [lo, hi] whose first row at or after it is not older than cutoff
+     * (hi: no row at or after it) */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (!(st = q(c, Q_JR_FIRST_FROM))) return LW_ESTORE;
+        b_i64(st, 1, mid);
+        rc = sqlite3_step(st);
+        bool newer = rc != SQLITE_ROW || sqlite3_column_int64(st, 0) >= cutoff;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) return map_rc(rc);
+        if (newer)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    *cut = lo;
+    return 0;
+}
+
 /* Keeps the newest keep journal rows of each station whose count is above keep + slack
  * (station "" = every station), deleting at most max rows in all; adds the rows deleted to
  * *deleted. Per station it walks the chain from the head: keep rows, then deletes the rest
@@ -1718,8 +1753,10 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
     int rc;
     int64_t cap = LW_STORE_MAINT_ROWS_MAX;
     if (m->journal_max_age_ms > 0) {
+        int64_t cut;
+        if ((rc = journal_age_cut(c, m->now_ms - m->journal_max_age_ms, &cut))) return rc;
         if (!(st = q(c, Q_MT_JR_AGE))) return LW_ESTORE;
-        b_i64(st, 1, m->now_ms - m->journal_max_age_ms);
+        b_i64(st, 1, cut);
         b_i64(st, 2, cap);
         if ((rc = step_done(c, st))) return rc;
         res->pruned_journal += sqlite3_changes(c->db);
@@ -1830,8 +1867,10 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
         if (p->older_than_ms > 0) {
             for (int k = 0; k < 2; k++) {
                 /* Dedupe rows age out with the journal: a retry comes within minutes. */
+                int64_t cut = p->older_than_ms;
+                if (!k && (rc = journal_age_cut(c, p->older_than_ms, &cut))) return rc;
                 Q(k ? Q_DD_PRUNE : Q_JR_PRUNE_AGE);
-                b_i64(st, 1, p->older_than_ms);
+                b_i64(st, 1, cut);
                 b_str(st, 2, w->station_id);
                 if ((rc = step_done(c, st))) return rc;
                 if (!k) deleted += sqlite3_changes(c->db);
