@@ -51,7 +51,7 @@ typedef struct outcall {
 } outcall_t;
 
 struct lw_session {
-    /* Field order keeps the struct small (one per station: 184 bytes, registry included). */
+    /* Field order keeps the struct small (one per station: 216 bytes, registry included). */
     lw_csms_t *csms;
     loop_ctx_t *lc;
     lw_conn_t *conn; /* NULL once closed */
@@ -65,9 +65,15 @@ struct lw_session {
     lw_reg_status_t policy; /* the store's registration status */
     uint32_t policy_at;     /* mono ms (low 32 bits) when the upgrade read it */
     bool policy_fresh;      /* that read not yet used by a BootNotification */
+    bool pub_held;          /* see pub_at below */
     uint32_t seen_saved_at; /* mono ms (low 32 bits) when last_seen_at was last written */
     uint32_t bad;
     uint16_t inq_len, outq_len; /* <= LW_CSMS_INQ_MAX, LW_CSMS_CALL_QUEUE_MAX */
+    /* transaction.updated events (LW_CSMS_TX_UPDATE_MIN_MS): the transaction last published,
+     * when (mono ms, low 32 bits), and an update held back (pub_held) with its power */
+    uint32_t pub_at;
+    int64_t pub_tx;
+    float pub_power;
     /* The call table of our CALLs to the station, allocated at the first one and kept (its
      * last id tells a late answer from an unknown one). Idle stations that were never called
      * hold none: memory per station. Incoming CALLs need no table: `cur` and the queue
@@ -80,6 +86,8 @@ struct lw_session {
     lw_session_t *next, *prev; /* loop list */
     lw_session_t *reg_next;    /* registry bucket chain (under reg_mu) */
 };
+
+static void publish_held(lw_session_t *s);
 
 struct loop_ctx {
     lw_csms_t *csms;
@@ -1426,6 +1434,7 @@ static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
     lw_session_t *s = lw_conn_data(conn);
     if (!s) return;
     lw_csms_t *c = s->csms;
+    publish_held(s); /* the newest values before the disconnect */
     s->conn = NULL;
     s->closed = true;
     if (s->prev)
@@ -1463,8 +1472,11 @@ static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
 static void tick(uv_timer_t *t)
 {
     loop_ctx_t *lc = t->data;
-    for (lw_session_t *s = lc->sessions; s; s = s->next)
+    uint32_t mono = (uint32_t)lw_clock_mono(lc->csms->clock);
+    for (lw_session_t *s = lc->sessions; s; s = s->next) {
         if (s->rpc) lw_rpc_peer_tick(s->rpc);
+        if (s->pub_held && mono - s->pub_at >= LW_CSMS_TX_UPDATE_MIN_MS) publish_held(s);
+    }
     lw_csms_t *c = lc->csms;
     if (lc->index == 0) {
         int64_t now = now_ms(c);
@@ -1713,9 +1725,38 @@ static void txpub_after(uv_work_t *w, int status)
     txpub_start(lc); /* what was published meanwhile */
 }
 
+static void publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double power_w);
+
+/* Publishes the update held back for s's transaction (its window has ended, or something
+ * else is published for the station). */
+static void publish_held(lw_session_t *s)
+{
+    if (!s->pub_held) return;
+    s->pub_held = false;
+    s->pub_at = (uint32_t)lw_clock_mono(s->csms->clock);
+    publish_tx(s, "updated", s->pub_tx, s->pub_power);
+}
+
 void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double power_w)
 {
     if (!s->csms->api || tx_id <= 0 || s->closed) return;
+    uint32_t now = (uint32_t)lw_clock_mono(s->csms->clock);
+    bool update = strcmp(kind, "updated") == 0;
+    if (update && tx_id == s->pub_tx && now - s->pub_at < LW_CSMS_TX_UPDATE_MIN_MS) {
+        s->pub_held = true; /* the newest values win */
+        s->pub_power = (float)power_w;
+        return;
+    }
+    if (tx_id != s->pub_tx || !update) publish_held(s); /* before what follows it */
+    if (!update || tx_id != s->pub_tx) s->pub_held = false;
+    s->pub_tx = tx_id;
+    s->pub_at = now;
+    publish_tx(s, kind, tx_id, power_w);
+}
+
+/* Queues one transaction event for its read-back on the thread pool. */
+static void publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double power_w)
+{
     txpub_t *t = calloc(1, sizeof *t);
     if (!t) return;
     t->tx_id = tx_id;

@@ -282,6 +282,12 @@
 /* A Heartbeat refreshes the station's last_seen_at in the store at most this often: the
  * column is for operators ("seen a minute ago"); connects and disconnects always write it. */
 #define LW_CSMS_SEEN_PERSIST_MS 60000
+/* At most one transaction.updated API event per transaction this often (per station: the
+ * transaction it last published). An update within the window is held, newest values
+ * winning, and published when the window ends (the loop's 1 s tick), or at once with the
+ * station's next "started"/"ended" or its disconnect. Each event reads the transaction back
+ * on the thread pool; a live chart needs no more than one a second. */
+#define LW_CSMS_TX_UPDATE_MIN_MS 1000
 /* Upgrades' store reads (station record, password check) run on the thread pool in batches:
  * at most this many jobs per loop (libuv's pool has 4 threads, so password hashing still
  * runs in parallel), each taking at most LW_CSMS_UPGRADE_BATCH waiting upgrades (a bound on

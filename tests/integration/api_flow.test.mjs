@@ -212,6 +212,23 @@ test('OCPP 1.6: online with vendor/model/status; remote start and stop; energy; 
     assert.equal(upd.data.energy_wh, 2500);
     assert.equal(upd.data.power_w, 7400);
 
+    // Three more MeterValues at once: transaction.updated is published at most once a second
+    // per transaction (LW_CSMS_TX_UPDATE_MIN_MS); the newest values are published when the
+    // window ends, not lost.
+    const firstUpd = sse.events.indexOf(upd);
+    for (const [wh, kw] of [[3510, '7.1'], [3520, '7.2'], [3530, '7.3']]) {
+      await c.call('MeterValues', { connectorId: 1, transactionId: txId, meterValue: [{
+        timestamp: new Date().toISOString(), sampledValue: [
+          { value: String(wh), measurand: 'Energy.Active.Import.Register', unit: 'Wh' },
+          { value: kw, measurand: 'Power.Active.Import', unit: 'kW' }] }] });
+    }
+    const last = await sse.wait('held transaction.updated', (e) =>
+      e.type === 'transaction.updated' && e.data.id === txId && e.data.energy_wh === 2530);
+    assert.equal(last.data.power_w, 7300);
+    const burst = sse.events.slice(firstUpd + 1).filter((e) =>
+      e.type === 'transaction.updated' && e.data.id === txId);
+    assert.ok(burst.length <= 2, `updates coalesced: ${burst.length} events for 3 messages`);
+
     // Remote stop.
     const rstop = await api('POST', '/api/v1/stations/CP16/remote-stop',
       { body: { transaction_id: txId } });
