@@ -576,6 +576,20 @@ static void *writer_main(void *arg)
             ts.tv_nsec = (long)(ns % 1000000000u);
             pthread_cond_timedwait(&s->nonempty, &s->mu, &ts);
         }
+        /* Group commit (LW_STORE_GROUP_COMMIT_US): a waited-on write commits a little later,
+         * with the ones that arrive meanwhile. */
+        if (s->waited && s->count < LW_STORE_GROUP_COMMIT_ENOUGH && !s->stopping &&
+            !s->opts.no_group_commit) {
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)LW_STORE_GROUP_COMMIT_US * 1000u;
+            ts.tv_sec += (time_t)(ns / 1000000000u);
+            ts.tv_nsec = (long)(ns % 1000000000u);
+            pthread_mutex_unlock(&s->mu);
+            while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                ;
+            pthread_mutex_lock(&s->mu);
+        }
         size_t n = 0, qmax = s->opts.queue_max;
         while (s->count && n < bmax) {
             if (s->ring[s->head]->cb) s->waited--;

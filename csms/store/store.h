@@ -72,6 +72,7 @@ typedef struct lw_store_options {
     size_t batch_max;        /* writes per commit at most; 0 = LW_STORE_BATCH_MAX_DEFAULT */
     int busy_timeout_ms;     /* waiting for a lock held by another process; 0 = default */
     const lw_clock_t *clock; /* borrowed, must outlive the store; NULL = real clock */
+    bool no_group_commit;    /* commit a waited-on write at once (LW_STORE_GROUP_COMMIT_US) */
 } lw_store_options_t;
 
 /* Opens the store named by url ("sqlite:PATH", a bare PATH means sqlite; "postgres://…"

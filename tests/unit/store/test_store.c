@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <sys/wait.h>
 
 static int add_station(lw_store_t *s, const char *id, int profile, const char *pw)
@@ -377,6 +378,63 @@ LW_TEST(fire_and_forget_batches_skip_fsync)
     LW_CHECK_INT(st.commits_nosync, before); /* the waited-on batch was durable */
     lw_store_close(s);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), 51);
+}
+
+/* Group commit: a waited-on write is committed LW_STORE_GROUP_COMMIT_US after it is taken,
+ * with what arrived meanwhile (unless the store is opened with no_group_commit). */
+LW_TEST(group_commit_waits_for_more)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = LW_STR("CP-G")};
+    w.u.journal.msg_id = LW_STR("g");
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0); /* schema and caches warm */
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    int64_t us = (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+    LW_CHECK(us >= LW_STORE_GROUP_COMMIT_US); /* a lower bound: the writer slept */
+    lw_store_close(s);
+}
+
+/* The background checkpoint thread runs at nice LW_STORE_CKPT_NICE (its copy must not delay
+ * the loops' answers); every other thread keeps its priority. */
+LW_TEST(checkpoint_thread_runs_at_low_priority)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    int low = 0, normal = 0;
+    for (int spin = 0; spin < 2000 && !low; spin++) { /* the thread lowers its own priority */
+        low = normal = 0;
+        DIR *d = opendir("/proc/self/task");
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (e->d_name[0] == '.') continue;
+            char path[300], buf[512];
+            snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f) continue;
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = 0;
+            const char *p = strrchr(buf, ')'); /* comm may hold spaces */
+            int nice = 0, field = 2;
+            for (; p && *p && field < 19; p++)
+                if (*p == ' ' && ++field == 19) nice = atoi(p + 1);
+            if (nice == LW_STORE_CKPT_NICE)
+                low++;
+            else
+                normal++;
+        }
+        if (d) closedir(d);
+        if (!low) usleep(1000);
+    }
+    LW_CHECK_INT(low, 1);
+    LW_CHECK(normal >= 3); /* this thread, the writer, the RESTART checkpoint thread */
+    lw_store_close(s);
 }
 
 /* ---- back-pressure ------------------------------------------------------------------------- */
@@ -891,6 +949,8 @@ int main(void)
     LW_RUN(api_tokens);
     LW_RUN(group_commit_many_writes_few_commits);
     LW_RUN(fire_and_forget_batches_skip_fsync);
+    LW_RUN(group_commit_waits_for_more);
+    LW_RUN(checkpoint_thread_runs_at_low_priority);
     LW_RUN(queue_full_returns_busy);
     LW_RUN(start_transaction_retry_gets_same_id);
     LW_RUN(transaction_event_seqno_dedupe);
