@@ -78,7 +78,8 @@
                  "remote_start_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)")          \
     X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state, "    \
                 "last_meter_id FROM transactions WHERE id = ?1")                                   \
-    X(TX_FIND_UID, "SELECT id FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")            \
+    X(TX_FIND_UID, "SELECT id, last_event_id FROM transactions WHERE station_id = ?1 "             \
+                   "AND tx_uid = ?2")                                                              \
     X(TX_ORPHAN_STOP, "INSERT INTO orphan_stops (station_id, tx_id, id_tag, meter_stop_wh, "       \
                       "stop_at, reason, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")         \
     X(TX_STOP, "UPDATE transactions SET state = 1, stop_at = ?2, meter_stop_wh = ?3, "             \
@@ -87,24 +88,26 @@
                    "meter_backwards = ?4, energy_wh = CASE WHEN ?2 >= 0 AND ?3 >= ?2 "             \
                    "THEN ?3 - ?2 ELSE energy_wh END, last_meter_id = ?5 WHERE id = ?1")            \
     X(TX_LAST_METER, "UPDATE transactions SET last_meter_id = ?2 WHERE id = ?1")                   \
-    X(TX_EVENT_UPD,                                                                                \
-      "UPDATE transactions SET "                                                                   \
-      "evse_id = CASE WHEN ?2 > 0 THEN ?2 ELSE evse_id END, "                                      \
-      "connector_id = CASE WHEN ?3 > 0 THEN ?3 ELSE connector_id END, "                            \
-      "id_token = CASE WHEN ?4 <> '' THEN ?4 ELSE id_token END, "                                  \
-      "id_token_type = CASE WHEN ?4 <> '' THEN ?5 ELSE id_token_type END, "                        \
-      "last_seq_no = max(last_seq_no, ?6), offline = offline | ?7, "                               \
-      "last_trigger = ?8, triggers = CASE WHEN triggers = '' THEN ?8 ELSE triggers || ',' || ?8 "  \
-      "END, charging_state = CASE WHEN ?9 <> '' THEN ?9 ELSE charging_state END, "                 \
-      "reservation_id = CASE WHEN ?10 >= 0 THEN ?10 ELSE reservation_id END, "                     \
-      "remote_start_id = CASE WHEN ?11 >= 0 THEN ?11 ELSE remote_start_id END, "                   \
-      "state = CASE WHEN ?12 THEN 1 ELSE state END, "                                              \
-      "stop_at = CASE WHEN ?12 THEN ?13 ELSE stop_at END, "                                        \
-      "stop_reason = CASE WHEN ?12 THEN ?14 ELSE stop_reason END, "                                \
-      "meter_stop_wh = CASE WHEN ?12 THEN last_register_wh ELSE meter_stop_wh END WHERE id = ?1")  \
+    X(TX_EVENT_UPD, "UPDATE transactions SET "                                                     \
+                    "evse_id = CASE WHEN ?2 > 0 THEN ?2 ELSE evse_id END, "                        \
+                    "connector_id = CASE WHEN ?3 > 0 THEN ?3 ELSE connector_id END, "              \
+                    "id_token = CASE WHEN ?4 <> '' THEN ?4 ELSE id_token END, "                    \
+                    "id_token_type = CASE WHEN ?4 <> '' THEN ?5 ELSE id_token_type END, "          \
+                    "last_seq_no = max(last_seq_no, ?6), offline = offline | ?7, "                 \
+                    "last_trigger = ?8, triggers = CASE WHEN triggers = '' THEN ?8 "               \
+                    "WHEN instr(',' || triggers || ',', ',' || ?8 || ',') > 0 THEN triggers "      \
+                    "ELSE triggers || ',' || ?8 END, charging_state = CASE WHEN ?9 <> '' THEN ?9 " \
+                    "ELSE charging_state END, "                                                    \
+                    "reservation_id = CASE WHEN ?10 >= 0 THEN ?10 ELSE reservation_id END, "       \
+                    "remote_start_id = CASE WHEN ?11 >= 0 THEN ?11 ELSE remote_start_id END, "     \
+                    "state = CASE WHEN ?12 THEN 1 ELSE state END, "                                \
+                    "stop_at = CASE WHEN ?12 THEN ?13 ELSE stop_at END, "                          \
+                    "stop_reason = CASE WHEN ?12 THEN ?14 ELSE stop_reason END, "                  \
+                    "meter_stop_wh = CASE WHEN ?12 THEN last_register_wh ELSE meter_stop_wh END, " \
+                    "last_event_id = ?15 WHERE id = ?1")                                           \
     X(TXEV_INSERT, "INSERT INTO transaction_events (tx_id, seq_no, event_type, trigger_reason, "   \
-                   "offline, at, answer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")                     \
-    X(TXEV_DUP, "SELECT answer FROM transaction_events WHERE tx_id = ?1 AND seq_no = ?2")          \
+                   "offline, at, answer, prev_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")        \
+    X(TXEV_LINK, "SELECT prev_id, seq_no, answer FROM transaction_events WHERE id = ?1")           \
     X(MV_INSERT, "INSERT INTO meter_rows (station_id, evse_id, connector_id, tx_id, at, n, "       \
                  "samples, prev_id, dkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")            \
     X(MV_DUP, "SELECT prev_id, dkey FROM meter_rows WHERE id = ?1")                                \
@@ -1162,20 +1165,30 @@ static int tx_stop(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *key
 /* Is this TransactionEvent a retry of one stored for transaction id (same seqNo)? Returns 1
  * (res filled with the first answer), 0 when new, < 0 on error. Rows stored before schema 007
  * keep their answer in dedupe (key: lw_store_dedupe_key of the write). */
-static int tx_event_retry(conn_t *c, const lw_store_write_t *w, int64_t id, const uint8_t *key,
-                          size_t klen, lw_store_result_t *res, lw_arena_t *scratch)
+static int tx_event_retry(conn_t *c, const lw_store_write_t *w, int64_t id, int64_t last_event,
+                          const uint8_t *key, size_t klen, lw_store_result_t *res,
+                          lw_arena_t *scratch)
 {
-    sqlite3_stmt *st = q(c, Q_TXEV_DUP);
-    if (!st) return LW_ESTORE;
-    b_i64(st, 1, id);
-    sqlite3_bind_int(st, 2, w->u.tx_event.seq_no);
-    int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) {
+    /* Schema 010: the transaction's events are a chain from transactions.last_event_id; a
+     * retry repeats the seqNo of one of the newest (one CALL in flight per station). */
+    sqlite3_stmt *st = NULL;
+    int rc = SQLITE_DONE;
+    for (int k = 0; last_event > 0 && k < LW_STORE_TXEV_RETRY_ROWS; k++) {
+        if (!(st = q(c, Q_TXEV_LINK))) return LW_ESTORE;
+        b_i64(st, 1, last_event);
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW) break;
+        if (sqlite3_column_int(st, 1) == w->u.tx_event.seq_no) break;
+        last_event = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
+        rc = SQLITE_DONE;
+    }
+    if (rc != SQLITE_ROW) {
+        if (st) sqlite3_reset(st);
         return rc == SQLITE_DONE ? 0 : map_rc(rc);
     }
-    bool legacy = sqlite3_column_type(st, 0) == SQLITE_NULL;
-    lw_str_t a = col_str(st, 0);
+    bool legacy = sqlite3_column_type(st, 2) == SQLITE_NULL;
+    lw_str_t a = col_str(st, 2);
     char *copy = legacy ? NULL : lw_arena_strdup(scratch, a.p, a.len);
     sqlite3_reset(st);
     if (legacy) {
@@ -1200,11 +1213,12 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     if (!st) return LW_ESTORE;
     b_str(st, 1, w->station_id);
     b_str(st, 2, p->tx_uid);
-    int64_t id = 0;
-    if (sqlite3_step(st) == SQLITE_ROW) id = sqlite3_column_int64(st, 0);
+    int64_t id = 0, last_event = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        id = sqlite3_column_int64(st, 0), last_event = sqlite3_column_int64(st, 1);
     sqlite3_reset(st);
     if (id) { /* a retry: this transaction already has this seqNo (2.0.1 E01-E04: seqNo) */
-        rc = tx_event_retry(c, w, id, key, klen, res, scratch);
+        rc = tx_event_retry(c, w, id, last_event, key, klen, res, scratch);
         if (rc) return rc < 0 ? rc : 0;
     } else {
         /* The first event we see opens the transaction, whatever its type: after an outage
@@ -1232,7 +1246,9 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     sqlite3_bind_int(st, 5, p->offline);
     b_i64(st, 6, p->at_ms);
     b_str(st, 7, p->answer);
+    b_i64(st, 8, last_event);
     if ((rc = step_done(c, st))) return rc;
+    int64_t event_id = sqlite3_last_insert_rowid(c->db);
     rc = store_values(b, w->station_id, p->evse_id, p->connector_id, id, p->values, p->n_values,
                       NULL, 0);
     if (rc) return rc;
@@ -1253,6 +1269,7 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     b_i64(st, 13, p->at_ms);
     /* OCPP 2.0.1 E06: stoppedReason absent on Ended means Local. */
     b_str(st, 14, p->stopped_reason.len ? p->stopped_reason : LW_STR("Local"));
+    b_i64(st, 15, event_id);
     return step_done(c, st);
 }
 

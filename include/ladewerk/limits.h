@@ -179,6 +179,10 @@
  * (schema 006): one CALL is in flight per direction (OCPP-J), so the CALL is a few rows back;
  * a reply further away than this is kept without its link (pairs show its CALL unanswered). */
 #define LW_STORE_JOURNAL_LINK_SCAN 64
+/* A 2.x TransactionEvent is a retry when its seqNo is among its transaction's newest this
+ * many events (schema 010: a chain from transactions.last_event_id, no index): one CALL is
+ * in flight per station, so the event being retried is the newest, or nearly. */
+#define LW_STORE_TXEV_RETRY_ROWS 8
 /* Stations whose journal head the writer keeps in memory (direct-mapped by id hash): the head
  * is read from journal_heads on a miss, and written back once per station and batch. More
  * than the stations of one batch (LW_STORE_BATCH_MAX_DEFAULT writes) so that a batch rarely

@@ -703,6 +703,65 @@ LW_TEST(transaction_event_seqno_dedupe)
                  1);
     /* the same transactionId on another station is another transaction */
     LW_CHECK_INT(lw_store_tx_get_uid(s, LW_STR("CPx"), LW_STR("tx-abc"), &r), LW_ENOTFOUND);
+    /* Schema 010: the events are a chain from transactions.last_event_id, no index */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transactions t JOIN transaction_events e ON "
+                         "e.id = t.last_event_id WHERE e.seq_no = 2"),
+                 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transaction_events e JOIN transaction_events p "
+                         "ON p.id = e.prev_id AND p.tx_id = e.tx_id AND p.seq_no = e.seq_no - 1"),
+                 2);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE tbl_name = "
+                         "'transaction_events' AND type = 'index'"),
+                 0);
+    lw_store_close(s);
+}
+
+/* A retry is recognised among the transaction's newest LW_STORE_TXEV_RETRY_ROWS events
+ * (schema 010): OCPP-J has one CALL in flight, so the event retried is the newest one. */
+LW_TEST(transaction_event_retry_on_the_chain)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    LW_CHECK_INT(add_station(s, "CP3", 2, "passwordpassword"), 0);
+    lw_meter_value_t mv = {.timestamp_ms = 1, .value = LW_STR("1000"), .unit = LW_STR("Wh")};
+    lw_store_write_t w = {.kind = LW_W_TX_EVENT, .station_id = LW_STR("CP3")};
+    w.u.tx_event.tx_uid = LW_STR("tx-chain");
+    w.u.tx_event.trigger_reason = LW_STR("MeterValuePeriodic");
+    w.u.tx_event.evse_id = 1, w.u.tx_event.connector_id = 1;
+    w.u.tx_event.reservation_id = -1, w.u.tx_event.remote_start_id = -1;
+    w.u.tx_event.values = &mv, w.u.tx_event.n_values = 1;
+    int n = LW_STORE_TXEV_RETRY_ROWS + 4;
+    char answer[32];
+    for (int i = 0; i < n; i++) {
+        w.u.tx_event.event_type = i ? LW_STR("Updated") : LW_STR("Started");
+        w.u.tx_event.seq_no = i;
+        w.u.tx_event.at_ms = 100 + i;
+        snprintf(answer, sizeof answer, "{\"n\":%d}", i);
+        w.u.tx_event.answer = lw_str_c(answer);
+        lw_store_result_t r = run(s, &w, NULL);
+        LW_CHECK_INT(r.status, 0);
+        LW_CHECK(!r.duplicate);
+    }
+    /* the newest and one LW_STORE_TXEV_RETRY_ROWS - 1 back: retries, with their answers */
+    int back[2] = {n - 1, n - LW_STORE_TXEV_RETRY_ROWS};
+    for (int k = 0; k < 2; k++) {
+        char got[128];
+        w.u.tx_event.seq_no = back[k];
+        w.u.tx_event.answer = LW_STR("{\"other\":1}");
+        lw_store_result_t r = run(s, &w, got);
+        LW_CHECK(r.duplicate);
+        snprintf(answer, sizeof answer, "{\"n\":%d}", back[k]);
+        LW_CHECK_STR(got, answer);
+    }
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transaction_events"), n);
+    /* triggers: each distinct triggerReason once (the row does not grow with every event) */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transactions WHERE triggers = 'MeterValuePeriodic'"),
+                 1);
+    /* further back than that: not recognised, stored again (documented bound) */
+    w.u.tx_event.seq_no = 0;
+    LW_CHECK(!run(s, &w, NULL).duplicate);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transaction_events"), n + 1);
     lw_store_close(s);
 }
 
@@ -954,6 +1013,7 @@ int main(void)
     LW_RUN(queue_full_returns_busy);
     LW_RUN(start_transaction_retry_gets_same_id);
     LW_RUN(transaction_event_seqno_dedupe);
+    LW_RUN(transaction_event_retry_on_the_chain);
     LW_RUN(meter_values_all_fields);
     LW_RUN(journal_retention_prunes);
     LW_RUN(acknowledged_writes_survive_sigkill);
