@@ -628,7 +628,11 @@ LW_TEST(upgrade_from_schema_5_builds_the_chains)
             "(2, 'B', 8, 101, 1, '[[101,\"10\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"]]'),"
             "(3, 'A', NULL, 102, 1, '[[102,\"x\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"]]'),"
             "(4, 'A', 7, 103, 2, '[[103,\"2\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"],"
-            "[103,\"3\",\"Voltage\",\"\",\"V\",\"\",\"\",\"\",\"\"]]');",
+            "[103,\"3\",\"Voltage\",\"\",\"V\",\"\",\"\",\"\",\"\"]]');"
+            /* 2.x events of transactions 7 and 8, interleaved (schema 010 chains them) */
+            "INSERT INTO transaction_events (id, tx_id, seq_no, event_type, at) VALUES "
+            "(1, 7, 0, 'Started', 1), (2, 8, 0, 'Started', 1), (3, 7, 1, 'Updated', 2),"
+            "(4, 7, 2, 'Updated', 3), (5, 8, 1, 'Ended', 4);",
             NULL, NULL, &msg);
     /* the dedupe row schema 5 kept for the MeterValues stored as row 4 */
     lw_meter_value_t old[2] = {{.timestamp_ms = 103, .value = LW_STR("2")},
@@ -716,6 +720,13 @@ LW_TEST(upgrade_from_schema_5_builds_the_chains)
     LW_CHECK(rr.duplicate);
     LW_CHECK_INT(rr.tx_id, 7);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM meter_rows WHERE tx_id = 7"), 3);
+    /* schema 010: the events kept, chained per transaction, the heads recorded */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transaction_events"), 5);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM transaction_events WHERE (id, prev_id) IN "
+                         "(VALUES (1, 0), (2, 0), (3, 1), (4, 3), (5, 2))"),
+                 5);
+    LW_CHECK_INT(sql_int("SELECT last_event_id FROM transactions WHERE id = 7"), 4);
+    LW_CHECK_INT(sql_int("SELECT last_event_id FROM transactions WHERE id = 8"), 5);
     lw_store_close(s);
 }
 
