@@ -26,8 +26,8 @@ fi
 
 # Every row of the figures table has a number in each server column (no "—").
 rows=$(grep -c '^| .*(\(B\|st/s\|msg/s\|µs\|s\)) ' "$T/out")
-if [ "$rows" -lt 18 ]; then
-    echo "FAIL: figures table has $rows rows, want 18"; fails=$((fails+1))
+if [ "$rows" -lt 21 ]; then
+    echo "FAIL: figures table has $rows rows, want 21"; fails=$((fails+1))
 else
     echo "ok   figures table has $rows rows"
 fi
@@ -37,7 +37,7 @@ if grep '^| .*(\(B\|st/s\|msg/s\|µs\|s\)) ' "$T/out" | awk -F'|' '{for(i=3;i<=5
 else
     echo "ok   every workload has a figure for ladewerk, ceiling and peer"
 fi
-for w in idle-ws idle-wss hb-1k hb-10k meter mixed burst; do
+for w in idle-ws idle-wss hb-1k hb-10k meter hb-1k-201 meter-201 mixed burst; do
     for s in ladewerk ceiling peer; do
         if ! grep -q "\"$w/$s\"" "$T/r.json"; then
             echo "FAIL: no result for $w/$s"; fails=$((fails+1))
