@@ -307,33 +307,14 @@ typedef struct {
     int64_t rx_ms;
 } exch_t;
 
-static void journal_submit(lw_session_t *s, const lw_store_write_t *w)
-{
-    int rc = lw_store_submit(s->csms->store, w, NULL, NULL);
-    if (rc)
-        lw_log(LW_LOG_WARN, LOG, "station=%s event=journal_dropped err=%s", s->id, lw_err_name(rc));
-}
-
-static void journal(lw_session_t *s, bool inbound, int type, lw_str_t id, lw_str_t action,
-                    lw_str_t payload)
+/* Queues one journal row: frame x (of type, in direction inbound), and with reply_type 3 or
+ * 4 the answer Ladewerk sent to it (schema 008), now. */
+static void journal_row(lw_session_t *s, bool inbound, int type, const exch_t *x, int reply_type,
+                        lw_str_t reply)
 {
     lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(s->id)};
     w.u.journal.inbound = inbound;
     w.u.journal.msg_type = type;
-    w.u.journal.msg_id = id;
-    w.u.journal.action = action;
-    w.u.journal.payload = payload;
-    w.u.journal.at_ms = now_ms(s->csms);
-    journal_submit(s, &w);
-}
-
-/* Journals a station's CALL with the answer the CSMS sent to it (reply_type 3 or 4), or
- * alone (reply_type 0: never answered), as one row: schema 008. */
-static void journal_exchange(lw_session_t *s, const exch_t *x, int reply_type, lw_str_t reply)
-{
-    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(s->id)};
-    w.u.journal.inbound = true;
-    w.u.journal.msg_type = LW_RPC_CALL;
     w.u.journal.msg_id = x->id;
     w.u.journal.action = x->action;
     w.u.journal.payload = x->payload;
@@ -341,7 +322,24 @@ static void journal_exchange(lw_session_t *s, const exch_t *x, int reply_type, l
     w.u.journal.reply_type = reply_type;
     w.u.journal.reply_payload = reply;
     w.u.journal.reply_at_ms = reply_type ? now_ms(s->csms) : 0;
-    journal_submit(s, &w);
+    int rc = lw_store_submit(s->csms->store, &w, NULL, NULL);
+    if (rc)
+        lw_log(LW_LOG_WARN, LOG, "station=%s event=journal_dropped err=%s", s->id, lw_err_name(rc));
+}
+
+/* Journals one frame by itself, as it is sent or received now. */
+static void journal(lw_session_t *s, bool inbound, int type, lw_str_t id, lw_str_t action,
+                    lw_str_t payload)
+{
+    const exch_t x = {id, action, payload, now_ms(s->csms)};
+    journal_row(s, inbound, type, &x, 0, LW_STR_NULL);
+}
+
+/* Journals a station's CALL with the answer the CSMS sent to it (reply_type 3 or 4), or
+ * alone (reply_type 0: never answered), as one row. */
+static void journal_exchange(lw_session_t *s, const exch_t *x, int reply_type, lw_str_t reply)
+{
+    journal_row(s, true, LW_RPC_CALL, x, reply_type, reply);
 }
 
 /* The station's CALL kept in call (its id, action, validated text and arrival time). */
@@ -1748,7 +1746,7 @@ void lw_session_publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, dou
         return;
     }
     if (tx_id != s->pub_tx || !update) publish_held(s); /* before what follows it */
-    if (!update || tx_id != s->pub_tx) s->pub_held = false;
+    s->pub_held = false; /* what is published now is newer than anything held */
     s->pub_tx = tx_id;
     s->pub_at = now;
     publish_tx(s, kind, tx_id, power_w);

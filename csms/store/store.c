@@ -461,6 +461,18 @@ static uint64_t now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* CLOCK_MONOTONIC us microseconds from now, for the writer's timed waits (its condition
+ * variable uses that clock, set at open). */
+static struct timespec deadline_in(uint64_t us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_nsec + us * 1000u;
+    ts.tv_sec += (time_t)(ns / 1000000000u);
+    ts.tv_nsec = (long)(ns % 1000000000u);
+    return ts;
+}
+
 static void op_free(op_t *op)
 {
     lw_arena_free(&op->arena);
@@ -541,13 +553,8 @@ static void *writer_main(void *arg)
                 continue;
             }
             /* Idle after writes: wait a little, then give cache memory back (see
-             * lw_store_backend_t.release_memory). The condition variable uses
-             * CLOCK_MONOTONIC (set at open). */
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            ts.tv_sec += LW_STORE_IDLE_RELEASE_MS / 1000;
-            ts.tv_nsec += (long)(LW_STORE_IDLE_RELEASE_MS % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+             * lw_store_backend_t.release_memory). */
+            struct timespec ts = deadline_in((uint64_t)LW_STORE_IDLE_RELEASE_MS * 1000u);
             if (pthread_cond_timedwait(&s->nonempty, &s->mu, &ts) == ETIMEDOUT && !s->count) {
                 pthread_mutex_unlock(&s->mu);
                 if (s->be_vt->release_memory) s->be_vt->release_memory(s->be);
@@ -569,22 +576,14 @@ static void *writer_main(void *arg)
             uint64_t due = s->last_commit_us + (uint64_t)LW_STORE_LAZY_COMMIT_MS * 1000u;
             uint64_t now = now_us();
             if (now >= due) break;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t ns = (uint64_t)ts.tv_nsec + (due - now) * 1000u;
-            ts.tv_sec += (time_t)(ns / 1000000000u);
-            ts.tv_nsec = (long)(ns % 1000000000u);
+            struct timespec ts = deadline_in(due - now);
             pthread_cond_timedwait(&s->nonempty, &s->mu, &ts);
         }
         /* Group commit (LW_STORE_GROUP_COMMIT_US): a waited-on write commits a little later,
          * with the ones that arrive meanwhile. */
         if (s->waited && s->count < LW_STORE_GROUP_COMMIT_ENOUGH && !s->stopping &&
             !s->opts.no_group_commit) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t ns = (uint64_t)ts.tv_nsec + (uint64_t)LW_STORE_GROUP_COMMIT_US * 1000u;
-            ts.tv_sec += (time_t)(ns / 1000000000u);
-            ts.tv_nsec = (long)(ns % 1000000000u);
+            struct timespec ts = deadline_in(LW_STORE_GROUP_COMMIT_US);
             pthread_mutex_unlock(&s->mu);
             while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
                 ;
