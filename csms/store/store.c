@@ -540,9 +540,9 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
 static void *writer_main(void *arg)
 {
     lw_store_t *s = arg;
-    size_t bmax = s->opts.batch_max;
-    op_t **batch = calloc(bmax, sizeof *batch);
-    lw_store_result_t *res = calloc(bmax, sizeof *res);
+    size_t bmax = s->opts.batch_max, lmax = s->opts.lazy_batch_max;
+    op_t **batch = calloc(lmax, sizeof *batch);
+    lw_store_result_t *res = calloc(lmax, sizeof *res);
     if (!batch || !res) abort(); /* at open; a store without a writer must not pretend */
     bool wrote_since_release = false;
     for (;;) {
@@ -571,8 +571,8 @@ static void *writer_main(void *arg)
          * last-seen times), gather them for up to LW_STORE_LAZY_COMMIT_MS after the last
          * commit. Every commit rewrites the tail pages of the journal and its indexes and
          * takes the WAL locks; small commits of a few Heartbeats cost more than the rows. A
-         * waited-on write, a full batch or close ends the wait at once. */
-        while (!s->stopping && !s->waited && s->count < bmax) {
+         * waited-on write, a full lazy batch or close ends the wait at once. */
+        while (!s->stopping && !s->waited && s->count < lmax) {
             uint64_t due = s->last_commit_us + (uint64_t)LW_STORE_LAZY_COMMIT_MS * 1000u;
             uint64_t now = now_us();
             if (now >= due) break;
@@ -589,8 +589,10 @@ static void *writer_main(void *arg)
                 ;
             pthread_mutex_lock(&s->mu);
         }
-        size_t n = 0, qmax = s->opts.queue_max;
-        while (s->count && n < bmax) {
+        /* A batch with a waited-on write is kept to batch_max (its first write waits for the
+         * last); one nobody waits on takes up to lazy_batch_max. */
+        size_t n = 0, qmax = s->opts.queue_max, max = s->waited ? bmax : lmax;
+        while (s->count && n < max) {
             if (s->ring[s->head]->cb) s->waited--;
             batch[n++] = s->ring[s->head];
             s->head = (s->head + 1) % qmax;
@@ -650,6 +652,10 @@ int lw_store_open(const char *url, const lw_store_options_t *opts, lw_store_t **
     if (opts) s->opts = *opts;
     if (!s->opts.queue_max) s->opts.queue_max = LW_STORE_QUEUE_MAX_DEFAULT;
     if (!s->opts.batch_max) s->opts.batch_max = LW_STORE_BATCH_MAX_DEFAULT;
+    if (!s->opts.lazy_batch_max) s->opts.lazy_batch_max = LW_STORE_LAZY_BATCH_MAX_DEFAULT;
+    if (s->opts.batch_max > s->opts.queue_max) s->opts.batch_max = s->opts.queue_max;
+    if (s->opts.lazy_batch_max < s->opts.batch_max) s->opts.lazy_batch_max = s->opts.batch_max;
+    if (s->opts.lazy_batch_max > s->opts.queue_max) s->opts.lazy_batch_max = s->opts.queue_max;
     if (!s->opts.busy_timeout_ms) s->opts.busy_timeout_ms = LW_STORE_BUSY_TIMEOUT_MS_DEFAULT;
     if (!s->opts.clock) s->opts.clock = lw_clock_real();
     s->st.queue_max = s->opts.queue_max;
@@ -759,8 +765,9 @@ int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb c
         s->st.queue_depth = s->count;
         if (cb) s->waited++;
         /* The writer sleeps on an empty queue, or lazily on writes nobody waits on (see
-         * writer_main): only a first write, a waited-on write or a full batch wakes it. */
-        if (cb || s->count == 1 || s->count >= s->opts.batch_max) pthread_cond_signal(&s->nonempty);
+         * writer_main): only a first write, a waited-on write or a full lazy batch wakes it. */
+        if (cb || s->count == 1 || s->count >= s->opts.lazy_batch_max)
+            pthread_cond_signal(&s->nonempty);
     }
     pthread_mutex_unlock(&s->mu);
     if (rc) op_free(op);

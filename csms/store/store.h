@@ -70,6 +70,8 @@ typedef struct lw_store lw_store_t;
 typedef struct lw_store_options {
     size_t queue_max;        /* bounded write queue; 0 = LW_STORE_QUEUE_MAX_DEFAULT */
     size_t batch_max;        /* writes per commit at most; 0 = LW_STORE_BATCH_MAX_DEFAULT */
+    size_t lazy_batch_max;   /* the same for a commit nobody waits on (at least batch_max, at
+                                most queue_max); 0 = LW_STORE_LAZY_BATCH_MAX_DEFAULT */
     int busy_timeout_ms;     /* waiting for a lock held by another process; 0 = default */
     const lw_clock_t *clock; /* borrowed, must outlive the store; NULL = real clock */
     bool no_group_commit;    /* commit a waited-on write at once (LW_STORE_GROUP_COMMIT_US) */

@@ -134,6 +134,11 @@
 /* Writes per transaction: a bigger batch amortizes the fsync further, but the first write of
  * the batch waits for the last; 1024 keeps a batch's work around a few milliseconds. */
 #define LW_STORE_BATCH_MAX_DEFAULT 1024
+/* Writes per transaction when nobody waits on any of them (journal rows of Heartbeats,
+ * last-seen times, gathered for LW_STORE_LAZY_COMMIT_MS): nobody waits for the first of them,
+ * and a bigger batch writes each station's journal head (and the journal's tail pages) once
+ * for more rows. At 80k Heartbeats/s a 40 ms gathering is ~3,200 writes. */
+#define LW_STORE_LAZY_BATCH_MAX_DEFAULT 4096
 /* Rows per page in list reads (REST pagination, CLI listing). */
 #define LW_STORE_PAGE_MAX 1000
 /* Sampled values in one write (MeterValues / TransactionEvent / transactionData): a frame of
@@ -183,11 +188,13 @@
  * many events (schema 010: a chain from transactions.last_event_id, no index): one CALL is
  * in flight per station, so the event being retried is the newest, or nearly. */
 #define LW_STORE_TXEV_RETRY_ROWS 8
-/* Stations whose journal head the writer keeps in memory (direct-mapped by id hash): the head
- * is read from journal_heads on a miss, and written back once per station and batch. More
- * than the stations of one batch (LW_STORE_BATCH_MAX_DEFAULT writes) so that a batch rarely
- * writes a head twice; 72 B each. */
+/* Stations whose journal head the writer keeps in memory (sets of LW_STORE_HEAD_WAYS by id
+ * hash, least recently used out): the head is read from journal_heads on a miss, and written
+ * back once per station and batch. More than the stations of one batch
+ * (LW_STORE_BATCH_MAX_DEFAULT writes) so that a batch rarely writes a head twice; 80 B each.
+ * With 8 ways, 1,000 busy stations overflow a set (and so evict each other) ~1% of the time. */
 #define LW_STORE_HEAD_CACHE 2048
+#define LW_STORE_HEAD_WAYS  8
 /* Meter rows of a transaction searched for a MeterValues retry (schema 006): a station retries
  * the message it got no answer for, its newest; an offline queue is replayed in order, each
  * message answered before the next, so a retry is at most a few rows back. The writer keeps
@@ -200,9 +207,10 @@
 #define LW_STORE_IDLE_RELEASE_MS 2000
 /* How long the writer may gather writes nobody waits on (journal rows, last-seen times)
  * before committing them: small commits cost more than the rows (tail pages of the journal
- * and its indexes rewritten, WAL locks). A waited-on write commits at once, taking the
- * gathered ones with it. Also the most the message log lags behind the wire. */
-#define LW_STORE_LAZY_COMMIT_MS 10
+ * and its indexes rewritten, each station's journal head written once per commit, WAL locks). A
+ * waited-on write commits at once, taking the gathered ones with it. Also the most the message log
+ * lags behind the wire. */
+#define LW_STORE_LAZY_COMMIT_MS 40
 
 /* ---- api (csms/api) ------------------------------------------------------------------------ */
 /* Rows per page of REST lists: 100 by default (one screen of the dashboard), at most 1000

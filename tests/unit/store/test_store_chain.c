@@ -176,6 +176,52 @@ LW_TEST(journal_pages_across_interleaved_stations)
     lw_store_close(s);
 }
 
+/* More stations than the writer caches journal heads for (LW_STORE_HEAD_CACHE), their rows
+ * interleaved and queued without waiting, so that batches hold thousands of stations: heads
+ * are evicted (dirty ones written back) and read again in the middle of a batch and across
+ * batches, and every station's chain must still hold exactly its rows, in order. */
+LW_TEST(journal_chains_of_more_stations_than_cached_heads)
+{
+    enum { ST = LW_STORE_HEAD_CACHE * 5 / 2, ROUNDS = 3 };
+    fresh();
+    lw_store_options_t o = {.queue_max = ST * ROUNDS + 1};
+    lw_store_t *s = open_or_fail(&o);
+    if (!s) return;
+    char id[32], msg[32];
+    int queued = 0;
+    for (int r = 0; r < ROUNDS; r++)
+        for (int k = 0; k < ST; k++) {
+            snprintf(id, sizeof id, "H%05d", k);
+            snprintf(msg, sizeof msg, "%d", r);
+            lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(id)};
+            w.u.journal.inbound = true;
+            w.u.journal.msg_type = 2;
+            w.u.journal.msg_id = lw_str_c(msg);
+            w.u.journal.action = LW_STR("Heartbeat");
+            w.u.journal.payload = LW_STR("{}");
+            w.u.journal.at_ms = 1000 + r;
+            queued += lw_store_submit(s, &w, NULL, NULL) == 0;
+        }
+    LW_CHECK_INT(queued, ST * ROUNDS);
+    jr(s, "H-last", true, 2, "x", 2000); /* waits for everything queued before it */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), ST * ROUNDS + 1);
+    LW_CHECK_INT(sql_int("SELECT sum(n) FROM journal_heads"), ST * ROUNDS + 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal_heads"), ST + 1);
+    /* rows were appended in submission order: station k's are k+1, k+1+ST, k+1+2*ST */
+    int bad = 0;
+    for (int k = 0; k < ST; k++) {
+        snprintf(id, sizeof id, "H%05d", k);
+        got_n = 0;
+        LW_CHECK_INT(lw_store_journal_list(s, lw_str_c(id), 0, 0, take, NULL), 0);
+        bool ok = got_n == ROUNDS;
+        for (int r = 0; ok && r < ROUNDS; r++)
+            ok = got[r] == (int64_t)k + 1 + (int64_t)(ROUNDS - 1 - r) * ST;
+        bad += !ok;
+    }
+    LW_CHECK_INT(bad, 0);
+    lw_store_close(s);
+}
+
 LW_TEST(journal_chain_survives_a_second_writer)
 {
     /* Two stores on one file (serve and a CLI command): each writer's cached heads must not
@@ -736,6 +782,7 @@ int main(void)
     lw_log_set_level(LW_LOG_ERROR);
     LW_RUN(journal_pages_across_interleaved_stations);
     LW_RUN(journal_pairs_across_interleaved_stations);
+    LW_RUN(journal_chains_of_more_stations_than_cached_heads);
     LW_RUN(journal_chain_survives_a_second_writer);
     LW_RUN(journal_pairs_of_ocpp21_frames);
     LW_RUN(journal_call_and_answer_in_one_row);
