@@ -479,6 +479,22 @@ static void op_free(op_t *op)
     free(op);
 }
 
+/* Opens the transaction and applies ops[0..n) into res[]. Returns begin's error (every res
+ * then carries it) or 0; a write's own failure is only in its res. */
+static int apply_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *res)
+{
+    int rc = s->be_vt->begin(s->be);
+    for (size_t i = 0; i < n; i++) {
+        memset(&res[i], 0, sizeof res[i]);
+        if (rc) {
+            res[i].status = rc;
+            continue;
+        }
+        s->be_vt->apply(s->be, &ops[i]->w, ops[i]->key, ops[i]->key_len, &res[i], &ops[i]->arena);
+    }
+    return rc;
+}
+
 static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *res)
 {
     uint64_t t0 = now_us();
@@ -490,16 +506,17 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
             durable = ops[i]->cb != NULL;
         rc = s->be_vt->durability(s->be, durable);
     }
-    if (!rc) rc = s->be_vt->begin(s->be);
-    for (size_t i = 0; i < n; i++) {
-        memset(&res[i], 0, sizeof res[i]);
-        if (rc) {
-            res[i].status = rc;
-            continue;
-        }
-        s->be_vt->apply(s->be, &ops[i]->w, ops[i]->key, ops[i]->key_len, &res[i], &ops[i]->arena);
+    if (!rc) rc = apply_batch(s, ops, n, res);
+    /* A write failed half-way (rare: the backend applies writes without a savepoint each): the
+     * batch is rolled back and applied again, each write atomic on its own this time. */
+    bool replay = !rc && s->be_vt->spoiled && s->be_vt->spoiled(s->be);
+    if (replay) {
+        s->be_vt->rollback(s->be);
+        s->be_vt->savepoints(s->be, true);
+        rc = apply_batch(s, ops, n, res);
     }
     if (!rc) rc = s->be_vt->commit(s->be);
+    if (replay) s->be_vt->savepoints(s->be, false);
     if (rc) {
         s->be_vt->rollback(s->be);
         /* Nothing of this batch is durable: no write may be acknowledged as stored. */
@@ -515,6 +532,7 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
         s->st.commit_failures++;
     } else {
         s->st.commits++;
+        s->st.replays += replay;
         if (!durable) s->st.commits_nosync++;
         size_t b = 0;
         while (b + 1 < LW_STORE_BATCH_BUCKETS && ((size_t)2 << b) <= n)

@@ -785,6 +785,8 @@ typedef struct lw_store_stats {
     uint64_t commits;        /* successful transactions */
     uint64_t commits_nosync; /* of which without fsync: no write waited on them (durability) */
     uint64_t commit_failures;
+    uint64_t replays; /* batches rolled back and applied again, a failed write having left part
+                         of itself (lw_store_backend_t.spoiled) */
     uint64_t rejected_busy; /* submits refused with LW_EBUSY */
     uint64_t batch_hist[LW_STORE_BATCH_BUCKETS];
     uint64_t commit_us_total; /* sum of commit latencies (BEGIN..COMMIT), microseconds */
@@ -822,6 +824,13 @@ typedef struct lw_store_backend {
                  lw_store_result_t *res, lw_arena_t *scratch);
     int (*commit)(void *be);
     void (*rollback)(void *be);
+    /* Optional (NULL = apply makes every write atomic by itself). A backend may apply writes
+     * without a savepoint each (two statements fewer per write) if it can tell afterwards:
+     * spoiled() is true when a write of the open transaction failed after changing something.
+     * store.c then rolls the batch back and applies it again with savepoints(be, true), where
+     * every write is atomic on its own, and calls savepoints(be, false) after that batch. */
+    bool (*spoiled)(void *be);
+    void (*savepoints)(void *be, bool on);
     /* reads */
     int (*station_get)(void *be, lw_str_t id, lw_station_rec_t *out, uint8_t salt[16],
                        uint8_t hash[32]);

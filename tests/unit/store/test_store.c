@@ -380,6 +380,75 @@ LW_TEST(fire_and_forget_batches_skip_fsync)
     LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), 51);
 }
 
+static atomic_int boot_status = 1, boot_done;
+static void on_boot(void *ud, const lw_store_result_t *res)
+{
+    (void)ud;
+    atomic_store(&boot_status, res->status);
+    atomic_store(&boot_done, 1);
+}
+
+static void exec_sql(const char *sql)
+{
+    sqlite3 *db;
+    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    LW_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* Writes are applied without a savepoint each; a write that fails after changing a row (here a
+ * BootNotification: its station UPDATE passes, its history INSERT is refused by a trigger)
+ * must leave nothing, and the writes around it in the same batch must all be stored: the
+ * batch is rolled back and applied again with a savepoint per write. */
+LW_TEST(write_failing_half_way_leaves_no_trace)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    LW_CHECK_INT(add_station(s, "CP-R", 0, NULL), 0);
+    lw_store_write_t b = {.kind = LW_W_BOOT, .station_id = LW_STR("CP-R")};
+    b.u.boot.at_ms = 1000;
+    b.u.boot.vendor = LW_STR("Old");
+    b.u.boot.payload = LW_STR("{}");
+    LW_CHECK_INT(lw_store_submit_wait(s, &b, NULL), 0);
+    exec_sql("CREATE TRIGGER no_boot BEFORE INSERT ON boot_notifications "
+             "WHEN NEW.station_id = 'CP-R' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    lw_store_stats_t st;
+    lw_store_stats(s, &st);
+    uint64_t replays = st.replays;
+
+    lw_store_write_t j = {.kind = LW_W_JOURNAL, .station_id = LW_STR("CP-K")};
+    j.u.journal.msg_id = LW_STR("k");
+    for (int i = 0; i < 5; i++) /* queued without waiting: they join the boot's batch */
+        LW_CHECK_INT(lw_store_submit(s, &j, NULL, NULL), 0);
+    b.u.boot.at_ms = 2000;
+    b.u.boot.vendor = LW_STR("New");
+    LW_CHECK_INT(lw_store_submit(s, &b, on_boot, NULL), 0);
+    for (int i = 0; i < 5; i++)
+        LW_CHECK_INT(lw_store_submit(s, &j, NULL, NULL), 0);
+    LW_CHECK_INT(lw_store_submit_wait(s, &j, NULL), 0);
+
+    LW_CHECK(atomic_load(&boot_done));
+    LW_CHECK(atomic_load(&boot_status) != 0);
+    lw_station_rec_t r;
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("CP-R"), &r), 0);
+    LW_CHECK_STR(r.vendor, "Old"); /* the failed boot's UPDATE is gone */
+    LW_CHECK_INT(r.last_boot_ms, 1000);
+    lw_store_stats(s, &st);
+    LW_CHECK_INT(st.replays, replays + 1);
+    LW_CHECK_INT(st.commit_failures, 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM boot_notifications"), 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal WHERE station_id = 'CP-K'"), 11);
+    LW_CHECK_INT(sql_int("SELECT sum(n) FROM journal_heads WHERE station_id = 'CP-K'"), 11);
+
+    /* a write failing without changing anything does not cost a replay */
+    lw_store_write_t d = {.kind = LW_W_STATION_DELETE, .station_id = LW_STR("ghost")};
+    LW_CHECK_INT(lw_store_submit_wait(s, &d, NULL), LW_ENOTFOUND);
+    lw_store_stats(s, &st);
+    LW_CHECK_INT(st.replays, replays + 1);
+    lw_store_close(s);
+}
+
 /* Group commit: a waited-on write is committed LW_STORE_GROUP_COMMIT_US after it is taken,
  * with what arrived meanwhile (unless the store is opened with no_group_commit). */
 LW_TEST(group_commit_waits_for_more)
@@ -1008,6 +1077,7 @@ int main(void)
     LW_RUN(api_tokens);
     LW_RUN(group_commit_many_writes_few_commits);
     LW_RUN(fire_and_forget_batches_skip_fsync);
+    LW_RUN(write_failing_half_way_leaves_no_trace);
     LW_RUN(group_commit_waits_for_more);
     LW_RUN(checkpoint_thread_runs_at_low_priority);
     LW_RUN(queue_full_returns_busy);
