@@ -191,6 +191,7 @@ typedef struct lw_api_metrics {
     size_t n_call_latency;
     /* store */
     uint64_t store_commits, store_commit_failures, store_commit_us_total, store_commit_us_max;
+    uint64_t store_replays;
     uint64_t store_commits_nosync; /* of store_commits: without fsync (nothing acknowledged) */
     uint64_t store_batch_hist[LW_API_BATCH_BUCKETS];
     uint64_t store_queue_depth, store_queue_max;

@@ -116,6 +116,10 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
     R(head(b, "ladewerk_store_commit_failures_total", "counter", "Store commits that failed."));
     R(lw_buf_printf(b, "ladewerk_store_commit_failures_total %llu\n",
                     (unsigned long long)m->store_commit_failures));
+    R(head(b, "ladewerk_store_replays_total", "counter",
+           "Store batches rolled back and applied again after a write failed half-way."));
+    R(lw_buf_printf(b, "ladewerk_store_replays_total %llu\n",
+                    (unsigned long long)m->store_replays));
     /* The store counts batches in power-of-two buckets 1, 2-3, 4-7, …, >=128: the upper
      * bounds 1, 3, 7, …, 127, +Inf. Their sizes are not summed, so no _sum is given. */
     R(head(b, "ladewerk_store_batch_size", "histogram", "Writes per store commit (group commit)."));

@@ -926,6 +926,7 @@ LW_TEST(metrics_text)
         "ladewerk_store_commit_seconds_sum 0.002000\n",
         "ladewerk_store_commit_seconds_count 4\n",
         "ladewerk_store_commits_nosync_total 1\n",
+        "ladewerk_store_replays_total 2\n",
         "ladewerk_store_batch_size_bucket{le=\"1\"} 3\n",
         "ladewerk_store_batch_size_bucket{le=\"7\"} 4\n",
         "ladewerk_store_batch_size_bucket{le=\"+Inf\"} 4\n",
