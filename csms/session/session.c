@@ -1236,6 +1236,9 @@ static void upgrade_decide(upgrade_t *u, int status)
         w.u.station_put.set_reg_status = true;
         w.u.station_put.reg_status = policy;
         w.u.station_put.must_not_exist = true;
+        w.u.station_put.connecting = true; /* also the connect below, in one statement */
+        w.u.station_put.ocpp_version = lw_str_c(lw_ocpp_version_name(s->version));
+        w.u.station_put.at_ms = now_ms(c);
         lw_store_submit(c->store, &w, NULL, NULL);
         if (policy == LW_REG_ACCEPTED)
             lw_log(LW_LOG_WARN, LOG,
@@ -1246,11 +1249,13 @@ static void upgrade_decide(upgrade_t *u, int status)
     uint64_t old_serial;
     loop_ctx_t *old_lc;
     reg_put(c, s, &old_serial, &old_lc);
-    lw_store_write_t cw = {.kind = LW_W_STATION_CONN, .station_id = lw_str_c(s->id)};
-    cw.u.conn.online = true;
-    cw.u.conn.ocpp_version = lw_str_c(lw_ocpp_version_name(s->version));
-    cw.u.conn.at_ms = now_ms(c);
-    lw_store_submit(c->store, &cw, NULL, NULL);
+    if (!registered_now) {
+        lw_store_write_t cw = {.kind = LW_W_STATION_CONN, .station_id = lw_str_c(s->id)};
+        cw.u.conn.online = true;
+        cw.u.conn.ocpp_version = lw_str_c(lw_ocpp_version_name(s->version));
+        cw.u.conn.at_ms = now_ms(c);
+        lw_store_submit(c->store, &cw, NULL, NULL);
+    }
     lw_log(LW_LOG_INFO, LOG, "station=%s ip=%s event=connected ocpp=%s profile=%d tls=%d", s->id,
            u->ip, lw_ocpp_version_name(s->version), profile, u->tls);
     atomic_fetch_add(&lw_sess_metrics_counters(c->metrics)->connected[s->version], 1);

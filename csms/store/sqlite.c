@@ -48,6 +48,11 @@
     X(COMMIT, "COMMIT")                                                                            \
     X(ST_INSERT, "INSERT INTO stations (id, security_profile, pw_salt, pw_hash, reg_status, "      \
                  "created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                    \
+    X(ST_INSERT_ONLINE, "INSERT INTO stations (id, security_profile, pw_salt, pw_hash, "           \
+                        "reg_status, created_at, online, last_seen_at, ocpp_version) "             \
+                        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, 1, ?6, ?7) ON CONFLICT (id) DO UPDATE "   \
+                        "SET online = 1, last_seen_at = ?6, ocpp_version = CASE WHEN ?7 = '' "     \
+                        "THEN ocpp_version ELSE ?7 END")                                           \
     X(ST_UPDATE, "UPDATE stations SET "                                                            \
                  "security_profile = CASE WHEN ?2 THEN ?3 ELSE security_profile END, "             \
                  "pw_salt = CASE WHEN ?4 THEN ?5 ELSE pw_salt END, "                               \
@@ -1078,7 +1083,7 @@ static int station_put(sqlite_be_t *b, const lw_store_write_t *w)
     const typeof(w->u.station_put) *p = &w->u.station_put;
     sqlite3_stmt *st;
     if (p->must_not_exist) {
-        if (!(st = q(c, Q_ST_INSERT))) return LW_ESTORE;
+        if (!(st = q(c, p->connecting ? Q_ST_INSERT_ONLINE : Q_ST_INSERT))) return LW_ESTORE;
         b_str(st, 1, w->station_id);
         sqlite3_bind_int(st, 2, p->set_profile ? p->security_profile : 1);
         if (p->pw_set) {
@@ -1087,7 +1092,8 @@ static int station_put(sqlite_be_t *b, const lw_store_write_t *w)
         }
         sqlite3_bind_text(st, 5, lw_reg_status_name(p->set_reg_status ? p->reg_status : 0), -1,
                           SQLITE_STATIC);
-        b_i64(st, 6, lw_clock_wall(b->clock));
+        b_i64(st, 6, p->connecting ? p->at_ms : lw_clock_wall(b->clock));
+        if (p->connecting) b_str(st, 7, p->ocpp_version);
         return step_done(c, st);
     }
     if (!(st = q(c, Q_ST_UPDATE))) return LW_ESTORE;

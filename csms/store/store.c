@@ -144,7 +144,7 @@ static size_t write_strs(lw_store_write_t *w, lw_str_t **out)
 #define S(f) out[n++] = &w->u.f
     switch (w->kind) {
     case LW_W_STATION_PUT:
-        S(station_put.password);
+        S(station_put.password), S(station_put.ocpp_version);
         break;
     case LW_W_STATION_CONN:
         S(conn.ocpp_version);

@@ -307,6 +307,14 @@ typedef struct lw_store_write {
             lw_str_t password; /* hashed in lw_store_submit with a fresh salt; "" clears */
             lw_reg_status_t reg_status;
             bool must_not_exist; /* add: fail with LW_EEXISTS; else update: LW_ENOTFOUND */
+            /* With must_not_exist: the station is connecting as it is added (an unknown
+             * station the policy registers), so the row starts online, last seen at_ms, with
+             * ocpp_version; one statement instead of an insert and an LW_W_STATION_CONN. If
+             * the station exists by then (added by an operator meanwhile), only those three
+             * columns are written, as LW_W_STATION_CONN would, and the write succeeds. */
+            bool connecting;
+            lw_str_t ocpp_version;
+            int64_t at_ms;
             /* Filled by lw_store_submit from password (callers leave them zero); the
              * clear password never reaches the queue or the backend. */
             bool pw_set; /* true: store pw_salt/pw_hash; false with set_password: clear */

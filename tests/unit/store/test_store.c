@@ -208,6 +208,52 @@ LW_TEST(station_crud)
     lw_store_close(s);
 }
 
+/* An unknown station the policy registers as it connects: added online in one statement; if
+ * an operator added it meanwhile, only its connection columns are written. */
+LW_TEST(station_added_as_it_connects)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    lw_store_write_t w = {.kind = LW_W_STATION_PUT, .station_id = LW_STR("NEW-1")};
+    w.u.station_put.must_not_exist = true;
+    w.u.station_put.set_profile = true;
+    w.u.station_put.security_profile = 0;
+    w.u.station_put.set_reg_status = true;
+    w.u.station_put.reg_status = LW_REG_PENDING;
+    w.u.station_put.connecting = true;
+    w.u.station_put.ocpp_version = LW_STR("2.0.1");
+    w.u.station_put.at_ms = 1700000000123;
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
+    lw_station_rec_t r;
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("NEW-1"), &r), 0);
+    LW_CHECK(r.online);
+    LW_CHECK_STR(r.ocpp_version, "2.0.1");
+    LW_CHECK_INT(r.security_profile, 0);
+    LW_CHECK_INT(r.reg_status, LW_REG_PENDING);
+    LW_CHECK_INT(r.last_seen_ms, 1700000000123);
+    LW_CHECK_INT(r.created_ms, 1700000000123);
+
+    /* added by an operator first (profile 2, a password, offline): the connect keeps those */
+    LW_CHECK_INT(add_station(s, "OP-1", 2, "0123456789abcdef"), 0);
+    w.station_id = LW_STR("OP-1");
+    w.u.station_put.at_ms = 1700000000456;
+    w.u.station_put.ocpp_version = LW_STR("1.6");
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("OP-1"), &r), 0);
+    LW_CHECK(r.online);
+    LW_CHECK_STR(r.ocpp_version, "1.6");
+    LW_CHECK_INT(r.security_profile, 2);
+    LW_CHECK(r.has_password);
+    LW_CHECK_INT(r.reg_status, LW_REG_ACCEPTED);
+    LW_CHECK_INT(r.last_seen_ms, 1700000000456);
+    LW_CHECK(r.created_ms != 1700000000456);
+    /* without connecting, an existing station is still refused */
+    w.u.station_put.connecting = false;
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), LW_EEXISTS);
+    lw_store_close(s);
+}
+
 LW_TEST(station_password_verify)
 {
     fresh();
@@ -1073,6 +1119,7 @@ int main(void)
     LW_RUN(upgrade_from_schema_1_keeps_data);
     LW_RUN(open_rejects_postgres_and_bad_urls);
     LW_RUN(station_crud);
+    LW_RUN(station_added_as_it_connects);
     LW_RUN(station_password_verify);
     LW_RUN(api_tokens);
     LW_RUN(group_commit_many_writes_few_commits);
