@@ -344,7 +344,9 @@ int lw_api_publish(lw_api_t *api, const char *type, lw_str_t data_json);
  * and *cursor says how far it got). */
 int lw_api_events_read(lw_api_t *api, uint64_t *cursor, lw_buf_t *out);
 
-/* Typed helpers that build the event data the dashboard and docs/api.md describe. */
+/* Typed helpers that build the event data the dashboard and docs/api.md describe. They borrow
+ * their arguments (the text is copied into the ring) and return 0, LW_EINVAL (an unknown kind,
+ * or data longer than LW_API_EVENT_DATA_MAX) or LW_ENOMEM. Any thread. */
 int lw_api_event_station(lw_api_t *api, lw_str_t station, bool connected, lw_ocpp_version_t v);
 int lw_api_event_status(lw_api_t *api, lw_str_t station, int evse_id, int connector_id,
                         lw_str_t status, lw_str_t error_code);

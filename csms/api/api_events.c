@@ -8,6 +8,9 @@
  */
 #include "api/api_int.h"
 
+#include <float.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,13 +54,28 @@ static bool type_ok(const char *type)
     return true;
 }
 
-/* Puts text (owned: one line of JSON, an object) into the ring as the next event. */
-static int publish_text(lw_api_t *api, const char *type, char *text)
+/* Copies text (borrowed: len bytes of one line of JSON, an object) into the ring as the next
+ * event. The slot keeps its storage from one lap of the ring to the next and grows it only
+ * when this event is longer than any it held before, so publishing allocates nothing in the
+ * steady state. Returns 0 or LW_ENOMEM (the ring is unchanged). */
+static int publish_text(lw_api_t *api, const char *type, const char *text, size_t len)
 {
     pthread_mutex_lock(&api->ev_mu);
     api_event_t *e = &api->ring[api->ev_next % LW_API_EVENTS_RING];
-    free(e->data);
-    e->data = text;
+    if (len >= e->cap) {
+        size_t cap = 256;
+        while (cap <= len)
+            cap *= 2;
+        char *d = realloc(e->data, cap);
+        if (!d) {
+            pthread_mutex_unlock(&api->ev_mu);
+            return LW_ENOMEM;
+        }
+        e->data = d;
+        e->cap = cap;
+    }
+    memcpy(e->data, text, len);
+    e->data[len] = 0;
     e->seq = api->ev_next++;
     snprintf(e->type, sizeof e->type, "%s", type);
     /* Webhooks get the same events in the same order (wh_mu nests inside ev_mu). */
@@ -81,7 +99,9 @@ int lw_api_publish(lw_api_t *api, const char *type, lw_str_t data_json)
     char *text = cJSON_PrintUnformatted(j);
     cJSON_Delete(j);
     if (!text) return LW_ENOMEM;
-    return publish_text(api, type, text);
+    int rc = publish_text(api, type, text, strlen(text));
+    free(text);
+    return rc;
 }
 
 int lw_api_events_read(lw_api_t *api, uint64_t *cursor, lw_buf_t *out)
@@ -142,81 +162,252 @@ int api_h_events(api_ctx_t *c)
 
 /* ---- typed events ------------------------------------------------------------------------- */
 
-static int publish_json(lw_api_t *api, const char *type, cJSON *o)
+/* The typed events run on the station loops (a boot storm publishes one per connect and per
+ * StatusNotification), so their JSON is written straight into one stack buffer: no tree, no
+ * allocation, no float formatting for integers. The text is byte for byte what cJSON's
+ * PrintUnformatted gave for the same members in the same order (the dashboard, docs/api.md
+ * and webhook receivers see no change); tests/unit/api/test_api.c pins it. */
+typedef struct {
+    char b[LW_API_EVENT_DATA_MAX + 1]; /* + the NUL */
+    size_t len;
+    bool over; /* something did not fit in LW_API_EVENT_DATA_MAX: the event is refused */
+} jw_t;
+
+/* Appends n bytes of p (borrowed, copied), or marks w over the limit. */
+static void jw_put(jw_t *w, const char *p, size_t n)
 {
-    api_json_time(o, "at", lw_clock_wall(api->clock));
-    /* Printed unformatted by cJSON: already one line of JSON, no need to parse it again as
-     * lw_api_publish does for text from outside (these events run on the station loops). */
-    char *t = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    if (!t) return LW_ENOMEM;
-    if (!type_ok(type) || strlen(t) > LW_API_EVENT_DATA_MAX) {
-        free(t);
-        return LW_EINVAL;
+    if (w->over || n > LW_API_EVENT_DATA_MAX - w->len) {
+        w->over = true;
+        return;
     }
-    return publish_text(api, type, t);
+    memcpy(w->b + w->len, p, n);
+    w->len += n;
 }
 
-static void add_view(cJSON *o, const char *key, lw_str_t s)
+/* Opens the object; w is the caller's (on its stack: 4 KB). */
+static void jw_init(jw_t *w)
 {
-    char *d = s.len ? lw_str_dup(s) : NULL;
-    api_json_str_or_null(o, key, d);
-    free(d);
+    w->b[0] = '{';
+    w->len = 1;
+    w->over = false;
+}
+
+/* Starts member key (a literal without characters to escape): ',' unless it is the first. */
+static void jw_key(jw_t *w, const char *key)
+{
+    if (w->len > 1) jw_put(w, ",", 1);
+    jw_put(w, "\"", 1);
+    jw_put(w, key, strlen(key));
+    jw_put(w, "\":", 2);
+}
+
+/* A string literal escaped as cJSON does: '"', '\\' and bytes below 0x20 (the short forms
+ * \b \f \n \r \t, else \u00xx); '/', DEL and UTF-8 bytes go as they are. */
+static void jw_str(jw_t *w, const char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    jw_put(w, "\"", 1);
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        jw_put(w, p + start, i - start);
+        start = i + 1;
+        char esc[6] = {'\\', (char)c, '0', '0', hex[c >> 4], hex[c & 15]};
+        size_t en = 2;
+        switch (c) {
+        case '"':
+        case '\\':
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            esc[1] = 'u';
+            en = 6;
+        }
+        jw_put(w, esc, en);
+    }
+    jw_put(w, p + start, n - start);
+    jw_put(w, "\"", 1);
+}
+
+/* key: the view as a string, or null when it is empty. cJSON got a C string (lw_str_dup), so
+ * the text ends at an embedded NUL: the same here. */
+static void jw_view(jw_t *w, const char *key, lw_str_t s)
+{
+    const char *nul = s.len ? memchr(s.p, 0, s.len) : NULL;
+    size_t n = nul ? (size_t)(nul - s.p) : s.len;
+    jw_key(w, key);
+    if (n)
+        jw_str(w, s.p, n);
+    else
+        jw_put(w, "null", 4);
+}
+
+/* key: a NUL-terminated string (borrowed), or null when NULL or "" (api_json_str_or_null). */
+static void jw_cstr(jw_t *w, const char *key, const char *s)
+{
+    jw_view(w, key, lw_str_c(s));
+}
+
+/* A number as cJSON 1.7.15 (the libcjson-dev we build with) prints it: NaN and infinities as
+ * null; else "%1.15g", or "%1.17g" when those 15 digits do not read back within DBL_EPSILON
+ * of the value. An integral value in int range (ids, connector numbers, Wh: nearly every
+ * number here) has at most 10 digits, which "%1.15g" prints as plain decimal, so it is written
+ * without printf; -0 is not one of them ("%g" keeps its sign). The process never calls
+ * setlocale, so the decimal point is '.'. */
+static void jw_num(jw_t *w, double d)
+{
+    char t[32];
+    if (isnan(d) || isinf(d)) {
+        jw_put(w, "null", 4);
+        return;
+    }
+    if (d >= INT_MIN && d <= INT_MAX && d == (double)(int)d && !(d == 0 && signbit(d))) {
+        long long v = (int)d;
+        bool neg = v < 0;
+        if (neg) v = -v;
+        size_t i = sizeof t;
+        do {
+            t[--i] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        if (neg) t[--i] = '-';
+        jw_put(w, t + i, sizeof t - i);
+        return;
+    }
+    int n = snprintf(t, sizeof t, "%1.15g", d);
+    double back = strtod(t, NULL);
+    double max = fabs(back) > fabs(d) ? fabs(back) : fabs(d);
+    if (!(fabs(back - d) <= max * DBL_EPSILON)) n = snprintf(t, sizeof t, "%1.17g", d);
+    if (n > 0 && (size_t)n < sizeof t)
+        jw_put(w, t, (size_t)n);
+    else
+        w->over = true;
+}
+
+static void jw_number(jw_t *w, const char *key, double d)
+{
+    jw_key(w, key);
+    jw_num(w, d);
+}
+
+/* key: an integer, or null when v < 0 (api_json_int_or_null). */
+static void jw_int_or_null(jw_t *w, const char *key, int64_t v)
+{
+    jw_key(w, key);
+    if (v < 0)
+        jw_put(w, "null", 4);
+    else
+        jw_num(w, (double)v);
+}
+
+/* key: an RFC 3339 time, or null when ms <= 0 (api_json_time). */
+static void jw_time(jw_t *w, const char *key, int64_t ms)
+{
+    jw_key(w, key);
+    if (ms <= 0) {
+        jw_put(w, "null", 4);
+        return;
+    }
+    char t[40];
+    lw_time_format(ms, t, sizeof t);
+    jw_str(w, t, strlen(t));
+}
+
+/* Appends "at", closes the object and publishes it (the text is copied into the ring). An
+ * event over LW_API_EVENT_DATA_MAX is refused with LW_EINVAL. */
+static int publish_jw(lw_api_t *api, const char *type, jw_t *w)
+{
+    jw_time(w, "at", lw_clock_wall(api->clock));
+    jw_put(w, "}", 1);
+    if (w->over || !type_ok(type)) return LW_EINVAL;
+    w->b[w->len] = 0;
+    return publish_text(api, type, w->b, w->len);
 }
 
 int lw_api_event_station(lw_api_t *api, lw_str_t station, bool connected, lw_ocpp_version_t v)
 {
-    cJSON *o = cJSON_CreateObject();
-    add_view(o, "station_id", station);
-    cJSON_AddBoolToObject(o, "online", connected);
-    if ((unsigned)v < LW_OCPP_VERSION_COUNT)
-        cJSON_AddStringToObject(o, "ocpp_version", lw_ocpp_version_name(v));
-    return publish_json(api, connected ? "station.connected" : "station.disconnected", o);
+    jw_t w;
+    jw_init(&w);
+    jw_view(&w, "station_id", station);
+    jw_key(&w, "online");
+    if (connected)
+        jw_put(&w, "true", 4);
+    else
+        jw_put(&w, "false", 5);
+    if ((unsigned)v < LW_OCPP_VERSION_COUNT) {
+        const char *name = lw_ocpp_version_name(v);
+        jw_key(&w, "ocpp_version");
+        jw_str(&w, name, strlen(name));
+    }
+    return publish_jw(api, connected ? "station.connected" : "station.disconnected", &w);
 }
 
 int lw_api_event_status(lw_api_t *api, lw_str_t station, int evse_id, int connector_id,
                         lw_str_t status, lw_str_t error_code)
 {
-    cJSON *o = cJSON_CreateObject();
-    add_view(o, "station_id", station);
-    cJSON_AddNumberToObject(o, "evse_id", evse_id);
-    cJSON_AddNumberToObject(o, "connector_id", connector_id);
-    add_view(o, "status", status);
-    add_view(o, "error_code", error_code);
-    return publish_json(api, "connector.status", o);
+    jw_t w;
+    jw_init(&w);
+    jw_view(&w, "station_id", station);
+    jw_number(&w, "evse_id", evse_id);
+    jw_number(&w, "connector_id", connector_id);
+    jw_view(&w, "status", status);
+    jw_view(&w, "error_code", error_code);
+    return publish_jw(api, "connector.status", &w);
 }
 
 int lw_api_event_transaction(lw_api_t *api, const char *kind, const lw_api_tx_t *tx, double power_w)
 {
-    if (strcmp(kind, "started") && strcmp(kind, "updated") && strcmp(kind, "ended"))
-        return LW_EINVAL;
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "id", (double)tx->id);
-    api_json_str_or_null(o, "transaction_uid", tx->tx_uid);
-    cJSON_AddStringToObject(o, "station_id", tx->station_id);
-    cJSON_AddNumberToObject(o, "evse_id", tx->evse_id);
-    cJSON_AddNumberToObject(o, "connector_id", tx->connector_id);
-    api_json_str_or_null(o, "id_token", tx->id_token);
-    api_json_time(o, "started_at", tx->start_ms);
-    api_json_time(o, "stopped_at", tx->active ? 0 : tx->stop_ms);
-    api_json_int_or_null(o, "meter_start_wh", tx->meter_start_wh);
-    api_json_int_or_null(o, "meter_stop_wh", tx->meter_stop_wh);
-    api_json_int_or_null(o, "energy_wh", tx->energy_wh);
+    const char *type = !strcmp(kind, "started")   ? "transaction.started"
+                       : !strcmp(kind, "updated") ? "transaction.updated"
+                       : !strcmp(kind, "ended")   ? "transaction.ended"
+                                                  : NULL;
+    if (!type) return LW_EINVAL;
+    jw_t w;
+    jw_init(&w);
+    jw_number(&w, "id", (double)tx->id);
+    jw_cstr(&w, "transaction_uid", tx->tx_uid);
+    /* always a string, "" included (cJSON_AddStringToObject) */
+    jw_key(&w, "station_id");
+    jw_str(&w, tx->station_id, strlen(tx->station_id));
+    jw_number(&w, "evse_id", tx->evse_id);
+    jw_number(&w, "connector_id", tx->connector_id);
+    jw_cstr(&w, "id_token", tx->id_token);
+    jw_time(&w, "started_at", tx->start_ms);
+    jw_time(&w, "stopped_at", tx->active ? 0 : tx->stop_ms);
+    jw_int_or_null(&w, "meter_start_wh", tx->meter_start_wh);
+    jw_int_or_null(&w, "meter_stop_wh", tx->meter_stop_wh);
+    jw_int_or_null(&w, "energy_wh", tx->energy_wh);
     if (power_w >= 0)
-        cJSON_AddNumberToObject(o, "power_w", power_w);
-    else
-        cJSON_AddNullToObject(o, "power_w");
-    api_json_str_or_null(o, "stop_reason", tx->stop_reason);
-    char type[32];
-    snprintf(type, sizeof type, "transaction.%s", kind);
-    return publish_json(api, type, o);
+        jw_number(&w, "power_w", power_w);
+    else {
+        jw_key(&w, "power_w");
+        jw_put(&w, "null", 4);
+    }
+    jw_cstr(&w, "stop_reason", tx->stop_reason);
+    return publish_jw(api, type, &w);
 }
 
 int lw_api_event_security(lw_api_t *api, lw_str_t station, lw_str_t type, lw_str_t tech_info)
 {
-    cJSON *o = cJSON_CreateObject();
-    add_view(o, "station_id", station);
-    add_view(o, "type", type);
+    jw_t w;
+    jw_init(&w);
+    jw_view(&w, "station_id", station);
+    jw_view(&w, "type", type);
     /* tech_info can be long (2.x: 255 chars): events stay small. */
     lw_str_t ti = tech_info;
     if (ti.len > 512) {
@@ -224,6 +415,6 @@ int lw_api_event_security(lw_api_t *api, lw_str_t station, lw_str_t type, lw_str
         while (ti.len && ((unsigned char)ti.p[ti.len] & 0xC0) == 0x80)
             ti.len--; /* UTF-8 */
     }
-    add_view(o, "tech_info", ti);
-    return publish_json(api, "security.event", o);
+    jw_view(&w, "tech_info", ti);
+    return publish_jw(api, "security.event", &w);
 }

@@ -18,7 +18,8 @@ typedef struct api_cmd api_cmd_t;
 typedef struct api_event {
     uint64_t seq;
     char type[48];
-    char *data; /* owned JSON text */
+    char *data; /* owned NUL-terminated JSON text; NULL until the slot is first used */
+    size_t cap; /* bytes allocated at data; kept from one lap of the ring to the next */
 } api_event_t;
 
 struct lw_api {

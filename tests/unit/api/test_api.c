@@ -8,6 +8,9 @@
 #include "fake_backend.h"
 #include "test.h"
 
+#include <float.h>
+#include <math.h>
+
 static lw_manual_clock_t clk;
 static fake_t fk;
 static lw_api_t *api;
@@ -897,6 +900,297 @@ LW_TEST(events_notify)
     teardown();
 }
 
+/* Reads the one event published since *cur and returns its data line (static storage), with
+ * its type in type (if given); "(none)" when there was not exactly one. */
+static const char *next_data(uint64_t *cur, const char **type)
+{
+    static char data[LW_API_EVENT_DATA_MAX + 1], ty[64];
+    lw_buf_t b;
+    lw_buf_init(&b, 1 << 16);
+    int n = lw_api_events_read(api, cur, &b);
+    lw_buf_cstr(&b);
+    snprintf(data, sizeof data, "(none)");
+    ty[0] = 0;
+    const char *ev = n == 1 ? strstr(b.data, "\nevent: ") : NULL;
+    const char *d = ev ? strstr(ev, "\ndata: ") : NULL;
+    if (d && b.len >= 2 && strcmp(b.data + b.len - 2, "\n\n") == 0) {
+        snprintf(ty, sizeof ty, "%.*s", (int)(d - ev - 8), ev + 8);
+        snprintf(data, sizeof data, "%.*s", (int)(b.data + b.len - 2 - (d + 7)), d + 7);
+    }
+    lw_buf_free(&b);
+    if (type) *type = ty;
+    return data;
+}
+
+#define AT "\"at\":\"2023-11-14T22:13:20.000Z\"}"
+
+/* The typed events' data, byte for byte: keys and their order, nulls, escapes, numbers. It is
+ * what cJSON printed for them before they were written directly, and what docs/api.md and
+ * webhook receivers rely on. */
+LW_TEST(events_exact_json)
+{
+    setup();
+    uint64_t cur = 0;
+    const char *ty;
+
+    LW_CHECK_INT(lw_api_event_station(api, LW_STR("CP16"), true, LW_OCPP_16), 0);
+    LW_CHECK_STR(next_data(&cur, &ty),
+                 "{\"station_id\":\"CP16\",\"online\":true,\"ocpp_version\":\"1.6\"," AT);
+    LW_CHECK_STR(ty, "station.connected");
+    LW_CHECK_INT(lw_api_event_station(api, LW_STR("CP201"), false, LW_OCPP_201), 0);
+    LW_CHECK_STR(next_data(&cur, &ty),
+                 "{\"station_id\":\"CP201\",\"online\":false,\"ocpp_version\":\"2.0.1\"," AT);
+    LW_CHECK_STR(ty, "station.disconnected");
+    /* an unknown version leaves the key out; an empty id is null */
+    LW_CHECK_INT(lw_api_event_station(api, LW_STR(""), false, LW_OCPP_VERSION_COUNT), 0);
+    LW_CHECK_STR(next_data(&cur, NULL), "{\"station_id\":null,\"online\":false," AT);
+
+    /* escapes as cJSON writes them: quote, backslash, the short forms, \u00xx for the other
+     * control characters; '/', DEL and UTF-8 as they are */
+    LW_CHECK_INT(lw_api_event_status(api, LW_STR("CP\"1\\2"), 2, -1,
+                                     LW_STR("Z\xc3\xa4hlerstand\n\x01\t\b\f\r\x1f/\x7f"),
+                                     LW_STR_NULL),
+                 0);
+    LW_CHECK_STR(next_data(&cur, &ty),
+                 "{\"station_id\":\"CP\\\"1\\\\2\",\"evse_id\":2,\"connector_id\":-1,"
+                 "\"status\":\"Z\xc3\xa4hlerstand\\n\\u0001\\t\\b\\f\\r\\u001f/\x7f\","
+                 "\"error_code\":null," AT);
+    LW_CHECK_STR(ty, "connector.status");
+    /* the text of a view ends at an embedded NUL (cJSON took C strings) */
+    LW_CHECK_INT(
+        lw_api_event_status(api, LW_STR("CP\0x"), 0, 0, LW_STR("\0Available"), LW_STR("NoError")),
+        0);
+    LW_CHECK_STR(next_data(&cur, NULL), "{\"station_id\":\"CP\",\"evse_id\":0,\"connector_id\":0,"
+                                        "\"status\":null,\"error_code\":\"NoError\"," AT);
+
+    lw_api_tx_t tx = {.id = 5000000000LL,
+                      .evse_id = 1,
+                      .connector_id = 2,
+                      .active = true,
+                      .start_ms = 1700000000000 - 3600000,
+                      .stop_ms = 1700000000000,
+                      .meter_start_wh = 10,
+                      .meter_stop_wh = -1,
+                      .energy_wh = 0};
+    snprintf(tx.station_id, sizeof tx.station_id, "CP201");
+    snprintf(tx.tx_uid, sizeof tx.tx_uid, "tx-\"1\"");
+    snprintf(tx.stop_reason, sizeof tx.stop_reason, "ignored while active");
+    static const struct {
+        double w;
+        const char *want;
+    } pw[] = {{7360, "7360"},
+              {7360.5, "7360.5"},
+              {0.1, "0.1"},
+              {1.0 / 3, "0.33333333333333331"}, /* 15 digits do not read back: 17 */
+              {0, "0"},
+              {-0.0, "-0"}, /* as cJSON 1.7.15 printed it */
+              {3e9, "3000000000"},
+              {-1, "null"}};
+    for (size_t i = 0; i < sizeof pw / sizeof pw[0]; i++) {
+        LW_CHECK_INT(lw_api_event_transaction(api, "updated", &tx, pw[i].w), 0);
+        char want[512];
+        snprintf(want, sizeof want,
+                 "{\"id\":5000000000,\"transaction_uid\":\"tx-\\\"1\\\"\",\"station_id\":\"CP201\","
+                 "\"evse_id\":1,\"connector_id\":2,\"id_token\":null,"
+                 "\"started_at\":\"2023-11-14T21:13:20.000Z\",\"stopped_at\":null,"
+                 "\"meter_start_wh\":10,\"meter_stop_wh\":null,\"energy_wh\":0,\"power_w\":%s,"
+                 "\"stop_reason\":\"ignored while active\"," AT,
+                 pw[i].want);
+        LW_CHECK_STR(next_data(&cur, &ty), want);
+        LW_CHECK_STR(ty, "transaction.updated");
+    }
+    /* ended: stopped_at and the reason; 1.6 (no transaction id), no times */
+    tx.id = 7;
+    tx.active = false;
+    tx.tx_uid[0] = 0;
+    tx.start_ms = 0;
+    tx.meter_stop_wh = 1000;
+    tx.energy_wh = 990;
+    snprintf(tx.id_token, sizeof tx.id_token, "TAG\\1");
+    snprintf(tx.stop_reason, sizeof tx.stop_reason, "EVDisconnected");
+    LW_CHECK_INT(lw_api_event_transaction(api, "ended", &tx, 0.5), 0);
+    LW_CHECK_STR(next_data(&cur, &ty),
+                 "{\"id\":7,\"transaction_uid\":null,\"station_id\":\"CP201\",\"evse_id\":1,"
+                 "\"connector_id\":2,\"id_token\":\"TAG\\\\1\",\"started_at\":null,"
+                 "\"stopped_at\":\"2023-11-14T22:13:20.000Z\",\"meter_start_wh\":10,"
+                 "\"meter_stop_wh\":1000,\"energy_wh\":990,\"power_w\":0.5,"
+                 "\"stop_reason\":\"EVDisconnected\"," AT);
+    LW_CHECK_STR(ty, "transaction.ended");
+    tx.stop_reason[0] = 0;
+    LW_CHECK_INT(lw_api_event_transaction(api, "started", &tx, 11000), 0);
+    const char *d = next_data(&cur, &ty);
+    LW_CHECK(strstr(d, "\"power_w\":11000,\"stop_reason\":null,\"at\":") != NULL);
+    LW_CHECK_STR(ty, "transaction.started");
+
+    /* tech_info is cut to 512 bytes, back to a UTF-8 boundary: 'ä' at bytes 511-512 goes */
+    char ti[600];
+    memset(ti, 'x', sizeof ti);
+    ti[511] = '\xc3';
+    ti[512] = '\xa4';
+    LW_CHECK_INT(lw_api_event_security(api, LW_STR("CP16"), LW_STR("SettingSystemTime"),
+                                       (lw_str_t){ti, sizeof ti}),
+                 0);
+    char want[1024];
+    snprintf(want, sizeof want,
+             "{\"station_id\":\"CP16\",\"type\":\"SettingSystemTime\",\"tech_info\":\"%.511s\"," AT,
+             ti);
+    LW_CHECK_STR(next_data(&cur, &ty), want);
+    LW_CHECK_STR(ty, "security.event");
+    /* 'ä' at bytes 510-511 stays whole */
+    memset(ti, 'y', sizeof ti);
+    ti[510] = '\xc3';
+    ti[511] = '\xa4';
+    LW_CHECK_INT(lw_api_event_security(api, LW_STR("CP16"), LW_STR(""), (lw_str_t){ti, sizeof ti}),
+                 0);
+    snprintf(want, sizeof want,
+             "{\"station_id\":\"CP16\",\"type\":null,\"tech_info\":\"%.512s\"," AT, ti);
+    LW_CHECK_STR(next_data(&cur, NULL), want);
+    LW_CHECK_INT(lw_api_event_security(api, LW_STR("CP16"), LW_STR("X"), LW_STR_NULL), 0);
+    LW_CHECK_STR(next_data(&cur, NULL),
+                 "{\"station_id\":\"CP16\",\"type\":\"X\",\"tech_info\":null," AT);
+
+    /* a wall clock at 0 has no time */
+    clk.wall = 0;
+    LW_CHECK_INT(lw_api_event_station(api, LW_STR("CP16"), true, LW_OCPP_21), 0);
+    LW_CHECK_STR(next_data(&cur, NULL),
+                 "{\"station_id\":\"CP16\",\"online\":true,\"ocpp_version\":\"2.1\",\"at\":null}");
+    teardown();
+}
+
+/* power_w is printed as cJSON prints a number, for any double: compared with cJSON itself. */
+LW_TEST(events_numbers_as_cjson)
+{
+    setup();
+    uint64_t cur = 0, x = 88172645463325252ULL;
+    lw_api_tx_t tx = {.id = 1, .meter_start_wh = -1, .meter_stop_wh = -1, .energy_wh = -1};
+    snprintf(tx.station_id, sizeof tx.station_id, "CP");
+    static const double edge[] = {
+        0,    -0.0,    1,     2147483647.0, 2147483648.0, 2147483646.5,
+        1e15, 1e16,    1e300, 5e-324,       DBL_MAX,      DBL_MIN,
+        0.1,  0.3,     1e-7,  123456.789,   1.0 / 3,      9007199254740993.0,
+        NAN,  INFINITY};
+    size_t ne = sizeof edge / sizeof edge[0];
+    int bad = 0;
+    for (int i = 0; i < 3000 + (int)ne && bad < 5; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        double w;
+        switch ((size_t)i < ne ? 5 : i % 5) {
+        case 5:
+            w = edge[i];
+            break;
+        case 0: /* any positive finite double */
+            do {
+                uint64_t bits = x >> 1;
+                memcpy(&w, &bits, sizeof w);
+                x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            } while (!isfinite(w));
+            break;
+        case 1:
+            w = (double)(x % 1000000) / 100; /* meter-like decimals */
+            break;
+        case 2:
+            w = (double)(x % 100000) / 3;
+            break;
+        case 3:
+            w = (double)(x % 4000000000ULL) + (x % 2 ? 0.25 : 0); /* around INT_MAX */
+            break;
+        default:
+            w = ldexp((double)(x % 1000), (int)(x % 120) - 60);
+        }
+        LW_CHECK_INT(lw_api_event_transaction(api, "updated", &tx, w), 0);
+        const char *d = next_data(&cur, NULL);
+        const char *p = strstr(d, "\"power_w\":");
+        const char *e = p ? strchr(p, ',') : NULL;
+        cJSON *n = cJSON_CreateNumber(w);
+        char *want = cJSON_PrintUnformatted(n);
+        cJSON_Delete(n);
+        if (!p || !e || strlen(want) != (size_t)(e - p - 10) ||
+            memcmp(p + 10, want, strlen(want))) {
+            LW_FAILF("power_w %.17g: got %s, cJSON prints %s", w, d, want);
+            bad++;
+        }
+        free(want);
+    }
+    teardown();
+}
+
+/* Slots keep their storage from lap to lap: events of every size, a long one after short ones
+ * in the same slot and back, read back whole and exact over three laps of the ring; an event
+ * over LW_API_EVENT_DATA_MAX is refused and takes no id. */
+LW_TEST(events_ring_reuse_and_limit)
+{
+    setup();
+    uint64_t cur = 0;
+    static char status[LW_API_EVENT_DATA_MAX + 2];
+    memset(status, 's', sizeof status);
+    lw_buf_t b, want;
+    lw_buf_init(&b, 1 << 22);
+    lw_buf_init(&want, 1 << 22);
+    int total = 3 * LW_API_EVENTS_RING + 17, batch = 1000;
+    for (int i = 0; i < total; i += batch) {
+        lw_buf_reset(&want);
+        int n = total - i < batch ? total - i : batch;
+        for (int k = i; k < i + n; k++) {
+            /* lap 1 short, lap 2 long, lap 3 mixed, so a slot grows and shrinks back */
+            size_t len = k < LW_API_EVENTS_RING       ? 1 + (size_t)k % 7
+                         : k < 2 * LW_API_EVENTS_RING ? 300 + (size_t)k % 3000
+                                                      : (size_t)(k * 37) % 3500 + 1;
+            LW_CHECK_INT(
+                lw_api_event_status(api, LW_STR("CP"), k, 1, (lw_str_t){status, len}, LW_STR("")),
+                0);
+            lw_buf_printf(&want,
+                          "id: %d\nevent: connector.status\ndata: {\"station_id\":\"CP\","
+                          "\"evse_id\":%d,\"connector_id\":1,\"status\":\"%.*s\","
+                          "\"error_code\":null," AT "\n\n",
+                          k + 1, k, (int)len, status);
+        }
+        lw_buf_reset(&b);
+        LW_CHECK_INT(lw_api_events_read(api, &cur, &b), n);
+        LW_CHECK_INT(cur, i + n);
+        /* on a difference, both texts from the start of the event where they part */
+        size_t at = 0;
+        while (at < b.len && at < want.len && b.data[at] == want.data[at])
+            at++;
+        if (at < b.len || at < want.len) {
+            while (at && !(at >= 2 && b.data[at - 1] == '\n' && b.data[at - 2] == '\n'))
+                at--;
+            LW_FAILF("events differ at byte %zu:\n  got  %.200s\n  want %.200s", at, b.data + at,
+                     want.data + at);
+        }
+    }
+
+    /* the limit counts the whole data: overhead + status = LW_API_EVENT_DATA_MAX passes,
+     * one byte more is refused */
+    LW_CHECK_INT(lw_api_event_status(api, LW_STR("CP"), 0, 1, LW_STR("s"), LW_STR("")), 0);
+    size_t over = strlen(next_data(&cur, NULL)) - 1;
+    LW_CHECK_INT(lw_api_event_status(api, LW_STR("CP"), 0, 1,
+                                     (lw_str_t){status, LW_API_EVENT_DATA_MAX - over}, LW_STR("")),
+                 0);
+    LW_CHECK_INT(strlen(next_data(&cur, NULL)), LW_API_EVENT_DATA_MAX);
+    uint64_t before = cur;
+    LW_CHECK_INT(lw_api_event_status(api, LW_STR("CP"), 0, 1,
+                                     (lw_str_t){status, LW_API_EVENT_DATA_MAX - over + 1},
+                                     LW_STR("")),
+                 LW_EINVAL);
+    LW_CHECK_INT(
+        lw_api_event_status(api, LW_STR("CP"), 0, 1, (lw_str_t){status, sizeof status}, LW_STR("")),
+        LW_EINVAL);
+    /* escapes count as written: 1000 newlines are 2000 bytes, 3000 are too many */
+    static char nl[3000];
+    memset(nl, '\n', sizeof nl);
+    LW_CHECK_INT(lw_api_event_status(api, LW_STR("CP"), 0, 1, (lw_str_t){nl, 1000}, LW_STR("")), 0);
+    LW_CHECK_INT(lw_api_event_status(api, LW_STR("CP"), 0, 1, (lw_str_t){nl, 3000}, LW_STR("")),
+                 LW_EINVAL);
+    lw_buf_reset(&b);
+    LW_CHECK_INT(lw_api_events_read(api, &cur, &b), 1);
+    LW_CHECK_INT(cur, before + 1);
+    lw_buf_free(&b);
+    lw_buf_free(&want);
+    teardown();
+}
+
 /* ---- metrics ----------------------------------------------------------------------------- */
 
 LW_TEST(metrics_text)
@@ -987,6 +1281,9 @@ int main(void)
     LW_RUN(shortcuts_per_version);
     LW_RUN(events_stream);
     LW_RUN(events_notify);
+    LW_RUN(events_exact_json);
+    LW_RUN(events_numbers_as_cjson);
+    LW_RUN(events_ring_reuse_and_limit);
     LW_RUN(metrics_text);
     LW_RUN(missing_backend_functions_answer_501);
     return lw_test_done();
