@@ -241,7 +241,7 @@ static int print_station(void *ud, const lw_station_rec_t *r)
            r->online ? "yes" : "no", r->ocpp_version[0] ? r->ocpp_version : "-",
            r->vendor[0] ? r->vendor : "-", r->model[0] ? r->model : "-",
            lw_cli_time(r->last_seen_ms, t));
-    snprintf(ls->last, sizeof ls->last, "%s", r->id);
+    lw_cstr_copy(ls->last, sizeof ls->last, r->id);
     ls->n++;
     return 0;
 }

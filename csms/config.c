@@ -24,7 +24,7 @@ typedef struct {
 
 static int say(char *why, size_t whysz, const char *msg)
 {
-    if (why && whysz) snprintf(why, whysz, "%s", msg);
+    if (why && whysz) lw_cstr_copy(why, whysz, msg);
     return LW_EINVAL;
 }
 
@@ -454,7 +454,7 @@ int lw_config_load_file(lw_config_t *c, const char *path, char *err, size_t errs
     }
     rc = lw_config_parse_text(c, b.data ? b.data : "", b.len, path, err, errsz);
     lw_buf_free(&b);
-    if (!rc) snprintf(c->config_file, sizeof c->config_file, "%s", path);
+    if (!rc) lw_cstr_copy(c->config_file, sizeof c->config_file, path);
     return rc;
 }
 

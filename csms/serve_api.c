@@ -232,7 +232,7 @@ static int b_station_put(void *ctx, const lw_api_station_put_t *p)
     w.u.station_put.password = p->password;
     if (p->set_registration) {
         char reg[16];
-        snprintf(reg, sizeof reg, "%.*s", LW_STR_FMT(p->registration));
+        lw_str_copy(reg, sizeof reg, p->registration);
         if (lw_reg_status_parse(reg, &w.u.station_put.reg_status)) return LW_EINVAL;
         w.u.station_put.set_reg_status = true;
     }

@@ -166,7 +166,7 @@ static void count_action(stats_t *S, const char *action)
             return;
         }
     if (S->nactions < 64) {
-        snprintf(S->by_action[S->nactions].action, sizeof S->by_action[0].action, "%s", action);
+        lw_cstr_copy(S->by_action[S->nactions].action, sizeof S->by_action[0].action, action);
         S->by_action[S->nactions++].n = 1;
     }
 }
@@ -470,8 +470,8 @@ static int xfer_upload(void *ctx, uint32_t xfer, const char *url, const char *fi
     s->ul_put = false;
     s->ul_data = data; /* the station keeps it until upload_done */
     s->ul_len = len;
-    snprintf(s->ul_url, sizeof s->ul_url, "%s", url);
-    snprintf(s->ul_name, sizeof s->ul_name, "%s", filename);
+    lw_cstr_copy(s->ul_url, sizeof s->ul_url, url);
+    lw_cstr_copy(s->ul_name, sizeof s->ul_name, filename);
     /* a filename goes into a quoted header parameter: keep it to safe characters */
     for (char *c = s->ul_name; *c; c++)
         if (*c == '"' || *c == '\\' || (unsigned char)*c < 0x20) *c = '_';
@@ -754,7 +754,7 @@ static void make_id(const char *base, int i, char *out, size_t n)
         d--;
     if (d == len) {
         if (i == 0)
-            snprintf(out, n, "%s", base);
+            lw_cstr_copy(out, n, base);
         else
             snprintf(out, n, "%s%d", base, i + 1);
         return;

@@ -19,7 +19,7 @@ int lw_api_codec_check(void *ctx, lw_ocpp_version_t v, lw_str_t action, lw_str_t
     lw_codec_error_t e;
     int rc = lw_codec_validate(a->request, payload.p, payload.len, &e);
     if (rc == LW_ESCHEMA && err) {
-        snprintf(err->path, sizeof err->path, "%s", e.path);
+        lw_cstr_copy(err->path, sizeof err->path, e.path);
         /* the error code's name first, so truncating a long detail never loses it */
         int n = snprintf(err->detail, sizeof err->detail, "%s: ", lw_ocpp_err_name(v, e.code));
         if (n > 0 && (size_t)n < sizeof err->detail)

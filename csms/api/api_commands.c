@@ -268,8 +268,8 @@ void lw_api_station_connected(lw_api_t *api, lw_str_t station)
             c->state = LW_API_CMD_SENT;
             c->sent_ms = now;
             id = c->id;
-            snprintf(st, sizeof st, "%s", c->station);
-            snprintf(action, sizeof action, "%s", c->action);
+            lw_cstr_copy(st, sizeof st, c->station);
+            lw_cstr_copy(action, sizeof action, c->action);
             payload = lw_str_dup(lw_str_c(c->payload));
             break;
         }
@@ -354,21 +354,21 @@ int lw_api_command_restore(lw_api_t *api, lw_str_t json)
         return LW_ENOMEM;
     }
     c->id = (uint64_t)id->valuedouble;
-    snprintf(c->station, sizeof c->station, "%s", station);
-    snprintf(c->action, sizeof c->action, "%s", action);
+    lw_cstr_copy(c->station, sizeof c->station, station);
+    lw_cstr_copy(c->action, sizeof c->action, action);
     const char *via = api_get_str(j, "via");
-    if (via) snprintf(c->via, sizeof c->via, "%s", via);
+    if (via) lw_cstr_copy(c->via, sizeof c->via, via);
     c->payload = cJSON_PrintUnformatted(req);
     const cJSON *resp = cJSON_GetObjectItemCaseSensitive(j, "response");
     if (resp && !cJSON_IsNull(resp)) c->response = cJSON_PrintUnformatted(resp);
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(j, "error");
     if (cJSON_IsObject(err)) {
         const char *code = api_get_str(err, "code"), *detail = api_get_str(err, "detail");
-        if (code) snprintf(c->error_code, sizeof c->error_code, "%s", code);
+        if (code) lw_cstr_copy(c->error_code, sizeof c->error_code, code);
         if (detail) c->error_detail = lw_str_dup(lw_str_c(detail));
     }
     const char *idem = api_get_str(j, "idempotency_key");
-    if (idem) snprintf(c->idem, sizeof c->idem, "%s", idem);
+    if (idem) lw_cstr_copy(c->idem, sizeof c->idem, idem);
     const char *fp = api_get_str(j, "_fingerprint");
     if (fp) c->fingerprint = lw_str_dup(lw_str_c(fp));
     c->created_ms = time_of(j, "created_at");
@@ -471,9 +471,9 @@ static int submit(api_ctx_t *c, const lw_api_station_t *st, lw_ocpp_version_t v,
         free(cmd);
         return LW_ENOMEM;
     }
-    snprintf(cmd->station, sizeof cmd->station, "%s", st->id);
-    snprintf(cmd->action, sizeof cmd->action, "%s", action);
-    snprintf(cmd->via, sizeof cmd->via, "%s", via ? via : "");
+    lw_cstr_copy(cmd->station, sizeof cmd->station, st->id);
+    lw_cstr_copy(cmd->action, sizeof cmd->action, action);
+    lw_cstr_copy(cmd->via, sizeof cmd->via, via ? via : "");
     if (key.p) api_copy(cmd->idem, sizeof cmd->idem, key);
     int64_t now = lw_clock_wall(api->clock);
     cmd->created_ms = now;

@@ -77,7 +77,7 @@ static int publish_text(lw_api_t *api, const char *type, const char *text, size_
     memcpy(e->data, text, len);
     e->data[len] = 0;
     e->seq = api->ev_next++;
-    snprintf(e->type, sizeof e->type, "%s", type);
+    lw_cstr_copy(e->type, sizeof e->type, type);
     /* Webhooks get the same events in the same order (wh_mu nests inside ev_mu). */
     api_webhooks_event(api, e->seq, e->type, e->data);
     void (*notify)(void *) = api->notify;

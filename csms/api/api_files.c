@@ -564,7 +564,7 @@ int api_h_fw_download(api_ctx_t *c)
         return api_error(c, 404, "not_found", "no such file");
     }
     char path[PATH_MAX_], nm[LW_API_FILENAME_MAX + 1];
-    snprintf(nm, sizeof nm, "%s", name);
+    lw_cstr_copy(nm, sizeof nm, name);
     cJSON_Delete(rec);
     pathf(path, sizeof path, "%s/firmware/%.*s.bin", c->api->files_dir, LW_STR_FMT(c->params[0]));
     return send_file(c, path, nm, "application/octet-stream");
@@ -803,8 +803,8 @@ int api_h_upload_download(api_ctx_t *c)
     }
     char name[LW_API_FILENAME_MAX + 1], ct[128], path[PATH_MAX_];
     const char *n = api_get_str(f, "name"), *t = api_get_str(f, "content_type");
-    snprintf(name, sizeof name, "%s", n ? n : "upload.bin");
-    snprintf(ct, sizeof ct, "%s", t && *t ? t : "application/octet-stream");
+    lw_cstr_copy(name, sizeof name, n ? n : "upload.bin");
+    lw_cstr_copy(ct, sizeof ct, t && *t ? t : "application/octet-stream");
     cJSON_Delete(m);
     pathf(path, sizeof path, "%s/uploads/%.*s/data", c->api->files_dir, LW_STR_FMT(c->params[0]));
     return send_file(c, path, name, ct);

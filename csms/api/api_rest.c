@@ -95,7 +95,7 @@ static int st_each(void *ud, const lw_api_station_t *s)
 {
     st_list_t *l = ud;
     l->seen++;
-    snprintf(l->cursor, sizeof l->cursor, "%s", s->id);
+    lw_cstr_copy(l->cursor, sizeof l->cursor, s->id);
     if (l->status[0]) {
         if (!strcmp(l->status, "online")) {
             if (!s->online) return 0;
@@ -699,7 +699,7 @@ static int idtok_fields(api_ctx_t *c, const cJSON *body, lw_api_id_token_t *t)
             return api_error(c, 400, "invalid_field",
                              "status must be Accepted, Blocked, Expired, Invalid or ConcurrentTx"),
                    LW_EINVAL;
-        snprintf(t->status, sizeof t->status, "%s", v->valuestring);
+        lw_cstr_copy(t->status, sizeof t->status, v->valuestring);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(body, "type"))) {
         if (cJSON_IsNull(v))
@@ -710,7 +710,7 @@ static int idtok_fields(api_ctx_t *c, const cJSON *body, lw_api_id_token_t *t)
                              "or null"),
                    LW_EINVAL;
         else
-            snprintf(t->type, sizeof t->type, "%s", v->valuestring);
+            lw_cstr_copy(t->type, sizeof t->type, v->valuestring);
     }
     if ((v = cJSON_GetObjectItemCaseSensitive(body, "expiry"))) {
         if (cJSON_IsNull(v)) {
@@ -733,7 +733,7 @@ static int idtok_fields(api_ctx_t *c, const cJSON *body, lw_api_id_token_t *t)
                              sizeof t->group_id - 1),
                    LW_EINVAL;
         else
-            snprintf(t->group_id, sizeof t->group_id, "%s", v->valuestring);
+            lw_cstr_copy(t->group_id, sizeof t->group_id, v->valuestring);
     }
     return 0;
 }
@@ -755,7 +755,7 @@ int api_h_idtok_create(api_ctx_t *c)
                   sizeof t.id_token - 1);
         goto out;
     }
-    snprintf(t.id_token, sizeof t.id_token, "%s", id);
+    lw_cstr_copy(t.id_token, sizeof t.id_token, id);
     if (idtok_fields(c, body, &t) != 0) goto out;
     rc = api->be.id_token_put(api->be.ctx, &t, true);
     if (rc != 0) {
@@ -829,7 +829,7 @@ static int idtok_each(void *ud, const lw_api_id_token_t *t)
 {
     it_list_t *l = ud;
     cJSON_AddItemToArray(l->items, idtok_json(t));
-    snprintf(l->last, sizeof l->last, "%s", t->id_token);
+    lw_cstr_copy(l->last, sizeof l->last, t->id_token);
     return ++l->count >= l->limit;
 }
 

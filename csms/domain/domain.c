@@ -146,7 +146,7 @@ int lw_domain_meter_values(lw_jdoc_t *d, lw_jval_t meter_value, lw_ocpp_version_
 
 static int fail(char *why, size_t whysz, int rc, const char *msg)
 {
-    if (why && whysz) snprintf(why, whysz, "%s", msg);
+    if (why && whysz) lw_cstr_copy(why, whysz, msg);
     return rc;
 }
 
@@ -248,7 +248,7 @@ int lw_domain_cert_info(lw_str_t pem, lw_domain_cert_info_t *out)
     if (!crt) return LW_EINVAL;
     BIGNUM *bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(crt), NULL);
     char *hex = bn ? BN_bn2hex(bn) : NULL;
-    if (hex) snprintf(out->serial, sizeof out->serial, "%s", hex);
+    if (hex) lw_cstr_copy(out->serial, sizeof out->serial, hex);
     OPENSSL_free(hex);
     BN_free(bn);
     X509_NAME_oneline(X509_get_subject_name(crt), out->subject, sizeof out->subject);

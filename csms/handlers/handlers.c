@@ -205,8 +205,16 @@ static void boot_done(lw_call_t *call)
     uint32_t interval = shed                     ? shed
                         : reg == LW_REG_ACCEPTED ? cfg->heartbeat_interval_s
                                                  : cfg->boot_retry_interval_s;
-    lw_buf_printf(&call->tmp, "{\"currentTime\":\"%s\",\"interval\":%u,\"status\":\"%s\"}", now,
-                  interval, lw_reg_status_name(reg));
+    /* {"currentTime":"…","interval":N,"status":"…"}, appended (no printf on the hot path) */
+    lw_buf_t *b = &call->tmp;
+    int rc = lw_buf_append_c(b, "{\"currentTime\":\"");
+    if (!rc) rc = lw_buf_append_c(b, now);
+    if (!rc) rc = lw_buf_append_c(b, "\",\"interval\":");
+    if (!rc) rc = lw_buf_append_u64(b, interval);
+    if (!rc) rc = lw_buf_append_c(b, ",\"status\":\"");
+    if (!rc) rc = lw_buf_append_c(b, lw_reg_status_name(reg));
+    if (!rc) rc = lw_buf_append_c(b, "\"}");
+    if (rc) lw_buf_free(b); /* reply_buf answers InternalError */
     lw_session_set_registration(call->session, reg);
     lw_log(LW_LOG_INFO, LOG, "station=%.*s event=boot status=%s%s", LW_STR_FMT(call->station),
            lw_reg_status_name(reg), shed ? " reason=boot_rate_limit" : "");
@@ -592,7 +600,7 @@ static void fw_status_done(lw_call_t *call)
 static void fw_status(lw_call_t *call, const char *what)
 {
     lw_store_write_t w = {.kind = LW_W_FW_STATUS, .station_id = call->station};
-    snprintf(call->scratch, sizeof call->scratch, "%s", what);
+    lw_cstr_copy(call->scratch, sizeof call->scratch, what);
     w.u.fw_status.what = lw_str_c(what);
     w.u.fw_status.status = jstr(&call->doc, REQ, "status");
     w.u.fw_status.request_id = (int)jint(&call->doc, REQ, "requestId", -1);
@@ -680,13 +688,13 @@ static void h_sign_certificate(lw_call_t *call)
     const lw_config_t *cfg = lw_session_config(call->session);
     lw_str_t csr = jstr(&call->doc, REQ, "csr");
     char type[64]; /* copied: the request is freed with the answer */
-    snprintf(type, sizeof type, "%.*s", LW_STR_FMT(jstr(&call->doc, REQ, "certificateType")));
+    lw_str_copy(type, sizeof type, jstr(&call->doc, REQ, "certificateType"));
     lw_buf_t pem;
     lw_buf_init(&pem, 20000);
     char why[128] = "no CA configured (ca-cert, ca-key)";
     int rc = LW_ENOTSUP;
     char sid[LW_STATION_ID_MAX + 1];
-    snprintf(sid, sizeof sid, "%.*s", LW_STR_FMT(call->station));
+    lw_str_copy(sid, sizeof sid, call->station);
     if (cfg->ca_cert[0] && csr.len <= LW_CSMS_CSR_MAX) {
         char *csr_c = lw_str_dup(csr); /* a view into the request: NUL-terminated copy */
         rc = csr_c ? lw_domain_sign_csr(cfg->ca_cert, cfg->ca_key, csr_c, sid, (int)cfg->cert_days,
@@ -739,7 +747,7 @@ static void h_sign_certificate(lw_call_t *call)
     lw_buf_cstr(&payload);
     signed_ctx_t *sc = calloc(1, sizeof *sc);
     if (sc) {
-        snprintf(sc->station, sizeof sc->station, "%s", sid);
+        lw_cstr_copy(sc->station, sizeof sc->station, sid);
         int crc = payload.data
                       ? lw_session_call(s, "CertificateSigned", payload.data, cert_signed_done, sc)
                       : LW_ENOMEM;

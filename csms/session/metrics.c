@@ -93,7 +93,7 @@ void lw_sess_metrics_msg(lw_sess_metrics_t *m, const char *action, bool inbound,
         }
     if (!r && m->n_msgs < ROWS_MAX) {
         r = &m->msgs[m->n_msgs++];
-        snprintf(r->action, sizeof r->action, "%s", m->n_msgs == ROWS_MAX ? "other" : action);
+        lw_cstr_copy(r->action, sizeof r->action, m->n_msgs == ROWS_MAX ? "other" : action);
         r->direction = dir;
         r->outcome = oc;
     }
@@ -113,7 +113,7 @@ void lw_sess_metrics_callerror(lw_sess_metrics_t *m, const char *code)
         }
     if (!r && m->n_codes < ROWS_MAX) {
         r = &m->codes[m->n_codes++];
-        snprintf(r->code, sizeof r->code, "%s", m->n_codes == ROWS_MAX ? "other" : code);
+        lw_cstr_copy(r->code, sizeof r->code, m->n_codes == ROWS_MAX ? "other" : code);
     }
     if (r) r->count++;
     pthread_mutex_unlock(&m->mu);
@@ -130,7 +130,7 @@ void lw_sess_metrics_latency(lw_sess_metrics_t *m, const char *action, double ms
         }
     if (!r && m->n_lats < ROWS_MAX) {
         r = &m->lats[m->n_lats++];
-        snprintf(r->action, sizeof r->action, "%s", m->n_lats == ROWS_MAX ? "other" : action);
+        lw_cstr_copy(r->action, sizeof r->action, m->n_lats == ROWS_MAX ? "other" : action);
     }
     if (r) {
         size_t b = 0;

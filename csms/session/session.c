@@ -269,7 +269,7 @@ static ip_slot_t *ip_slot(lw_csms_t *c, const char *ip, int64_t minute)
     if (strcmp(sl->ip, ip) || sl->window != minute) {
         /* A different IP in the slot or an old window: start afresh. Collisions can only
          * make the limit forget, never refuse an innocent IP early. */
-        snprintf(sl->ip, sizeof sl->ip, "%s", ip);
+        lw_cstr_copy(sl->ip, sizeof sl->ip, ip);
         sl->window = minute;
         sl->upgrades = sl->failures = 0;
     }
@@ -732,7 +732,7 @@ void lw_call_token_lookup(lw_call_t *call, lw_str_t id_token, lw_call_cont_fn co
     }
     tw->work.data = tw;
     tw->call = call;
-    snprintf(tw->token, sizeof tw->token, "%.*s", LW_STR_FMT(id_token));
+    lw_str_copy(tw->token, sizeof tw->token, id_token);
     s->refs++;
     atomic_fetch_add(&s->csms->inflight, 1);
     if (uv_queue_work(lw_net_loop_uv(s->lc->loop), &tw->work, token_work, token_after)) {
@@ -833,7 +833,7 @@ void lw_session_set_registration(lw_session_t *s, lw_reg_status_t reg)
 }
 void lw_session_station_id(const lw_session_t *s, char *out, size_t outsz)
 {
-    snprintf(out, outsz, "%s", s->id);
+    lw_cstr_copy(out, outsz, s->id);
 }
 lw_ocpp_version_t lw_session_version(const lw_session_t *s)
 {
@@ -935,7 +935,7 @@ static void out_done(void *ud, int status, const char *id, const char *action,
                                 (double)(lw_clock_mono(s->csms->clock) - oc->sent_mono));
         if (status == LW_EPROTO) {
             char cbuf[40];
-            snprintf(cbuf, sizeof cbuf, "%.*s", LW_STR_FMT(code));
+            lw_str_copy(cbuf, sizeof cbuf, code);
             lw_sess_metrics_callerror(m, cbuf);
         }
     }
@@ -1040,8 +1040,8 @@ int lw_session_call(lw_session_t *s, const char *action, const char *payload, lw
         return LW_ENOMEM;
     }
     oc->csms = s->csms;
-    snprintf(oc->station, sizeof oc->station, "%s", s->id);
-    snprintf(oc->action, sizeof oc->action, "%s", action);
+    lw_cstr_copy(oc->station, sizeof oc->station, s->id);
+    lw_cstr_copy(oc->action, sizeof oc->action, action);
     oc->cb = cb;
     oc->ud = ud;
     atomic_fetch_add(&s->csms->inflight, 1);
@@ -1065,8 +1065,8 @@ int lw_csms_call(lw_csms_t *c, const char *station_id, const char *action, const
         return LW_ENOMEM;
     }
     oc->csms = c;
-    snprintf(oc->station, sizeof oc->station, "%s", station_id);
-    snprintf(oc->action, sizeof oc->action, "%s", action);
+    lw_cstr_copy(oc->station, sizeof oc->station, station_id);
+    lw_cstr_copy(oc->action, sizeof oc->action, action);
     oc->cb = cb;
     oc->ud = ud;
     oc->on = lc;
@@ -1212,7 +1212,7 @@ static void upgrade_decide(upgrade_t *u, int status)
     s->lc = u->lc;
     s->conn = u->conn;
     s->serial = atomic_fetch_add(&c->next_serial, 1) + 1;
-    snprintf(s->id, sizeof s->id, "%s", u->id);
+    lw_cstr_copy(s->id, sizeof s->id, u->id);
     s->version = u->version;
     s->policy = policy;
     s->policy_at = (uint32_t)lw_clock_mono(c->clock);
@@ -1413,8 +1413,8 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
     u->lc = lc;
     u->conn = conn;
     u->version = (lw_ocpp_version_t)best;
-    snprintf(u->id, sizeof u->id, "%s", path + 6);
-    snprintf(u->ip, sizeof u->ip, "%s", ip);
+    lw_cstr_copy(u->id, sizeof u->id, path + 6);
+    lw_cstr_copy(u->ip, sizeof u->ip, ip);
     u->tls = lw_conn_is_tls(conn);
     u->has_cn = lw_conn_peer_cn(conn, u->cn, sizeof u->cn) == 0;
     u->has_basic =
@@ -1683,10 +1683,10 @@ static void txpub_work(uv_work_t *w)
                          .meter_start_wh = r.meter_start_wh,
                          .meter_stop_wh = r.meter_stop_wh,
                          .energy_wh = r.energy_wh};
-        snprintf(a.tx_uid, sizeof a.tx_uid, "%s", r.tx_uid);
-        snprintf(a.station_id, sizeof a.station_id, "%s", r.station_id);
-        snprintf(a.id_token, sizeof a.id_token, "%s", r.id_token);
-        snprintf(a.stop_reason, sizeof a.stop_reason, "%s", r.stop_reason);
+        lw_cstr_copy(a.tx_uid, sizeof a.tx_uid, r.tx_uid);
+        lw_cstr_copy(a.station_id, sizeof a.station_id, r.station_id);
+        lw_cstr_copy(a.id_token, sizeof a.id_token, r.id_token);
+        lw_cstr_copy(a.stop_reason, sizeof a.stop_reason, r.stop_reason);
         lw_api_event_transaction(lc->csms->api, t->kind, &a, t->power_w);
     }
 }
@@ -1763,7 +1763,7 @@ static void publish_tx(lw_session_t *s, const char *kind, int64_t tx_id, double 
     txpub_t *t = calloc(1, sizeof *t);
     if (!t) return;
     t->tx_id = tx_id;
-    snprintf(t->kind, sizeof t->kind, "%s", kind);
+    lw_cstr_copy(t->kind, sizeof t->kind, kind);
     t->power_w = power_w;
     atomic_fetch_add(&s->csms->inflight, 1);
     loop_ctx_t *lc = s->lc;

@@ -72,6 +72,14 @@ bool lw_str_eq_c(lw_str_t a, const char *c);
 bool lw_str_case_eq_c(lw_str_t a, const char *c);
 /* Returns owned, NUL-terminated copy (free with free()), or NULL on ENOMEM. */
 char *lw_str_dup(lw_str_t s);
+/* Copies s (borrowed) into dst (caller's, size bytes, size >= 1), cut to size - 1 bytes and
+ * NUL-terminated: snprintf(dst, size, "%.*s", ...) without the formatting cost. Returns the
+ * bytes copied. lw_cstr_copy does the same for a NUL-terminated src (NULL copies ""). */
+size_t lw_str_copy(char *dst, size_t size, lw_str_t s);
+size_t lw_cstr_copy(char *dst, size_t size, const char *src);
+/* Writes the IPv4 address a (4 bytes, network order) as a dotted quad and a NUL into out
+ * (caller's, 16 bytes); returns its length. */
+size_t lw_ip4_text(const uint8_t a[4], char out[16]);
 
 /* ---- owned growable buffer with a hard cap ------------------------------------------------ */
 typedef struct lw_buf {
@@ -93,6 +101,7 @@ int lw_buf_append(lw_buf_t *b, const void *p, size_t n);
 int lw_buf_append_str(lw_buf_t *b, lw_str_t s);
 int lw_buf_append_c(lw_buf_t *b, const char *s);
 int lw_buf_putc(lw_buf_t *b, char c);
+int lw_buf_append_u64(lw_buf_t *b, uint64_t v); /* decimal, as printf's %llu */
 int lw_buf_printf(lw_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lw_buf_vprintf(lw_buf_t *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal with quotes and escapes. */

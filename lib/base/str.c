@@ -39,6 +39,32 @@ char *lw_str_dup(lw_str_t s)
     return r;
 }
 
+size_t lw_str_copy(char *dst, size_t size, lw_str_t s)
+{
+    size_t n = s.p && s.len < size ? s.len : s.p ? size - 1 : 0;
+    if (n) memmove(dst, s.p, n);
+    dst[n] = 0;
+    return n;
+}
+
+size_t lw_cstr_copy(char *dst, size_t size, const char *src)
+{
+    return lw_str_copy(dst, size, src ? (lw_str_t){src, strnlen(src, size)} : LW_STR_NULL);
+}
+
+size_t lw_ip4_text(const uint8_t a[4], char out[16])
+{
+    size_t n = 0;
+    for (int i = 0; i < 4; i++) {
+        if (i) out[n++] = '.';
+        if (a[i] >= 100) out[n++] = (char)('0' + a[i] / 100);
+        if (a[i] >= 10) out[n++] = (char)('0' + a[i] / 10 % 10);
+        out[n++] = (char)('0' + a[i] % 10);
+    }
+    out[n] = 0;
+    return n;
+}
+
 void lw_buf_init(lw_buf_t *b, size_t max)
 {
     b->data = NULL;
@@ -86,6 +112,16 @@ int lw_buf_append(lw_buf_t *b, const void *p, size_t n)
 int lw_buf_append_str(lw_buf_t *b, lw_str_t s)
 {
     return lw_buf_append(b, s.p, s.len);
+}
+
+int lw_buf_append_u64(lw_buf_t *b, uint64_t v)
+{
+    char d[20];
+    size_t i = sizeof d;
+    do
+        d[--i] = (char)('0' + v % 10);
+    while (v /= 10);
+    return lw_buf_append(b, d + i, sizeof d - i);
 }
 
 int lw_buf_append_c(lw_buf_t *b, const char *s)

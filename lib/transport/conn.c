@@ -1181,7 +1181,7 @@ static int parse_url(const char *url, client_ext_t *x, bool *tls)
         memcpy(port, portp, n);
         port[n] = 0;
     } else {
-        snprintf(port, sizeof port, "%s", *tls ? "443" : "80");
+        lw_cstr_copy(port, sizeof port, *tls ? "443" : "80");
     }
     x->host = lw_str_dup((lw_str_t){hs, (size_t)(he - hs)});
     x->port = lw_str_dup(lw_str_c(port));
@@ -1416,9 +1416,14 @@ int lw_conn_peer_ip(const lw_conn_t *c, char *out, size_t outsz)
     int len = sizeof ss;
     if (c->closing_handle || uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &len))
         return LW_EIO;
-    int rc = ss.ss_family == AF_INET6 ? uv_ip6_name((struct sockaddr_in6 *)&ss, out, outsz)
-                                      : uv_ip4_name((struct sockaddr_in *)&ss, out, outsz);
-    return rc ? LW_EIO : 0;
+    if (ss.ss_family == AF_INET6)
+        return uv_ip6_name((struct sockaddr_in6 *)&ss, out, outsz) ? LW_EIO : 0;
+    /* Dotted quad by hand: uv_ip4_name goes through snprintf, once per accepted connection. */
+    char ip[16];
+    size_t n = lw_ip4_text((const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr.s_addr, ip);
+    if (n >= outsz) return LW_EIO;
+    memcpy(out, ip, n + 1);
+    return 0;
 }
 
 static lw_str_t pending_header(const lw_conn_t *c, bool target)

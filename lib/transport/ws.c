@@ -114,16 +114,21 @@ void lw_ws_accept_key(lw_str_t key, char out[29])
 
 int lw_ws_write_accept(lw_buf_t *out, lw_str_t key, lw_str_t protocol, const char *extra_headers)
 {
+    /* Appended, not printed: one answer per upgrade, on the loop thread in a boot storm. */
+    static const char head[] = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                               "Connection: Upgrade\r\nSec-WebSocket-Accept: ";
+    static const char proto[] = "\r\nSec-WebSocket-Protocol: ";
     char acc[29];
     lw_ws_accept_key(key, acc);
-    int rc = lw_buf_printf(out,
-                           "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                           "Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n",
-                           acc);
-    if (!rc && protocol.len)
-        rc = lw_buf_printf(out, "Sec-WebSocket-Protocol: %.*s\r\n", LW_STR_FMT(protocol));
-    if (!rc && extra_headers) rc = lw_buf_append_c(out, extra_headers);
-    if (!rc) rc = lw_buf_append_c(out, "\r\n");
+    size_t extra = extra_headers ? strlen(extra_headers) : 0;
+    int rc = lw_buf_reserve(out, sizeof head + 28 + sizeof proto + protocol.len + extra + 4);
+    if (!rc) rc = lw_buf_append(out, head, sizeof head - 1);
+    if (!rc) rc = lw_buf_append(out, acc, 28);
+    if (!rc && protocol.len) rc = lw_buf_append(out, proto, sizeof proto - 1);
+    if (!rc && protocol.len) rc = lw_buf_append_str(out, protocol);
+    if (!rc) rc = lw_buf_append(out, "\r\n", 2);
+    if (!rc && extra) rc = lw_buf_append(out, extra_headers, extra);
+    if (!rc) rc = lw_buf_append(out, "\r\n", 2);
     return rc;
 }
 

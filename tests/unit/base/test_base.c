@@ -25,6 +25,45 @@ LW_TEST(buf_json_escape)
     lw_buf_free(&b);
 }
 
+LW_TEST(copies_numbers_and_addresses)
+{
+    char d[6];
+    LW_CHECK_INT(lw_cstr_copy(d, sizeof d, "abc"), 3);
+    LW_CHECK_STR(d, "abc");
+    LW_CHECK_INT(lw_cstr_copy(d, sizeof d, "abcdefgh"), 5); /* cut, terminated */
+    LW_CHECK_STR(d, "abcde");
+    LW_CHECK_INT(lw_cstr_copy(d, sizeof d, NULL), 0);
+    LW_CHECK_STR(d, "");
+    LW_CHECK_INT(lw_str_copy(d, sizeof d, LW_STR("xyz12345")), 5);
+    LW_CHECK_STR(d, "xyz12");
+    LW_CHECK_INT(lw_str_copy(d, sizeof d, (lw_str_t){"pqrs", 2}), 2); /* a view: its length */
+    LW_CHECK_STR(d, "pq");
+    LW_CHECK_INT(lw_str_copy(d, 1, LW_STR("q")), 0);
+    LW_CHECK_STR(d, "");
+
+    lw_buf_t b;
+    lw_buf_init(&b, 64);
+    const uint64_t v[] = {0, 7, 10, 99, 100, 4294967295u, UINT64_MAX};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        char want[32];
+        snprintf(want, sizeof want, "%llu", (unsigned long long)v[i]);
+        lw_buf_reset(&b);
+        LW_CHECK_INT(lw_buf_append_u64(&b, v[i]), 0);
+        LW_CHECK_INT(lw_buf_cstr(&b), 0);
+        LW_CHECK_STR(b.data, want);
+    }
+    lw_buf_free(&b);
+
+    char ip[16];
+    const uint8_t a[][4] = {
+        {127, 0, 0, 1}, {10, 200, 3, 45}, {255, 255, 255, 255}, {0, 9, 99, 100}};
+    const char *want[] = {"127.0.0.1", "10.200.3.45", "255.255.255.255", "0.9.99.100"};
+    for (size_t i = 0; i < 4; i++) {
+        LW_CHECK_INT(lw_ip4_text(a[i], ip), strlen(want[i]));
+        LW_CHECK_STR(ip, want[i]);
+    }
+}
+
 LW_TEST(arena_many)
 {
     lw_arena_t a;
@@ -101,6 +140,7 @@ int main(void)
 {
     LW_RUN(buf_cap_is_hard);
     LW_RUN(buf_json_escape);
+    LW_RUN(copies_numbers_and_addresses);
     LW_RUN(arena_many);
     LW_RUN(time_roundtrip);
     LW_RUN(time_leap_second);

@@ -147,6 +147,21 @@ LW_TEST(ws_upgrade_valid_and_protocols)
     LW_CHECK_INT(lw_ws_check_accept(&r, "dGhlIHNhbXBsZSBub25jZQ==", offer + 1, 1, &chosen),
                  LW_EPROTO);
     LW_CHECK_INT(lw_ws_check_accept(&r, "AAAAAAAAAAAAAAAAAAAAAA==", offer, 2, &chosen), LW_EPROTO);
+    /* the exact text, with and without a subprotocol and extra headers */
+    lw_buf_reset(&b);
+    LW_CHECK_INT(lw_ws_write_accept(&b, up.key, LW_STR("ocpp2.0.1"), "X-A: 1\r\nX-B: 2\r\n"), 0);
+    LW_CHECK_INT(lw_buf_cstr(&b), 0);
+    LW_CHECK_STR(b.data,
+                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                 "Sec-WebSocket-Protocol: ocpp2.0.1\r\nX-A: 1\r\nX-B: 2\r\n\r\n");
+    lw_buf_reset(&b);
+    LW_CHECK_INT(lw_ws_write_accept(&b, up.key, LW_STR_NULL, NULL), 0);
+    LW_CHECK_INT(lw_buf_cstr(&b), 0);
+    LW_CHECK_STR(b.data,
+                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+                 "\r\n");
     lw_buf_free(&b);
 }
 
