@@ -201,43 +201,17 @@ static void jw_key(jw_t *w, const char *key)
     jw_put(w, "\":", 2);
 }
 
-/* A string literal escaped as cJSON does: '"', '\\' and bytes below 0x20 (the short forms
- * \b \f \n \r \t, else \u00xx); '/', DEL and UTF-8 bytes go as they are. */
+/* A string literal, escaped by lw_json_escape (as cJSON escapes). */
 static void jw_str(jw_t *w, const char *p, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
     jw_put(w, "\"", 1);
     size_t start = 0;
     for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        char esc[6];
+        size_t en = lw_json_escape((unsigned char)p[i], esc);
+        if (!en) continue;
         jw_put(w, p + start, i - start);
         start = i + 1;
-        char esc[6] = {'\\', (char)c, '0', '0', hex[c >> 4], hex[c & 15]};
-        size_t en = 2;
-        switch (c) {
-        case '"':
-        case '\\':
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        default:
-            esc[1] = 'u';
-            en = 6;
-        }
         jw_put(w, esc, en);
     }
     jw_put(w, p + start, n - start);

@@ -106,6 +106,10 @@ int lw_buf_printf(lw_buf_t *b, const char *fmt, ...) __attribute__((format(print
 int lw_buf_vprintf(lw_buf_t *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal with quotes and escapes. */
 int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s);
+/* The JSON escape of byte c, as cJSON writes it: '"' and '\\' and bytes below 0x20 (the short
+ * forms \b \f \n \r \t, else \u00xx); written into esc (caller's), its length returned. 0:
+ * c goes as it is ('/', DEL and UTF-8 bytes too). */
+size_t lw_json_escape(unsigned char c, char esc[6]);
 /* Makes data NUL-terminated (terminator not counted in len). */
 int lw_buf_cstr(lw_buf_t *b);
 /* Removes the first n bytes. */

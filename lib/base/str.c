@@ -157,50 +157,49 @@ int lw_buf_printf(lw_buf_t *b, const char *fmt, ...)
     return rc;
 }
 
-int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s)
+size_t lw_json_escape(unsigned char c, char esc[6])
 {
     static const char hex[] = "0123456789abcdef";
+    if (c >= 0x20 && c != '"' && c != '\\') return 0;
+    esc[0] = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+        esc[1] = (char)c;
+        return 2;
+    case '\b':
+        esc[1] = 'b';
+        return 2;
+    case '\f':
+        esc[1] = 'f';
+        return 2;
+    case '\n':
+        esc[1] = 'n';
+        return 2;
+    case '\r':
+        esc[1] = 'r';
+        return 2;
+    case '\t':
+        esc[1] = 't';
+        return 2;
+    default:
+        esc[1] = 'u', esc[2] = '0', esc[3] = '0';
+        esc[4] = hex[c >> 4], esc[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s)
+{
     int rc = lw_buf_putc(b, '"');
     size_t start = 0;
     for (size_t i = 0; i < s.len && !rc; i++) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
+        char esc[6];
+        size_t n = lw_json_escape((unsigned char)s.p[i], esc);
+        if (!n) continue;
         rc = lw_buf_append(b, s.p + start, i - start);
         start = i + 1;
-        if (rc) break;
-        char esc[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (c) {
-        case '"':
-            esc[1] = '"';
-            break;
-        case '\\':
-            esc[1] = '\\';
-            break;
-        case '\n':
-            esc[1] = 'n';
-            break;
-        case '\r':
-            esc[1] = 'r';
-            break;
-        case '\t':
-            esc[1] = 't';
-            break;
-        case '\b':
-            esc[1] = 'b';
-            break;
-        case '\f':
-            esc[1] = 'f';
-            break;
-        default:
-            esc[1] = 'u';
-            esc[2] = '0';
-            esc[3] = '0';
-            esc[4] = hex[c >> 4];
-            esc[5] = hex[c & 15];
-            n = 6;
-        }
-        rc = lw_buf_append(b, esc, n);
+        if (!rc) rc = lw_buf_append(b, esc, n);
     }
     if (!rc) rc = lw_buf_append(b, s.p + start, s.len - start);
     if (!rc) rc = lw_buf_putc(b, '"');
