@@ -67,9 +67,14 @@
                "last_seen_at = ?10 WHERE id = ?1")                                                 \
     X(BOOT_INSERT, "INSERT INTO boot_notifications (station_id, reason, payload, answered, at) "   \
                    "VALUES (?1, ?2, ?3, ?4, ?5)")                                                  \
-    X(CS_UPSERT, "INSERT OR REPLACE INTO connector_status (station_id, evse_id, connector_id, "    \
-                 "status, error_code, info, vendor_id, vendor_error_code, at) "                    \
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                    \
+    /* An upsert, not INSERT OR REPLACE: with foreign keys on, REPLACE's delete-and-insert         \
+     * costs ~0.5-0.9 us more per StatusNotification; the row ends up the same. */                 \
+    X(CS_UPSERT, "INSERT INTO connector_status (station_id, evse_id, connector_id, status, "       \
+                 "error_code, info, vendor_id, vendor_error_code, at) "                            \
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "                                    \
+                 "ON CONFLICT (station_id, evse_id, connector_id) DO UPDATE SET "                  \
+                 "status = ?4, error_code = ?5, info = ?6, vendor_id = ?7, "                       \
+                 "vendor_error_code = ?8, at = ?9")                                                \
     X(CS_HIST, "INSERT INTO status_history (station_id, evse_id, connector_id, status, "           \
                "error_code, info, vendor_id, vendor_error_code, at) "                              \
                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")                                      \

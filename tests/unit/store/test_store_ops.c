@@ -831,6 +831,12 @@ LW_TEST(connector_status_and_history)
     reset_out();
     LW_CHECK_INT(lw_store_connector_status_list(s, LW_STR("none"), r_cs, NULL), 0);
     LW_CHECK_INT(rows, 0);
+    /* a later status replaces every column, emptied ones included */
+    LW_CHECK_INT(status(s, 0, 1, "Finishing", 40), 0);
+    reset_out();
+    LW_CHECK_INT(lw_store_connector_status_list(s, LW_STR("CP"), r_cs, NULL), 0);
+    LW_CHECK_STR(out, "0/0 Available NoError    @11;0/1 Finishing NoError    @40;"
+                      "0/2 Available NoError    @12;");
     lw_store_close(s);
 }
 
