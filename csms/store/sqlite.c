@@ -355,6 +355,8 @@ struct sqlite_be {
     conn_t writer;
     tx_cached_t *txc;     /* LW_STORE_TX_CACHE slots, writer thread only */
     head_cached_t *heads; /* LW_STORE_HEAD_CACHE slots, writer thread only */
+    uint32_t *dirty;      /* indexes into heads marked dirty since the last heads_flush */
+    uint32_t n_dirty;     /* (an index may repeat: heads_flush skips the clean ones) */
     uint32_t head_clock;  /* counts head uses (head_cached_t.used) */
     bool spoiled;         /* a failed write changed rows of the open transaction (be_apply) */
     bool savepoints;      /* a savepoint per write (the replay of a spoiled batch) */
@@ -701,9 +703,11 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
     lw_buf_init(&b->samples, 6 * (size_t)LW_STORE_WRITE_BYTES_MAX + 64 * LW_STORE_VALUES_MAX);
     b->txc = calloc(LW_STORE_TX_CACHE, sizeof *b->txc);
     b->heads = calloc(LW_STORE_HEAD_CACHE, sizeof *b->heads);
-    if (!b->txc || !b->heads || pthread_key_create(&b->key, NULL)) {
+    b->dirty = calloc(2 * LW_STORE_HEAD_CACHE, sizeof *b->dirty);
+    if (!b->txc || !b->heads || !b->dirty || pthread_key_create(&b->key, NULL)) {
         free(b->txc);
         free(b->heads);
+        free(b->dirty);
         free(b->path);
         free(b);
         return LW_ENOMEM;
@@ -740,6 +744,7 @@ static void be_close(void *be)
     lw_buf_free(&b->samples);
     free(b->txc);
     free(b->heads);
+    free(b->dirty);
     free(b->path);
     free(b);
 }
@@ -779,6 +784,7 @@ static void txc_clear(sqlite_be_t *b)
 static void heads_clear(sqlite_be_t *b)
 {
     memset(b->heads, 0, LW_STORE_HEAD_CACHE * sizeof *b->heads);
+    b->n_dirty = 0;
 }
 
 static uint32_t str_hash(lw_str_t s)
@@ -806,11 +812,14 @@ static int head_flush(sqlite_be_t *b, head_cached_t *h)
 /* Writes every dirty journal head (before the commit, and before a prune reads the table). */
 static int heads_flush(sqlite_be_t *b)
 {
-    for (int i = 0; i < LW_STORE_HEAD_CACHE; i++) {
-        if (!b->heads[i].dirty) continue;
-        int rc = head_flush(b, &b->heads[i]);
+    /* the dirty list, not the whole cache: a scan of every slot per commit read ~1 MB */
+    for (uint32_t i = 0; i < b->n_dirty; i++) {
+        head_cached_t *h = &b->heads[b->dirty[i]];
+        if (!h->dirty) continue;
+        int rc = head_flush(b, h);
         if (rc) return rc;
     }
+    b->n_dirty = 0;
     return 0;
 }
 
@@ -1756,7 +1765,13 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     res->row_id = sqlite3_last_insert_rowid(c->db);
     h->last_id = res->row_id;
     h->added++;
-    h->dirty = true;
+    if (!h->dirty) {
+        h->dirty = true;
+        /* room: a slot is listed at most once per clean-to-dirty turn, and the list is emptied
+         * at each flush; a slot flushed on eviction and dirtied again is listed twice */
+        if (b->n_dirty == 2 * LW_STORE_HEAD_CACHE && (rc = heads_flush(b))) return rc;
+        b->dirty[b->n_dirty++] = (uint32_t)(h - b->heads);
+    }
     return 0;
 }
 

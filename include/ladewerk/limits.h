@@ -190,10 +190,12 @@
 #define LW_STORE_TXEV_RETRY_ROWS 8
 /* Stations whose journal head the writer keeps in memory (sets of LW_STORE_HEAD_WAYS by id
  * hash, least recently used out): the head is read from journal_heads on a miss, and written
- * back once per station and batch. More than the stations of one batch
- * (LW_STORE_BATCH_MAX_DEFAULT writes) so that a batch rarely writes a head twice; 80 B each.
- * With 8 ways, 1,000 busy stations overflow a set (and so evict each other) ~1% of the time. */
-#define LW_STORE_HEAD_CACHE 2048
+ * back once per station and batch. More than the stations that are busy at once, or every
+ * row costs a read of its head and the write-back of another (at 10,000 stations sending
+ * Heartbeats into 2,048 slots: two more statements per message); 80 B each, 1.3 MB in all,
+ * touched as stations write. With 8 ways, 10,000 busy stations overflow a set (and so evict
+ * each other) rarely. */
+#define LW_STORE_HEAD_CACHE 16384
 #define LW_STORE_HEAD_WAYS  8
 /* Meter rows of a transaction searched for a MeterValues retry (schema 006): a station retries
  * the message it got no answer for, its newest; an offline queue is replayed in order, each
