@@ -557,6 +557,15 @@ const lw_store_migration_t lw_store_migrations[] = {
      "FROM (SELECT tx_id, max(id) AS last FROM transaction_events GROUP BY tx_id) AS m\n"
      "WHERE transactions.id = m.tx_id;\n"
     },
+    {11, "011_status_history_index",
+     "-- 011_status_history_index.sql — one index less on the StatusNotification write path (issue 6).\n"
+     "-- status_history had two indexes: (station_id, at) from 001 and (station_id, id) from 002.\n"
+     "-- Every reader (lw_store_status_history_list: a station's rows, newest first by id) uses the\n"
+     "-- second; nothing reads the first, which cost a B-tree insert on every StatusNotification\n"
+     "-- (two per station in a boot storm). Rows are appended in arrival order, so a station's rows\n"
+     "-- by id are also its rows by time, for anyone querying the file with SQL.\n"
+     "DROP INDEX IF EXISTS status_history_station;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */
