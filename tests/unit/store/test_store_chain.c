@@ -176,6 +176,19 @@ LW_TEST(journal_pages_across_interleaved_stations)
     lw_store_close(s);
 }
 
+/* A Heartbeat CALL from station (ids and payload borrowed) as a journal write. */
+static lw_store_write_t heartbeat_call(const char *station, const char *msg_id, int64_t at)
+{
+    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(station)};
+    w.u.journal.inbound = true;
+    w.u.journal.msg_type = 2;
+    w.u.journal.msg_id = lw_str_c(msg_id);
+    w.u.journal.action = LW_STR("Heartbeat");
+    w.u.journal.payload = LW_STR("{}");
+    w.u.journal.at_ms = at;
+    return w;
+}
+
 /* More stations than the writer caches journal heads for (LW_STORE_HEAD_CACHE), their rows
  * interleaved and queued without waiting, so that batches hold thousands of stations: heads
  * are evicted (dirty ones written back) and read again in the middle of a batch and across
@@ -193,13 +206,7 @@ LW_TEST(journal_chains_of_more_stations_than_cached_heads)
         for (int k = 0; k < ST; k++) {
             snprintf(id, sizeof id, "H%05d", k);
             snprintf(msg, sizeof msg, "%d", r);
-            lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(id)};
-            w.u.journal.inbound = true;
-            w.u.journal.msg_type = 2;
-            w.u.journal.msg_id = lw_str_c(msg);
-            w.u.journal.action = LW_STR("Heartbeat");
-            w.u.journal.payload = LW_STR("{}");
-            w.u.journal.at_ms = 1000 + r;
+            lw_store_write_t w = heartbeat_call(id, msg, 1000 + r);
             queued += lw_store_submit(s, &w, NULL, NULL) == 0;
         }
     LW_CHECK_INT(queued, ST * ROUNDS);
@@ -275,13 +282,7 @@ LW_TEST(journal_pairs_of_ocpp21_frames)
 static int64_t jr_pair(lw_store_t *s, const char *station, const char *msg_id, int reply_type,
                        const char *reply, int64_t at, int64_t reply_at)
 {
-    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(station)};
-    w.u.journal.inbound = true;
-    w.u.journal.msg_type = 2;
-    w.u.journal.msg_id = lw_str_c(msg_id);
-    w.u.journal.action = LW_STR("Heartbeat");
-    w.u.journal.payload = LW_STR("{}");
-    w.u.journal.at_ms = at;
+    lw_store_write_t w = heartbeat_call(station, msg_id, at);
     w.u.journal.reply_type = reply_type;
     w.u.journal.reply_payload = lw_str_c(reply);
     w.u.journal.reply_at_ms = reply_at;
