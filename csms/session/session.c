@@ -94,6 +94,9 @@ struct loop_ctx {
     lw_net_loop_t *loop;
     lw_server_t *server;
     uv_timer_t tick;
+    /* frames, connects and closes seen (activity), as the last tick saw them (seen), and as
+     * they were when the loop last gave memory back (released): see tick() */
+    uint64_t activity, seen, released;
     int index;
     lw_session_t *sessions;
     /* transaction events waiting for their read-back, and the batch being read */
@@ -612,6 +615,7 @@ static void on_message(lw_conn_t *conn, lw_str_t data, bool binary)
 {
     lw_session_t *s = lw_conn_data(conn);
     if (!s || s->closed) return;
+    s->lc->activity++;
     if (binary) {
         bad_message(s, "binary WebSocket message");
         return;
@@ -1363,6 +1367,7 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
 {
     loop_ctx_t *lc = lw_server_data(lw_conn_server(conn));
     lw_csms_t *c = lc->csms;
+    lc->activity++;
     lw_conn_set_data(conn, NULL);
     lw_sess_counters_t *ctr = lw_sess_metrics_counters(c->metrics);
     atomic_fetch_add(&ctr->upgrades, 1);
@@ -1437,6 +1442,7 @@ static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
     lw_session_t *s = lw_conn_data(conn);
     if (!s) return;
     lw_csms_t *c = s->csms;
+    s->lc->activity++;
     publish_held(s); /* the newest values before the disconnect */
     s->conn = NULL;
     s->closed = true;
@@ -1480,6 +1486,13 @@ static void tick(uv_timer_t *t)
         if (s->rpc) lw_rpc_peer_tick(s->rpc);
         if (s->pub_held && mono - s->pub_at >= LW_CSMS_TX_UPDATE_MIN_MS) publish_held(s);
     }
+    /* Quiet for a whole tick after some work (a storm, a burst of disconnects): the loop's
+     * freed memory goes back to the OS, once per quiet spell. */
+    if (lc->activity == lc->seen && lc->seen != lc->released) {
+        lw_mem_release();
+        lc->released = lc->seen;
+    }
+    lc->seen = lc->activity;
     lw_csms_t *c = lc->csms;
     if (lc->index == 0) {
         int64_t now = now_ms(c);

@@ -576,8 +576,7 @@ static void *writer_main(void *arg)
             if (pthread_cond_timedwait(&s->nonempty, &s->mu, &ts) == ETIMEDOUT && !s->count) {
                 pthread_mutex_unlock(&s->mu);
                 if (s->be_vt->release_memory) s->be_vt->release_memory(s->be);
-                malloc_trim(0); /* glibc: hand the freed pages back to the OS (mimalloc, which the
-                                 * ladewerk executable links, returns them on its own) */
+                lw_mem_release(); /* this thread's free pages back to the OS */
                 wrote_since_release = false;
                 pthread_mutex_lock(&s->mu);
             }

@@ -186,4 +186,11 @@ void lw_log(lw_log_level_t lvl, const char *module, const char *fmt, ...)
 #ifdef __cplusplus
 }
 #endif
+/* ---- memory ------------------------------------------------------------------------------ */
+/* Gives the allocator's free memory back to the operating system: with mimalloc (linked by the
+ * ladewerk executable) the calling thread's heap, so each thread that went quiet calls it
+ * itself; with glibc every arena (malloc_trim). Owns nothing; costs a walk of the heap, so
+ * call it after a burst, not per message. */
+void lw_mem_release(void);
+
 #endif
