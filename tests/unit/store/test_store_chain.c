@@ -193,11 +193,11 @@ static lw_store_write_t heartbeat_call(const char *station, const char *msg_id, 
  * interleaved and queued without waiting, so that batches hold thousands of stations: heads
  * are evicted (dirty ones written back) and read again in the middle of a batch and across
  * batches, and every station's chain must still hold exactly its rows, in order. */
-LW_TEST(journal_chains_of_more_stations_than_cached_heads)
+static void chains_of_many_stations(size_t lazy_batch_max)
 {
     enum { ST = LW_STORE_HEAD_CACHE * 5 / 2, ROUNDS = 3 };
     fresh();
-    lw_store_options_t o = {.queue_max = ST * ROUNDS + 1};
+    lw_store_options_t o = {.queue_max = ST * ROUNDS + 1, .lazy_batch_max = lazy_batch_max};
     lw_store_t *s = open_or_fail(&o);
     if (!s) return;
     char id[32], msg[32];
@@ -227,6 +227,19 @@ LW_TEST(journal_chains_of_more_stations_than_cached_heads)
     }
     LW_CHECK_INT(bad, 0);
     lw_store_close(s);
+}
+
+LW_TEST(journal_chains_of_more_stations_than_cached_heads)
+{
+    chains_of_many_stations(0); /* lazy batches of LW_STORE_LAZY_BATCH_MAX_DEFAULT */
+}
+
+/* Batches of up to every queued write: more heads turn dirty within one batch than the
+ * writer's list of dirty heads holds (2 x LW_STORE_HEAD_CACHE), which is then written out
+ * in the middle of the batch. */
+LW_TEST(journal_chains_in_batches_larger_than_the_dirty_list)
+{
+    chains_of_many_stations((size_t)LW_STORE_HEAD_CACHE * 15 / 2);
 }
 
 LW_TEST(journal_chain_survives_a_second_writer)
@@ -784,6 +797,7 @@ int main(void)
     LW_RUN(journal_pages_across_interleaved_stations);
     LW_RUN(journal_pairs_across_interleaved_stations);
     LW_RUN(journal_chains_of_more_stations_than_cached_heads);
+    LW_RUN(journal_chains_in_batches_larger_than_the_dirty_list);
     LW_RUN(journal_chain_survives_a_second_writer);
     LW_RUN(journal_pairs_of_ocpp21_frames);
     LW_RUN(journal_call_and_answer_in_one_row);
