@@ -322,7 +322,7 @@ static int copy_items(op_t *op, const void **arr, size_t n, size_t elsz,
  * (copy_write refuses it). */
 static size_t copy_size(lw_store_write_t *w)
 {
-    lw_str_t *strs[16];
+    lw_str_t *strs[16] = {0}; /* = {0}: GCC -O3 sees no bound on n (maybe-uninitialized) */
     size_t n = write_strs(w, strs), need = 0;
 #define PAD(x) (((x) + 7) & ~(size_t)7)
     for (size_t i = 0; i < n; i++)

@@ -360,6 +360,7 @@ static int send_frame(lw_conn_t *c, int op, const void *p, size_t n)
     }
     uint8_t hdr[14];
     size_t hl = lw_ws_frame_header(hdr, true, op, n, m);
+    if (hl > sizeof hdr) return LW_EINVAL; /* cannot happen; tells GCC -O3 (array-bounds) */
     if (!m && !c->ssl) {
         uv_buf_t b[2] = {{.base = (char *)hdr, .len = hl}, {.base = (char *)p, .len = n}};
         return sock_write(c, b, n ? 2 : 1);
