@@ -2163,7 +2163,11 @@ static int be_apply(void *be, const lw_store_write_t *w, const uint8_t *key, siz
         res->status = rc;
         return rc;
     }
-    rc = step_done(c, q(c, Q_SAVEPOINT));
+    /* Heads dirtied by earlier writes go to journal_heads first: a write that fails and is
+     * rolled back to its savepoint would take along the write-back of a head it evicted from
+     * the cache (head_get), and the cache has let go of that head. */
+    rc = heads_flush(b);
+    if (!rc) rc = step_done(c, q(c, Q_SAVEPOINT));
     if (!rc) {
         rc = apply_kind(b, w, key, key_len, res, scratch);
         if (rc) {

@@ -495,6 +495,74 @@ LW_TEST(write_failing_half_way_leaves_no_trace)
     lw_store_close(s);
 }
 
+/* The replay of a spoiled batch (a savepoint per write) with a journal write that fails after
+ * its station's head took the place of another's in the writer's head cache: the evicted
+ * head's write-back must not be rolled back with the failed write. Eight stations whose ids
+ * fall into the failing station's set of the cache (same hash as store/sqlite.c) fill it with
+ * heads dirtied earlier in the batch. */
+static uint32_t fnv1a(const char *p)
+{
+    uint32_t h = 2166136261u;
+    for (; *p; p++)
+        h = (h ^ (uint8_t)*p) * 16777619u;
+    return h;
+}
+
+static atomic_int bad_status = 1, bad_done;
+static void on_bad(void *ud, const lw_store_result_t *res)
+{
+    (void)ud;
+    atomic_store(&bad_status, res->status);
+    atomic_store(&bad_done, 1);
+}
+
+LW_TEST(replayed_batch_keeps_heads_evicted_by_a_failed_write)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    enum { SETS = LW_STORE_HEAD_CACHE / LW_STORE_HEAD_WAYS };
+    char ids[LW_STORE_HEAD_WAYS][16];
+    uint32_t set = fnv1a("BAD") % SETS;
+    for (int k = 0, n = 0; n < LW_STORE_HEAD_WAYS; k++) {
+        snprintf(ids[n], sizeof ids[n], "S%d", k);
+        if (fnv1a(ids[n]) % SETS == set) n++;
+    }
+    lw_store_write_t j = {.kind = LW_W_JOURNAL, .station_id = LW_STR("CP-W")};
+    j.u.journal.msg_id = LW_STR("w");
+    LW_CHECK_INT(lw_store_submit_wait(s, &j, NULL), 0);
+    exec_sql("CREATE TRIGGER no_bad BEFORE INSERT ON journal "
+             "WHEN NEW.station_id = 'BAD' BEGIN SELECT RAISE(ABORT, 'refused'); END");
+    lw_store_stats_t st;
+    lw_store_stats(s, &st);
+    uint64_t replays = st.replays;
+
+    /* one batch: rows of the eight (their heads dirty), then BAD's, refused, then one waited */
+    for (int n = 0; n < LW_STORE_HEAD_WAYS; n++) {
+        lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = lw_str_c(ids[n])};
+        w.u.journal.msg_id = LW_STR("m");
+        LW_CHECK_INT(lw_store_submit(s, &w, NULL, NULL), 0);
+    }
+    lw_store_write_t bad = {.kind = LW_W_JOURNAL, .station_id = LW_STR("BAD")};
+    bad.u.journal.msg_id = LW_STR("b");
+    LW_CHECK_INT(lw_store_submit(s, &bad, on_bad, NULL), 0);
+    LW_CHECK_INT(lw_store_submit_wait(s, &j, NULL), 0);
+
+    LW_CHECK(atomic_load(&bad_done));
+    LW_CHECK(atomic_load(&bad_status) != 0);
+    lw_store_stats(s, &st);
+    LW_CHECK_INT(st.replays, replays + 1);
+    /* each of the eight has its row, and a head that points at it */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal WHERE station_id LIKE 'S%'"),
+                 LW_STORE_HEAD_WAYS);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal_heads h JOIN journal r ON r.id = h.last_id "
+                         "WHERE h.station_id LIKE 'S%' AND r.station_id = h.station_id "
+                         "AND h.n = 1"),
+                 LW_STORE_HEAD_WAYS);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal WHERE station_id = 'BAD'"), 0);
+    lw_store_close(s);
+}
+
 /* Group commit: a waited-on write is committed LW_STORE_GROUP_COMMIT_US after it is taken,
  * with what arrived meanwhile (unless the store is opened with no_group_commit). */
 LW_TEST(group_commit_waits_for_more)
@@ -1125,6 +1193,7 @@ int main(void)
     LW_RUN(group_commit_many_writes_few_commits);
     LW_RUN(fire_and_forget_batches_skip_fsync);
     LW_RUN(write_failing_half_way_leaves_no_trace);
+    LW_RUN(replayed_batch_keeps_heads_evicted_by_a_failed_write);
     LW_RUN(group_commit_waits_for_more);
     LW_RUN(checkpoint_thread_runs_at_low_priority);
     LW_RUN(queue_full_returns_busy);
