@@ -184,6 +184,11 @@ static void jw_put(jw_t *w, const char *p, size_t n)
     w->len += n;
 }
 
+static void jw_null(jw_t *w)
+{
+    jw_put(w, "null", 4);
+}
+
 /* Opens the object; w is the caller's (on its stack: 4 KB). */
 static void jw_init(jw_t *w)
 {
@@ -228,7 +233,7 @@ static void jw_view(jw_t *w, const char *key, lw_str_t s)
     if (n)
         jw_str(w, s.p, n);
     else
-        jw_put(w, "null", 4);
+        jw_null(w);
 }
 
 /* key: a NUL-terminated string (borrowed), or null when NULL or "" (api_json_str_or_null). */
@@ -247,20 +252,15 @@ static void jw_num(jw_t *w, double d)
 {
     char t[32];
     if (isnan(d) || isinf(d)) {
-        jw_put(w, "null", 4);
+        jw_null(w);
         return;
     }
     if (d >= INT_MIN && d <= INT_MAX && d == (double)(int)d && !(d == 0 && signbit(d))) {
         long long v = (int)d;
-        bool neg = v < 0;
-        if (neg) v = -v;
-        size_t i = sizeof t;
-        do {
-            t[--i] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        if (neg) t[--i] = '-';
-        jw_put(w, t + i, sizeof t - i);
+        size_t n = 0;
+        if (v < 0) t[n++] = '-';
+        n += lw_u64_text((uint64_t)(v < 0 ? -v : v), t + n);
+        jw_put(w, t, n);
         return;
     }
     int n = snprintf(t, sizeof t, "%1.15g", d);
@@ -284,7 +284,7 @@ static void jw_int_or_null(jw_t *w, const char *key, int64_t v)
 {
     jw_key(w, key);
     if (v < 0)
-        jw_put(w, "null", 4);
+        jw_null(w);
     else
         jw_num(w, (double)v);
 }
@@ -294,7 +294,7 @@ static void jw_time(jw_t *w, const char *key, int64_t ms)
 {
     jw_key(w, key);
     if (ms <= 0) {
-        jw_put(w, "null", 4);
+        jw_null(w);
         return;
     }
     char t[40];
@@ -370,7 +370,7 @@ int lw_api_event_transaction(lw_api_t *api, const char *kind, const lw_api_tx_t 
         jw_number(&w, "power_w", power_w);
     else {
         jw_key(&w, "power_w");
-        jw_put(&w, "null", 4);
+        jw_null(&w);
     }
     jw_cstr(&w, "stop_reason", tx->stop_reason);
     return publish_jw(api, type, &w);

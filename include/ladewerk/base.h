@@ -102,6 +102,9 @@ int lw_buf_append_str(lw_buf_t *b, lw_str_t s);
 int lw_buf_append_c(lw_buf_t *b, const char *s);
 int lw_buf_putc(lw_buf_t *b, char c);
 int lw_buf_append_u64(lw_buf_t *b, uint64_t v); /* decimal, as printf's %llu */
+/* Writes v in decimal (as printf's %llu, no NUL) into out (caller's, 20 bytes); returns the
+ * digits written. */
+size_t lw_u64_text(uint64_t v, char out[20]);
 int lw_buf_printf(lw_buf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int lw_buf_vprintf(lw_buf_t *b, const char *fmt, va_list ap);
 /* Appends s as a JSON string literal with quotes and escapes. */

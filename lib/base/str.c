@@ -114,14 +114,21 @@ int lw_buf_append_str(lw_buf_t *b, lw_str_t s)
     return lw_buf_append(b, s.p, s.len);
 }
 
-int lw_buf_append_u64(lw_buf_t *b, uint64_t v)
+size_t lw_u64_text(uint64_t v, char out[20])
 {
     char d[20];
     size_t i = sizeof d;
     do
         d[--i] = (char)('0' + v % 10);
     while (v /= 10);
-    return lw_buf_append(b, d + i, sizeof d - i);
+    memcpy(out, d + i, sizeof d - i);
+    return sizeof d - i;
+}
+
+int lw_buf_append_u64(lw_buf_t *b, uint64_t v)
+{
+    char d[20];
+    return lw_buf_append(b, d, lw_u64_text(v, d));
 }
 
 int lw_buf_append_c(lw_buf_t *b, const char *s)
