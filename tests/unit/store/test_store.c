@@ -426,12 +426,15 @@ LW_TEST(fire_and_forget_batches_skip_fsync)
     LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), 51);
 }
 
-static atomic_int boot_status = 1, boot_done;
-static void on_boot(void *ud, const lw_store_result_t *res)
+/* What a write's callback reported (ud: the outcome_t, the test's). */
+typedef struct {
+    atomic_int status, done;
+} outcome_t;
+static void on_outcome(void *ud, const lw_store_result_t *res)
 {
-    (void)ud;
-    atomic_store(&boot_status, res->status);
-    atomic_store(&boot_done, 1);
+    outcome_t *o = ud;
+    atomic_store(&o->status, res->status);
+    atomic_store(&o->done, 1);
 }
 
 static void exec_sql(const char *sql)
@@ -448,6 +451,7 @@ static void exec_sql(const char *sql)
  * batch is rolled back and applied again with a savepoint per write. */
 LW_TEST(write_failing_half_way_leaves_no_trace)
 {
+    outcome_t boot = {.status = 1}; /* 1: no callback yet */
     fresh();
     lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
@@ -469,13 +473,13 @@ LW_TEST(write_failing_half_way_leaves_no_trace)
         LW_CHECK_INT(lw_store_submit(s, &j, NULL, NULL), 0);
     b.u.boot.at_ms = 2000;
     b.u.boot.vendor = LW_STR("New");
-    LW_CHECK_INT(lw_store_submit(s, &b, on_boot, NULL), 0);
+    LW_CHECK_INT(lw_store_submit(s, &b, on_outcome, &boot), 0);
     for (int i = 0; i < 5; i++)
         LW_CHECK_INT(lw_store_submit(s, &j, NULL, NULL), 0);
     LW_CHECK_INT(lw_store_submit_wait(s, &j, NULL), 0);
 
-    LW_CHECK(atomic_load(&boot_done));
-    LW_CHECK(atomic_load(&boot_status) != 0);
+    LW_CHECK(atomic_load(&boot.done));
+    LW_CHECK(atomic_load(&boot.status) != 0);
     lw_station_rec_t r;
     LW_CHECK_INT(lw_store_station_get(s, LW_STR("CP-R"), &r), 0);
     LW_CHECK_STR(r.vendor, "Old"); /* the failed boot's UPDATE is gone */
@@ -508,16 +512,9 @@ static uint32_t fnv1a(const char *p)
     return h;
 }
 
-static atomic_int bad_status = 1, bad_done;
-static void on_bad(void *ud, const lw_store_result_t *res)
-{
-    (void)ud;
-    atomic_store(&bad_status, res->status);
-    atomic_store(&bad_done, 1);
-}
-
 LW_TEST(replayed_batch_keeps_heads_evicted_by_a_failed_write)
 {
+    outcome_t refused = {.status = 1}; /* 1: no callback yet */
     fresh();
     lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
@@ -545,11 +542,11 @@ LW_TEST(replayed_batch_keeps_heads_evicted_by_a_failed_write)
     }
     lw_store_write_t bad = {.kind = LW_W_JOURNAL, .station_id = LW_STR("BAD")};
     bad.u.journal.msg_id = LW_STR("b");
-    LW_CHECK_INT(lw_store_submit(s, &bad, on_bad, NULL), 0);
+    LW_CHECK_INT(lw_store_submit(s, &bad, on_outcome, &refused), 0);
     LW_CHECK_INT(lw_store_submit_wait(s, &j, NULL), 0);
 
-    LW_CHECK(atomic_load(&bad_done));
-    LW_CHECK(atomic_load(&bad_status) != 0);
+    LW_CHECK(atomic_load(&refused.done));
+    LW_CHECK(atomic_load(&refused.status) != 0);
     lw_store_stats(s, &st);
     LW_CHECK_INT(st.replays, replays + 1);
     /* each of the eight has its row, and a head that points at it */
