@@ -452,8 +452,18 @@ static lw_str_t col_str(sqlite3_stmt *st, int i)
 
 /* ---- open, migrations ---------------------------------------------------------------------- */
 
+/* SQLite keeps memory statistics by default, behind one process-wide mutex taken on every
+ * allocation and free it makes. Nothing here reads them (sqlite3_memory_used, sqlite3_status),
+ * so they are switched off once, before the first connection initializes the library. */
+static void sqlite_config_once(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sqlite_config_once);
     memset(c, 0, sizeof *c);
     int rc = sqlite3_open_v2(
         b->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
