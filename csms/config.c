@@ -161,6 +161,7 @@ DURATION_SETTER(set_heartbeat, heartbeat_interval_s, 1, 604800)
 DURATION_SETTER(set_boot_retry, boot_retry_interval_s, 1, 86400)
 DURATION_SETTER(set_retention, journal_retention_s, 0, 315360000)
 DURATION_SETTER(set_dedupe_retention, dedupe_retention_s, 0, 315360000)
+DURATION_SETTER(set_history_retention, history_retention_s, 0, 315360000)
 DURATION_SETTER(set_maintain_interval, maintain_interval_s, 60, 604800)
 DURATION_SETTER(set_command_ttl, command_ttl_s, 1, 604800)
 
@@ -296,6 +297,10 @@ static const key_t_ keys[] = {
      "age after which the answers kept to recognise retried transaction messages are pruned, "
      "0 = keep (default 2d)",
      set_dedupe_retention},
+    {"history-retention", "DURATION",
+     "age after which rows of the history tables (status notifications, boots, firmware "
+     "status, events, security events, data transfers) are pruned, 0 = keep (default 90d)",
+     set_history_retention},
     {"maintain-interval", "DURATION", "period of the store's retention run (default 1h)",
      set_maintain_interval},
     {"command-ttl", "DURATION",
@@ -338,6 +343,7 @@ void lw_config_defaults(lw_config_t *c)
     c->journal_retention_s = 30 * 86400;
     c->journal_keep = 100000;
     c->dedupe_retention_s = LW_STORE_DEDUPE_MAX_AGE_MS_DEFAULT / 1000;
+    c->history_retention_s = LW_STORE_HISTORY_MAX_AGE_MS_DEFAULT / 1000;
     c->maintain_interval_s = 3600;
     c->command_ttl_s = LW_API_COMMAND_TTL_MS_DEFAULT / 1000;
     c->log_level = LW_LOG_INFO;

@@ -53,6 +53,7 @@ typedef struct lw_config {
     int64_t journal_retention_s;   /* journal rows older than this are pruned; 0 = keep all */
     int64_t journal_keep;          /* newest rows kept per station; 0 = no count bound */
     int64_t dedupe_retention_s;    /* retry-dedupe rows older than this are pruned; 0 = keep */
+    int64_t history_retention_s;   /* history rows (status, boot, …) stored longer; 0 = keep */
     uint32_t maintain_interval_s;  /* period of LW_W_MAINTAIN (retention) */
     uint32_t command_ttl_s;        /* default time-to-live of queued operator commands */
     lw_log_level_t log_level;

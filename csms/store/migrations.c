@@ -566,6 +566,20 @@ const lw_store_migration_t lw_store_migrations[] = {
      "-- by id are also its rows by time, for anyone querying the file with SQL.\n"
      "DROP INDEX IF EXISTS status_history_station;\n"
     },
+    {12, "012_history_marks",
+     "-- 012_history_marks.sql — retention of the history tables by the server's clock\n"
+     "-- (history-retention). status_history and device_events keep the station's own timestamps,\n"
+     "-- which need not grow with the row id and may be years off; no history table has an index on\n"
+     "-- time. Each retention run records, per history table, its newest row id with the server's\n"
+     "-- time (\"mark\"); the rows up to the newest mark older than the retention are the rows stored\n"
+     "-- before then, deleted as an id range. A mark whose rows are all gone is dropped with them.\n"
+     "CREATE TABLE history_marks (\n"
+     "    tbl    TEXT NOT NULL,       -- status_history, boot_notifications, ...\n"
+     "    at     INTEGER NOT NULL,    -- server time of the retention run, ms since the epoch\n"
+     "    max_id INTEGER NOT NULL,    -- the table's newest row id at that time\n"
+     "    PRIMARY KEY (tbl, at)\n"
+     ") WITHOUT ROWID;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

@@ -1884,15 +1884,95 @@ static int journal_keep(sqlite_be_t *b, lw_str_t station, int64_t keep, int64_t 
     return 0;
 }
 
-/* Periodic retention (LW_W_MAINTAIN). Each step deletes at most LW_STORE_MAINT_ROWS_MAX rows
- * so one run never holds the writer for long; the counts tell the caller to run again. */
+/* The tables history_prune() bounds by age (LW_STORE_HISTORY_MAX_AGE_MS_DEFAULT): each has an
+ * INTEGER PRIMARY KEY id in arrival order. Transactions, meter rows and their events are
+ * billing data and are not among them. */
+static const char *const history_tables[] = {"status_history",    "boot_notifications",
+                                             "fw_status_history", "device_events",
+                                             "security_events",   "data_transfers"};
+
+/* One statement of history_prune() on table tbl (a name from history_tables, put into the
+ * SQL text with %1$s): binds the integers args, steps once; *out gets the first column of a
+ * row (left alone when there is none or it is NULL). Prepared per call: it runs once per
+ * maintenance run. */
+static int hist_exec(conn_t *c, const char *fmt, const char *tbl, const int64_t *args, int nargs,
+                     int64_t *out)
+{
+    char sql[320];
+    int n = snprintf(sql, sizeof sql, fmt, tbl);
+    if (n < 0 || (size_t)n >= sizeof sql) return LW_EINVAL;
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK) {
+        lw_log(LW_LOG_ERROR, "store", "event=prepare_failed sql=\"%.40s\" err=\"%s\"", sql,
+               sqlite3_errmsg(c->db));
+        return LW_ESTORE;
+    }
+    sqlite3_bind_text(st, 1, tbl, -1, SQLITE_STATIC);
+    for (int i = 0; i < nargs; i++)
+        sqlite3_bind_int64(st, i + 2, args[i]);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW && out && sqlite3_column_type(st, 0) != SQLITE_NULL)
+        *out = sqlite3_column_int64(st, 0);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        lw_log(LW_LOG_ERROR, "store", "event=step_failed err=\"%s\"", sqlite3_errmsg(c->db));
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
+}
+
+/* Age retention of the history tables by the server's clock (schema 012): the rows up to
+ * the newest mark at or before now - max_age go, at most cap rows a run (from the oldest);
+ * marks whose rows are all gone go with them (an emptied table hands out its ids again, which
+ * an old mark must not cover); then the table's newest row is marked with now, unless no row
+ * came since the last mark. ?1 is the table's name in history_marks. */
+static int history_prune(conn_t *c, const lw_store_maint_t *m, int64_t cap, lw_store_result_t *res)
+{
+    int rc;
+    for (size_t i = 0; i < sizeof history_tables / sizeof *history_tables; i++) {
+        const char *t = history_tables[i];
+        int64_t cut = -1;
+        int64_t a_cut[] = {m->now_ms - m->history_max_age_ms};
+        if ((rc = hist_exec(c,
+                            "SELECT max_id FROM history_marks WHERE tbl = ?1 AND at <= ?2 "
+                            "ORDER BY at DESC LIMIT 1",
+                            t, a_cut, 1, &cut)))
+            return rc;
+        if (cut >= 0) {
+            int64_t left = cap - res->pruned_history, a_del[] = {cut, left > 0 ? left : 0};
+            if ((rc = hist_exec(c,
+                                "DELETE FROM %1$s WHERE id <= ?2 AND id < "
+                                "(SELECT min(id) FROM %1$s) + ?3",
+                                t, a_del, 2, NULL)))
+                return rc;
+            res->pruned_history += sqlite3_changes(c->db);
+            int64_t low = INT64_MAX;
+            if ((rc = hist_exec(c, "SELECT min(id) FROM %1$s", t, NULL, 0, &low))) return rc;
+            if (low <= cut) res->more = true;
+            int64_t a_low[] = {low};
+            if ((rc = hist_exec(c, "DELETE FROM history_marks WHERE tbl = ?1 AND max_id < ?2", t,
+                                a_low, 1, NULL)))
+                return rc;
+        }
+        int64_t a_now[] = {m->now_ms};
+        if ((rc = hist_exec(c,
+                            "INSERT OR REPLACE INTO history_marks (tbl, at, max_id) "
+                            "SELECT ?1, ?2, m FROM (SELECT max(id) AS m FROM %1$s) WHERE m > "
+                            "coalesce((SELECT max(max_id) FROM history_marks WHERE tbl = ?1), 0)",
+                            t, a_now, 1, NULL)))
+            return rc;
+    }
+    return 0;
+}
+
+/* Periodic retention (LW_W_MAINTAIN). Each step deletes at most rows_max rows
+ * (LW_STORE_MAINT_ROWS_MAX) so one run never holds the writer for long; res->more tells the
+ * caller to run again soon. */
 static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t *res)
 {
     conn_t *c = &b->writer;
     const lw_store_maint_t *m = &w->u.maint;
     sqlite3_stmt *st;
     int rc;
-    int64_t cap = LW_STORE_MAINT_ROWS_MAX;
+    int64_t cap = m->rows_max > 0 ? m->rows_max : LW_STORE_MAINT_ROWS_MAX;
     if (m->journal_max_age_ms > 0) {
         int64_t cut;
         if ((rc = journal_age_cut(c, m->now_ms - m->journal_max_age_ms, &cut))) return rc;
@@ -1901,6 +1981,12 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
         b_i64(st, 2, cap);
         if ((rc = step_done(c, st))) return rc;
         res->pruned_journal += sqlite3_changes(c->db);
+        /* rows below the cut that the id-range bound left for the next run */
+        if (!(st = q(c, Q_JR_ID_RANGE))) return LW_ESTORE;
+        if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+            sqlite3_column_int64(st, 0) < cut)
+            res->more = true;
+        sqlite3_reset(st);
     }
     if (m->journal_keep_per_station > 0) {
         /* Only stations more than 1/8 over the bound: the walk down a station's chain costs
@@ -1911,6 +1997,7 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
         if (max > 0 &&
             (rc = journal_keep(b, LW_STR_NULL, keep, keep / 8, max, &res->pruned_journal)))
             return rc;
+        if (res->pruned_journal >= 2 * cap) res->more = true;
     }
     if (m->dedupe_max_age_ms > 0) {
         if (!(st = q(c, Q_MT_DD_AGE))) return LW_ESTORE;
@@ -1918,7 +2005,9 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
         b_i64(st, 2, cap);
         if ((rc = step_done(c, st))) return rc;
         res->pruned_dedupe = sqlite3_changes(c->db);
+        if (res->pruned_dedupe >= cap) res->more = true;
     }
+    if (m->history_max_age_ms > 0 && (rc = history_prune(c, m, cap, res))) return rc;
     if (!(st = q(c, Q_CMD_EXPIRE))) return LW_ESTORE;
     b_i64(st, 1, m->now_ms);
     b_str(st, 2, LW_STR_NULL);
@@ -1930,6 +2019,7 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
     b_i64(st, 2, cap);
     if ((rc = step_done(c, st))) return rc;
     res->expired_reservations = sqlite3_changes(c->db);
+    if (res->expired_commands >= cap || res->expired_reservations >= cap) res->more = true;
     return 0;
 }
 

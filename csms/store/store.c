@@ -129,6 +129,7 @@ void lw_store_maint_defaults(lw_store_maint_t *m)
         .journal_max_age_ms = LW_STORE_JOURNAL_MAX_AGE_MS_DEFAULT,
         .journal_keep_per_station = LW_STORE_JOURNAL_KEEP_PER_STATION_DEFAULT,
         .dedupe_max_age_ms = LW_STORE_DEDUPE_MAX_AGE_MS_DEFAULT,
+        .history_max_age_ms = LW_STORE_HISTORY_MAX_AGE_MS_DEFAULT,
     };
 }
 

@@ -246,6 +246,13 @@ typedef struct lw_store_maint {
     int64_t journal_max_age_ms;       /* journal rows older than now - this are deleted */
     int64_t journal_keep_per_station; /* newest N journal rows kept per station */
     int64_t dedupe_max_age_ms;        /* retry-dedupe rows older than this are deleted */
+    /* Rows of the history tables (status_history, boot_notifications, fw_status_history,
+     * device_events, security_events, data_transfers) stored more than this long ago are
+     * deleted. "Stored" is by the server's clock: each run marks every table's newest row
+     * with now_ms (table history_marks), and a row goes once a mark that covers it is older
+     * than this. With 0 no marks are made and nothing is deleted. */
+    int64_t history_max_age_ms;
+    int64_t rows_max; /* rows one run deletes per kind at most; 0 = LW_STORE_MAINT_ROWS_MAX */
 } lw_store_maint_t;
 /* Fills m with the defaults of limits.h (LW_STORE_JOURNAL_MAX_AGE_MS_DEFAULT, …); now_ms 0. */
 void lw_store_maint_defaults(lw_store_maint_t *m);
@@ -526,6 +533,8 @@ typedef struct lw_store_result {
     lw_str_t answer; /* on a duplicate, the answer stored with the first write */
     /* LW_W_MAINTAIN only: what it removed or expired. */
     int64_t pruned_journal, pruned_dedupe, expired_commands, expired_reservations;
+    int64_t pruned_history; /* rows of the history tables */
+    bool more;              /* a rows_max bound stopped it: run it again soon */
 } lw_store_result_t;
 
 /* Runs ON THE WRITER THREAD after the commit (or failure) of the batch holding the write.

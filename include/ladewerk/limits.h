@@ -280,6 +280,12 @@
 #define LW_STORE_JOURNAL_MAX_AGE_MS_DEFAULT       (7LL * 24 * 3600 * 1000)
 #define LW_STORE_JOURNAL_KEEP_PER_STATION_DEFAULT 5000
 #define LW_STORE_DEDUPE_MAX_AGE_MS_DEFAULT        (2LL * 24 * 3600 * 1000)
+/* The history tables (a row per StatusNotification, BootNotification, firmware status,
+ * NotifyEvent, security event, DataTransfer) are what the dashboard and the API show of a
+ * station's past; transactions and meter rows are billing data and are never pruned. 10,000
+ * stations add on the order of a million status rows a day; 90 days bound that while
+ * keeping a quarter of history for fault analysis. */
+#define LW_STORE_HISTORY_MAX_AGE_MS_DEFAULT (90LL * 24 * 3600 * 1000)
 /* Entries of one device-model / NotifyEvent / configuration-key write: a full NotifyReport
  * frame of LW_FRAME_MAX_CEILING bytes holds a few thousand attributes at most. */
 #define LW_STORE_ITEMS_MAX 8192
@@ -287,6 +293,9 @@
  * commit, so a large backlog (first run after weeks) is drained over several runs instead of
  * stalling every write for seconds; 20k index-driven deletes take tens of milliseconds. */
 #define LW_STORE_MAINT_ROWS_MAX 20000
+/* When a run stopped at that bound, the next one follows after this instead of a whole
+ * maintain-interval later, so a backlog of millions of rows drains in minutes. */
+#define LW_STORE_MAINT_AGAIN_MS 2000
 
 /* ---- csms (csms/session, csms/handlers) ------------------------------------------------------ */
 /* CALLs a station may send while an earlier one still waits for its commit: the session

@@ -20,6 +20,7 @@ LW_TEST(defaults)
     LW_CHECK_INT(c.http_port, 8080);
     LW_CHECK_INT(c.unknown_stations, LW_UNKNOWN_REJECT);
     LW_CHECK_INT(c.boot_rate_limit, 0);
+    LW_CHECK_INT(c.history_retention_s, 90 * 86400);
 }
 
 LW_TEST(boot_rate_limit_key)
@@ -40,7 +41,7 @@ LW_TEST(file_syntax)
     lw_config_defaults(&c);
     const char *text = "# comment\n\n  threads = 3   # trailing\nocpp-listen=[::1]:9000\n"
                        "db = \"sqlite:/tmp/a b.db\"\nping-interval = 2m\njournal-retention = 7d\n"
-                       "unknown-stations = pending\n";
+                       "unknown-stations = pending\nhistory-retention = 0\n";
     char err[256] = "";
     LW_CHECK_INT(lw_config_parse_text(&c, text, strlen(text), "x.conf", err, sizeof err), 0);
     LW_CHECK_INT(c.threads, 3);
@@ -50,6 +51,7 @@ LW_TEST(file_syntax)
     LW_CHECK_INT(c.ping_interval_s, 120);
     LW_CHECK_INT(c.journal_retention_s, 7 * 86400);
     LW_CHECK_INT(c.unknown_stations, LW_UNKNOWN_PENDING);
+    LW_CHECK_INT(c.history_retention_s, 0);
 }
 
 LW_TEST(errors_name_file_line_key)
@@ -72,6 +74,11 @@ LW_TEST(errors_name_file_line_key)
     LW_CHECK_INT(lw_config_set(&c, "db", "mysql://x", err, sizeof err), LW_EINVAL);
     LW_CHECK_INT(lw_config_set(&c, "max-frame", "10", err, sizeof err), LW_EINVAL);
     LW_CHECK_INT(lw_config_set(&c, "ping-interval", "5x", err, sizeof err), LW_EINVAL);
+    const char *hist = "history-retention = 3 months\n";
+    LW_CHECK_INT(lw_config_parse_text(&c, hist, strlen(hist), "my.conf", err, sizeof err),
+                 LW_EINVAL);
+    LW_CHECK(strstr(err, "my.conf:1") != NULL);
+    LW_CHECK(strstr(err, "'history-retention'") != NULL);
 }
 
 LW_TEST(flags_override_file)

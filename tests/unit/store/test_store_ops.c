@@ -941,6 +941,94 @@ LW_TEST(maintenance_prunes_and_expires)
     lw_store_close(s);
 }
 
+static int maint_history(lw_store_t *s, int64_t now, int64_t age, int64_t rows_max,
+                         lw_store_result_t *res)
+{
+    lw_store_write_t w = {.kind = LW_W_MAINTAIN};
+    w.u.maint = (lw_store_maint_t){.now_ms = now, .history_max_age_ms = age, .rows_max = rows_max};
+    return lw_store_submit_wait(s, &w, res);
+}
+
+static int sec_event(lw_store_t *s, int64_t at)
+{
+    lw_store_write_t w = {.kind = LW_W_SECURITY_EVENT, .station_id = LW_STR("CP")};
+    w.u.security.type = LW_STR("FirmwareUpdated");
+    w.u.security.at_ms = at;
+    return lw_store_submit_wait(s, &w, NULL);
+}
+
+/* history-retention: rows go by when they were stored (the server's clock at the retention
+ * runs), not by the timestamps stations put in them, and at most rows_max a run. */
+LW_TEST(history_retention_by_time_stored)
+{
+    lw_store_t *s = fresh_store();
+    if (!s) return;
+    LW_CHECK_INT(add_station(s, "CP"), 0);
+    const int64_t day = 86400000, age = 90 * day, t0 = 1700000000000;
+    /* stored before the first run: 3 status rows (one from a station clock in the future),
+     * 2 security events */
+    LW_CHECK_INT(status(s, 0, 1, "Available", t0 + 400 * day), 0);
+    LW_CHECK_INT(status(s, 0, 1, "Charging", t0), 0);
+    LW_CHECK_INT(status(s, 0, 2, "Available", t0), 0);
+    LW_CHECK_INT(sec_event(s, t0), 0);
+    LW_CHECK_INT(sec_event(s, t0), 0);
+    lw_store_result_t r;
+    LW_CHECK_INT(maint_history(s, t0, age, 0, &r), 0); /* marks them; nothing is old yet */
+    LW_CHECK_INT(r.pruned_history, 0);
+    LW_CHECK(!r.more);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM history_marks"), 2);
+    /* 10 days later: 2 more status rows, one with a station clock in 1970 */
+    LW_CHECK_INT(status(s, 0, 1, "Finishing", 1), 0);
+    LW_CHECK_INT(status(s, 0, 1, "Available", t0 + 10 * day), 0);
+    LW_CHECK_INT(maint_history(s, t0 + 10 * day, age, 0, &r), 0);
+    LW_CHECK_INT(r.pruned_history, 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM history_marks"), 3); /* security: no new row */
+    /* a day after the first run aged out: the 5 rows stored before it go, the 2 after stay */
+    LW_CHECK_INT(maint_history(s, t0 + 91 * day, age, 0, &r), 0);
+    LW_CHECK_INT(r.pruned_history, 5);
+    LW_CHECK(!r.more);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM status_history"), 2);
+    LW_CHECK_INT(sql_int("SELECT min(at) FROM status_history"), 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM security_events"), 0);
+    /* the emptied table's ids start again at 1: no mark covers the new row */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM history_marks WHERE tbl = 'security_events'"), 0);
+    LW_CHECK_INT(sec_event(s, t0 + 91 * day), 0);
+    LW_CHECK_INT(sql_int("SELECT max(id) FROM security_events"), 1);
+    LW_CHECK_INT(maint_history(s, t0 + 92 * day, age, 0, &r), 0);
+    LW_CHECK_INT(r.pruned_history, 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM security_events"), 1);
+
+    /* 3 more status rows; 100 days on, the 2 rows stored before the run at day 10 go */
+    for (int i = 0; i < 3; i++)
+        LW_CHECK_INT(status(s, 0, 1, "Available", t0), 0);
+    LW_CHECK_INT(maint_history(s, t0 + 100 * day, age, 0, &r), 0);
+    LW_CHECK_INT(r.pruned_history, 2);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM status_history"), 3);
+    /* a bound of 1 row a run: the backlog goes one row a run, "more" until it is gone */
+    int64_t later = t0 + 191 * day;
+    LW_CHECK_INT(maint_history(s, later, age, 1, &r), 0);
+    LW_CHECK_INT(r.pruned_history, 1);
+    LW_CHECK(r.more);
+    int runs = 1;
+    while (r.more && runs < 10) {
+        LW_CHECK_INT(maint_history(s, later, age, 1, &r), 0);
+        LW_CHECK_INT(r.pruned_history, 1);
+        runs++;
+    }
+    LW_CHECK_INT(runs, 4); /* 3 status rows and the security event */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM status_history"), 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM security_events"), 0);
+
+    /* 0 = keep: no marks made, nothing deleted */
+    LW_CHECK_INT(status(s, 0, 1, "Available", t0), 0);
+    long long marks = sql_int("SELECT count(*) FROM history_marks");
+    LW_CHECK_INT(maint_history(s, later + 400 * day, 0, 0, &r), 0);
+    LW_CHECK_INT(r.pruned_history, 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM history_marks"), marks);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM status_history"), 1);
+    lw_store_close(s);
+}
+
 LW_TEST(item_arrays_are_copied_and_bounded)
 {
     lw_store_t *s = fresh_store();
@@ -988,6 +1076,7 @@ int main(void)
     LW_RUN(connector_status_and_history);
     LW_RUN(journal_pairs_join_by_message_id);
     LW_RUN(maintenance_prunes_and_expires);
+    LW_RUN(history_retention_by_time_stored);
     LW_RUN(item_arrays_are_copied_and_bounded);
     fixture_end();
     return lw_test_done();
