@@ -569,6 +569,12 @@ static void b_metrics(void *ctx, lw_api_metrics_t *out)
     out->store_commit_us_max = st.commit_us_max;
     for (int i = 0; i < LW_API_BATCH_BUCKETS && i < LW_STORE_BATCH_BUCKETS; i++)
         out->store_batch_hist[i] = st.batch_hist[i];
+    _Static_assert(LW_API_SYNC_BUCKETS == LW_STORE_SYNC_BUCKETS, "sync buckets differ");
+    out->store_syncs = st.syncs;
+    out->store_sync_us_total = st.sync_us_total;
+    out->store_sync_us_max = st.sync_us_max;
+    for (int i = 0; i < LW_API_SYNC_BUCKETS; i++)
+        out->store_sync_hist[i] = st.sync_hist[i];
     out->store_queue_depth = st.queue_depth;
     out->store_queue_max = st.queue_max;
 }

@@ -160,6 +160,7 @@ typedef struct lw_api_check_err {
 extern const double lw_api_latency_bounds_ms[LW_API_LATENCY_BUCKETS];
 /* Store batch-size buckets as the store counts them: 1, 2–3, 4–7, …, >=128. */
 #define LW_API_BATCH_BUCKETS 8
+#define LW_API_SYNC_BUCKETS  9 /* ≤ 0.25, 0.5, 1, 2, 5, 10, 25, 50 ms, more (store.h) */
 
 typedef struct lw_api_metric_msgs {
     const char *action;    /* "BootNotification" */
@@ -194,6 +195,9 @@ typedef struct lw_api_metrics {
     uint64_t store_replays;
     uint64_t store_commits_nosync; /* of store_commits: without fsync (nothing acknowledged) */
     uint64_t store_batch_hist[LW_API_BATCH_BUCKETS];
+    /* durable COMMITs alone (WAL write + fsync), µs: count, sum, slowest, histogram */
+    uint64_t store_syncs, store_sync_us_total, store_sync_us_max;
+    uint64_t store_sync_hist[LW_API_SYNC_BUCKETS];
     uint64_t store_queue_depth, store_queue_max;
     /* sessions: CALLs waiting to be sent to stations, all sessions together */
     uint64_t session_outbound_queued;

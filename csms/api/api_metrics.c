@@ -134,6 +134,25 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
                             (unsigned long long)cum));
     }
     R(lw_buf_printf(b, "ladewerk_store_batch_size_count %llu\n", (unsigned long long)cum));
+    /* The upper bounds of the store's sync buckets (store.h), in seconds. */
+    static const char *const sync_le[LW_API_SYNC_BUCKETS] = {
+        "0.00025", "0.0005", "0.001", "0.002", "0.005", "0.01", "0.025", "0.05", "+Inf"};
+    R(head(b, "ladewerk_store_sync_seconds", "histogram",
+           "COMMIT of a batch a write waited on (WAL write and fsync): what the disk adds to "
+           "every acknowledged write."));
+    cum = 0;
+    for (int k = 0; k < LW_API_SYNC_BUCKETS; k++) {
+        cum += m->store_sync_hist[k];
+        R(lw_buf_printf(b, "ladewerk_store_sync_seconds_bucket{le=\"%s\"} %llu\n", sync_le[k],
+                        (unsigned long long)cum));
+    }
+    R(lw_buf_printf(b, "ladewerk_store_sync_seconds_sum %.6f\n",
+                    (double)m->store_sync_us_total / 1e6));
+    R(lw_buf_printf(b, "ladewerk_store_sync_seconds_count %llu\n",
+                    (unsigned long long)m->store_syncs));
+    R(head(b, "ladewerk_store_sync_seconds_max", "gauge", "Slowest durable COMMIT so far."));
+    R(lw_buf_printf(b, "ladewerk_store_sync_seconds_max %.6f\n",
+                    (double)m->store_sync_us_max / 1e6));
 
     size_t counts[5];
     lw_api_command_counts(api, counts);

@@ -496,6 +496,9 @@ static int apply_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *r
     return rc;
 }
 
+const uint32_t lw_store_sync_bucket_us[LW_STORE_SYNC_BUCKETS - 1] = {250,  500,   1000,  2000,
+                                                                     5000, 10000, 25000, 50000};
+
 static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *res)
 {
     uint64_t t0 = now_us();
@@ -516,7 +519,9 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
         s->be_vt->savepoints(s->be, true);
         rc = apply_batch(s, ops, n, res);
     }
+    uint64_t t_sync = now_us();
     if (!rc) rc = s->be_vt->commit(s->be);
+    t_sync = now_us() - t_sync;
     if (replay) s->be_vt->savepoints(s->be, false);
     if (rc) {
         s->be_vt->rollback(s->be);
@@ -541,6 +546,15 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
         s->st.batch_hist[b]++;
         s->st.commit_us_total += dt;
         if (dt > s->st.commit_us_max) s->st.commit_us_max = dt;
+        if (durable) {
+            size_t k = 0;
+            while (k + 1 < LW_STORE_SYNC_BUCKETS && t_sync > lw_store_sync_bucket_us[k])
+                k++;
+            s->st.sync_hist[k]++;
+            s->st.syncs++;
+            s->st.sync_us_total += t_sync;
+            if (t_sync > s->st.sync_us_max) s->st.sync_us_max = t_sync;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         s->st.writes++;

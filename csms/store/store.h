@@ -795,6 +795,10 @@ int lw_store_cmd_meta_list(lw_store_t *s, lw_str_t station_id, int64_t before_id
 /* ---- metrics ----------------------------------------------------------------------------- */
 
 #define LW_STORE_BATCH_BUCKETS 8 /* batch sizes 1, 2–3, 4–7, 8–15, …, ≥128 */
+/* Durable commit times (COMMIT: WAL write and fsync) ≤ 250 µs, 500 µs, 1, 2, 5, 10, 25, 50 ms,
+ * more: the bounds, in µs, of lw_store_sync_bucket_us. */
+#define LW_STORE_SYNC_BUCKETS 9
+extern const uint32_t lw_store_sync_bucket_us[LW_STORE_SYNC_BUCKETS - 1];
 typedef struct lw_store_stats {
     uint64_t writes;       /* completed writes (callbacks fired) */
     uint64_t write_errors; /* completions with status != 0 */
@@ -808,6 +812,9 @@ typedef struct lw_store_stats {
     uint64_t batch_hist[LW_STORE_BATCH_BUCKETS];
     uint64_t commit_us_total; /* sum of commit latencies (BEGIN..COMMIT), microseconds */
     uint64_t commit_us_max;
+    /* The COMMIT alone of batches a write waited on (the WAL written and fsynced): what the
+     * disk adds to every acknowledged write. Microseconds. */
+    uint64_t syncs, sync_us_total, sync_us_max, sync_hist[LW_STORE_SYNC_BUCKETS];
     size_t queue_depth; /* now */
     size_t queue_max;
 } lw_store_stats_t;

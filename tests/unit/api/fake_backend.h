@@ -404,6 +404,11 @@ static void fk_metrics(void *ctx, lw_api_metrics_t *m)
     m->store_commit_us_total = 2000;
     m->store_batch_hist[0] = 3;
     m->store_batch_hist[2] = 1;
+    m->store_syncs = 3;
+    m->store_sync_us_total = 1500;
+    m->store_sync_us_max = 30000;
+    m->store_sync_hist[1] = 2; /* two ≤ 0.5 ms, one between 25 and 50 ms */
+    m->store_sync_hist[7] = 1;
     m->store_queue_depth = 7;
     m->store_queue_max = 16384;
 }

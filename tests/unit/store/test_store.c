@@ -417,11 +417,18 @@ LW_TEST(fire_and_forget_batches_skip_fsync)
     LW_CHECK_INT(st.writes, 50);
     LW_CHECK(st.commits >= 1);
     LW_CHECK_INT(st.commits_nosync, st.commits);
+    LW_CHECK_INT(st.syncs, 0); /* no durable COMMIT timed */
     uint64_t before = st.commits;
     LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0);
     lw_store_stats(s, &st);
     LW_CHECK_INT(st.commits, before + 1);
     LW_CHECK_INT(st.commits_nosync, before); /* the waited-on batch was durable */
+    LW_CHECK_INT(st.syncs, 1);               /* and its COMMIT (with the fsync) was timed */
+    uint64_t in_buckets = 0;
+    for (int i = 0; i < LW_STORE_SYNC_BUCKETS; i++)
+        in_buckets += st.sync_hist[i];
+    LW_CHECK_INT(in_buckets, 1);
+    LW_CHECK(st.sync_us_max >= 1 && st.sync_us_total == st.sync_us_max);
     lw_store_close(s);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), 51);
 }
