@@ -32,6 +32,20 @@ static int head(lw_buf_t *b, const char *name, const char *type, const char *hel
     return lw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* The _sum and _count lines of a summary or histogram of durations kept in µs, then the
+ * gauge NAME_max (with its own HELP/TYPE) of the slowest one. */
+static int seconds_sum_count_max(lw_buf_t *b, const char *name, uint64_t sum_us, uint64_t count,
+                                 uint64_t max_us, const char *max_help)
+{
+    char max_name[96];
+    snprintf(max_name, sizeof max_name, "%s_max", name);
+    int rc = lw_buf_printf(b, "%s_sum %.6f\n%s_count %llu\n", name, (double)sum_us / 1e6, name,
+                           (unsigned long long)count);
+    if (!rc) rc = head(b, max_name, "gauge", max_help);
+    if (!rc) rc = lw_buf_printf(b, "%s %.6f\n", max_name, (double)max_us / 1e6);
+    return rc;
+}
+
 static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
 {
     int rc = 0;
@@ -102,13 +116,9 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
 
     R(head(b, "ladewerk_store_commit_seconds", "summary",
            "Store commit latency (BEGIN to COMMIT), sum and count."));
-    R(lw_buf_printf(b, "ladewerk_store_commit_seconds_sum %.6f\n",
-                    (double)m->store_commit_us_total / 1e6));
-    R(lw_buf_printf(b, "ladewerk_store_commit_seconds_count %llu\n",
-                    (unsigned long long)m->store_commits));
-    R(head(b, "ladewerk_store_commit_seconds_max", "gauge", "Slowest store commit so far."));
-    R(lw_buf_printf(b, "ladewerk_store_commit_seconds_max %.6f\n",
-                    (double)m->store_commit_us_max / 1e6));
+    R(seconds_sum_count_max(b, "ladewerk_store_commit_seconds", m->store_commit_us_total,
+                            m->store_commits, m->store_commit_us_max,
+                            "Slowest store commit so far."));
     R(head(b, "ladewerk_store_commits_nosync_total", "counter",
            "Store commits without fsync: batches of writes nobody waits on (journal rows)."));
     R(lw_buf_printf(b, "ladewerk_store_commits_nosync_total %llu\n",
@@ -146,13 +156,9 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
         R(lw_buf_printf(b, "ladewerk_store_sync_seconds_bucket{le=\"%s\"} %llu\n", sync_le[k],
                         (unsigned long long)cum));
     }
-    R(lw_buf_printf(b, "ladewerk_store_sync_seconds_sum %.6f\n",
-                    (double)m->store_sync_us_total / 1e6));
-    R(lw_buf_printf(b, "ladewerk_store_sync_seconds_count %llu\n",
-                    (unsigned long long)m->store_syncs));
-    R(head(b, "ladewerk_store_sync_seconds_max", "gauge", "Slowest durable COMMIT so far."));
-    R(lw_buf_printf(b, "ladewerk_store_sync_seconds_max %.6f\n",
-                    (double)m->store_sync_us_max / 1e6));
+    R(seconds_sum_count_max(b, "ladewerk_store_sync_seconds", m->store_sync_us_total,
+                            m->store_syncs, m->store_sync_us_max,
+                            "Slowest durable COMMIT so far."));
 
     size_t counts[5];
     lw_api_command_counts(api, counts);
