@@ -143,8 +143,7 @@ struct lw_csms {
     pthread_mutex_t post_mu; /* guards loops_alive: no post to a loop that is being freed */
     bool loops_alive;
     int64_t last_prune_ms;
-    atomic_bool maint_more; /* the last retention run stopped at its bound: run again soon */
-    lw_api_t *api;          /* the operator API, NULL = none */
+    lw_api_t *api; /* the operator API, NULL = none */
     lw_sess_metrics_t *metrics;
 };
 
@@ -1479,22 +1478,6 @@ static void on_close(lw_conn_t *conn, int code, lw_str_t reason)
 
 /* ---- loops, start and stop ---------------------------------------------------------------- */
 
-/* Completion of a retention run (LW_W_MAINTAIN), on the store's writer thread: remembers
- * whether it stopped at its row bound, for the loop tick that schedules the next run. */
-static void maint_done(void *ud, const lw_store_result_t *res)
-{
-    lw_csms_t *c = ud;
-    if (res->status)
-        lw_log(LW_LOG_WARN, "store", "event=maintain_failed err=%d", res->status);
-    else if (res->pruned_journal || res->pruned_dedupe || res->pruned_history)
-        lw_log(LW_LOG_INFO, "store",
-               "event=maintain pruned_journal=%lld pruned_dedupe=%lld pruned_history=%lld "
-               "more=%d",
-               (long long)res->pruned_journal, (long long)res->pruned_dedupe,
-               (long long)res->pruned_history, res->more);
-    atomic_store(&c->maint_more, !res->status && res->more);
-}
-
 static void tick(uv_timer_t *t)
 {
     loop_ctx_t *lc = t->data;
@@ -1515,19 +1498,18 @@ static void tick(uv_timer_t *t)
         int64_t now = now_ms(c);
         int64_t since = now - c->last_prune_ms;
         if (since >= (int64_t)c->cfg.maintain_interval_s * 1000 ||
-            (since >= LW_STORE_MAINT_AGAIN_MS && atomic_load(&c->maint_more))) {
+            (since >= LW_STORE_MAINT_AGAIN_MS && lw_store_maint_more(c->store))) {
             /* Retention (journal, retry-dedupe rows, history tables, finished commands,
              * reservations). A run that stopped at its row bound is followed by another
              * LW_STORE_MAINT_AGAIN_MS later, until the backlog is gone. */
             c->last_prune_ms = now;
-            atomic_store(&c->maint_more, false);
             lw_store_write_t w = {.kind = LW_W_MAINTAIN, .station_id = LW_STR("")};
             w.u.maint.now_ms = now;
             w.u.maint.journal_max_age_ms = c->cfg.journal_retention_s * 1000;
             w.u.maint.journal_keep_per_station = c->cfg.journal_keep;
             w.u.maint.dedupe_max_age_ms = c->cfg.dedupe_retention_s * 1000;
             w.u.maint.history_max_age_ms = c->cfg.history_retention_s * 1000;
-            lw_store_submit(c->store, &w, maint_done, c);
+            lw_store_submit(c->store, &w, NULL, NULL);
         }
     }
 }

@@ -58,6 +58,7 @@ struct lw_store {
     size_t waited;           /* queued writes with a callback: someone waits on their commit */
     uint64_t last_commit_us; /* writer thread only: when the last batch ended */
     bool stopping;
+    bool maint_more; /* lw_store_maint_more(); under mu */
     pthread_t writer;
     bool writer_started;
 
@@ -499,6 +500,33 @@ static int apply_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *r
 const uint32_t lw_store_sync_bucket_us[LW_STORE_SYNC_BUCKETS - 1] = {250,  500,   1000,  2000,
                                                                      5000, 10000, 25000, 50000};
 
+/* After the commit of a retention run (LW_W_MAINTAIN): what it removed, to the log, and
+ * whether it stopped at its row bound, for lw_store_maint_more(). */
+static void maint_done(lw_store_t *s, const lw_store_result_t *r)
+{
+    if (r->status)
+        lw_log(LW_LOG_WARN, "store", "event=maintain_failed err=%s", lw_strerror(r->status));
+    else if (r->pruned_journal || r->pruned_dedupe || r->pruned_history || r->expired_commands ||
+             r->expired_reservations)
+        lw_log(LW_LOG_INFO, "store",
+               "event=maintain pruned_journal=%lld pruned_dedupe=%lld pruned_history=%lld "
+               "expired_commands=%lld expired_reservations=%lld more=%d",
+               (long long)r->pruned_journal, (long long)r->pruned_dedupe,
+               (long long)r->pruned_history, (long long)r->expired_commands,
+               (long long)r->expired_reservations, r->more);
+    pthread_mutex_lock(&s->mu);
+    s->maint_more = !r->status && r->more;
+    pthread_mutex_unlock(&s->mu);
+}
+
+bool lw_store_maint_more(lw_store_t *s)
+{
+    pthread_mutex_lock(&s->mu);
+    bool more = s->maint_more;
+    pthread_mutex_unlock(&s->mu);
+    return more;
+}
+
 static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *res)
 {
     uint64_t t0 = now_us();
@@ -565,6 +593,7 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
 
     /* Callbacks after the commit returned: "acknowledged means durable". */
     for (size_t i = 0; i < n; i++) {
+        if (ops[i]->w.kind == LW_W_MAINTAIN) maint_done(s, &res[i]);
         if (ops[i]->cb) ops[i]->cb(ops[i]->ud, &res[i]);
         op_free(ops[i]);
     }
@@ -795,6 +824,7 @@ int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb c
     } else {
         s->ring[(s->head + s->count) % s->opts.queue_max] = op;
         s->count++;
+        if (w->kind == LW_W_MAINTAIN) s->maint_more = false; /* this one will tell */
         s->st.queue_depth = s->count;
         if (cb) s->waited++;
         /* The writer sleeps on an empty queue, or lazily on writes nobody waits on (see

@@ -820,6 +820,11 @@ typedef struct lw_store_stats {
 } lw_store_stats_t;
 /* A consistent snapshot. Any thread. */
 void lw_store_stats(lw_store_t *s, lw_store_stats_t *out);
+/* Whether the last LW_W_MAINTAIN to complete stopped at its row bound (its result's `more`)
+ * and no other has been submitted since: the caller should run the next one soon. The store
+ * keeps this (not the caller's completion) so that a caller freed before the writer ran its
+ * maintenance is never called back. Any thread. */
+bool lw_store_maint_more(lw_store_t *s);
 
 /* ---- backend interface (for store backends only) ----------------------------------------- */
 
