@@ -390,14 +390,54 @@ static int copy_write(op_t *op)
 /* ---- dedupe keys ------------------------------------------------------------------------------
  */
 
-static void h_i64(EVP_MD_CTX *c, int64_t v)
+/* The bytes a retry key hashes: the write's fields in order, each integer as its 8 native
+ * bytes, each string length-prefixed (so ("ab","c") differs from ("a","bc")). Gathered into
+ * one buffer and hashed in one call: the same byte stream, so the same digest, as the
+ * field-by-field updates before (dedupe_keys_are_stable pins it), without ~100 update calls
+ * per MeterValues. A key material larger than the stack buffer is hashed in pieces. */
+typedef struct {
+    EVP_MD_CTX *ctx; /* NULL until the buffer first overflows */
+    bool failed;     /* that context could not be made: no key */
+    size_t len;
+    uint8_t buf[2048];
+} keymat_t;
+
+static const EVP_MD *sha256_md; /* fetched once: an implicit fetch per digest costs a lookup */
+static void sha256_fetch(void)
 {
-    EVP_DigestUpdate(c, &v, sizeof v);
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
 }
-static void h_str(EVP_MD_CTX *c, lw_str_t s)
+
+static void km_put(keymat_t *k, const void *p, size_t n)
 {
-    h_i64(c, (int64_t)s.len); /* length-prefixed: ("ab","c") differs from ("a","bc") */
-    if (s.len) EVP_DigestUpdate(c, s.p, s.len);
+    if (k->failed) return;
+    if (k->len + n > sizeof k->buf) {
+        if (!k->ctx) {
+            k->ctx = EVP_MD_CTX_new();
+            if (!k->ctx || !EVP_DigestInit_ex(k->ctx, sha256_md ? sha256_md : EVP_sha256(), NULL))
+                k->failed = true;
+        }
+        if (k->failed || !EVP_DigestUpdate(k->ctx, k->buf, k->len)) {
+            k->failed = true;
+            return;
+        }
+        k->len = 0;
+        if (n > sizeof k->buf) {
+            if (!EVP_DigestUpdate(k->ctx, p, n)) k->failed = true;
+            return;
+        }
+    }
+    memcpy(k->buf + k->len, p, n);
+    k->len += n;
+}
+static void h_i64(keymat_t *k, int64_t v)
+{
+    km_put(k, &v, sizeof v);
+}
+static void h_str(keymat_t *k, lw_str_t s)
+{
+    h_i64(k, (int64_t)s.len);
+    if (s.len) km_put(k, s.p, s.len);
 }
 
 size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
@@ -419,39 +459,50 @@ size_t lw_store_dedupe_key(const lw_store_write_t *w, uint8_t out[64])
     default:
         return 0;
     }
-    EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (!c) return 0;
-    EVP_DigestInit_ex(c, EVP_sha256(), NULL);
-    h_i64(c, w->kind);
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sha256_fetch);
+    keymat_t k;
+    k.ctx = NULL;
+    k.failed = false;
+    k.len = 0;
+    h_i64(&k, w->kind);
     if (w->kind == LW_W_TX_START) {
         /* Every field of the request: a genuine second transaction differs at least in its
          * timestamp or meterStart; the answer is not part of the key. */
-        h_i64(c, w->u.tx_start.connector_id);
-        h_str(c, w->u.tx_start.id_tag);
-        h_i64(c, w->u.tx_start.meter_start_wh);
-        h_i64(c, w->u.tx_start.at_ms);
-        h_i64(c, w->u.tx_start.reservation_id);
+        h_i64(&k, w->u.tx_start.connector_id);
+        h_str(&k, w->u.tx_start.id_tag);
+        h_i64(&k, w->u.tx_start.meter_start_wh);
+        h_i64(&k, w->u.tx_start.at_ms);
+        h_i64(&k, w->u.tx_start.reservation_id);
     } else if (w->kind == LW_W_TX_EVENT) {
-        h_str(c, w->u.tx_event.tx_uid);
-        h_i64(c, w->u.tx_event.seq_no);
+        h_str(&k, w->u.tx_event.tx_uid);
+        h_i64(&k, w->u.tx_event.seq_no);
     } else {
-        h_i64(c, w->u.meter.evse_id);
-        h_i64(c, w->u.meter.connector_id);
-        h_i64(c, w->u.meter.tx_id);
-        h_str(c, w->u.meter.tx_uid);
-        for (size_t k = 0; k < w->u.meter.n_values; k++) {
-            lw_meter_value_t v = w->u.meter.values[k];
+        h_i64(&k, w->u.meter.evse_id);
+        h_i64(&k, w->u.meter.connector_id);
+        h_i64(&k, w->u.meter.tx_id);
+        h_str(&k, w->u.meter.tx_uid);
+        for (size_t i = 0; i < w->u.meter.n_values; i++) {
+            lw_meter_value_t v = w->u.meter.values[i];
             lw_str_t *vs[8];
             size_t m = value_strs(&v, vs);
-            h_i64(c, v.timestamp_ms);
-            for (size_t i = 0; i < m; i++)
-                h_str(c, *vs[i]);
+            h_i64(&k, v.timestamp_ms);
+            for (size_t j = 0; j < m; j++)
+                h_str(&k, *vs[j]);
         }
     }
     unsigned int len = 32;
-    EVP_DigestFinal_ex(c, out, &len);
-    EVP_MD_CTX_free(c);
-    return 32;
+    const EVP_MD *md = sha256_md ? sha256_md : EVP_sha256();
+    int ok;
+    if (k.failed) {
+        ok = 0;
+    } else if (!k.ctx) {
+        ok = EVP_Digest(k.buf, k.len, out, &len, md, NULL);
+    } else {
+        ok = EVP_DigestUpdate(k.ctx, k.buf, k.len) && EVP_DigestFinal_ex(k.ctx, out, &len);
+    }
+    EVP_MD_CTX_free(k.ctx); /* NULL: nothing */
+    return ok ? 32 : 0;
 }
 
 /* ---- the writer thread --------------------------------------------------------------------- */

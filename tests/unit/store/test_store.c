@@ -397,6 +397,88 @@ LW_TEST(group_commit_many_writes_few_commits)
     lw_store_close(s);
 }
 
+/* The retry keys of StartTransaction and MeterValues are stored (dedupe, meter rows) and
+ * compared with the keys of later retries, across restarts and upgrades: the same write must
+ * give the same bytes in every version. These digests were computed by the implementation
+ * of 2026-11-24 (one SHA-256 update per field); a faster one must reproduce them. */
+static void key_hex(const lw_store_write_t *w, char *hex)
+{
+    uint8_t key[64];
+    size_t n = lw_store_dedupe_key(w, key);
+    for (size_t i = 0; i < n; i++)
+        sprintf(hex + 2 * i, "%02x", key[i]);
+    hex[2 * n] = 0;
+}
+
+LW_TEST(dedupe_keys_are_stable)
+{
+    char hex[129];
+    lw_store_write_t st = {.kind = LW_W_TX_START, .station_id = LW_STR("CP-K")};
+    st.u.tx_start.connector_id = 2;
+    st.u.tx_start.id_tag = LW_STR("TAG-0001");
+    st.u.tx_start.meter_start_wh = 123456;
+    st.u.tx_start.at_ms = 1764000000123;
+    st.u.tx_start.reservation_id = -1;
+    key_hex(&st, hex);
+    LW_CHECK_STR(hex, "cfcdbe78ab6b959c8640976d6bfc1a65eb736ef0ae898f3a6bf5a3407e42f552");
+    lw_meter_value_t mv[2] = {
+        {.timestamp_ms = 1764000000000,
+         .value = LW_STR("1234.5"),
+         .measurand = LW_STR("Energy.Active.Import.Register"),
+         .unit = LW_STR("Wh"),
+         .context = LW_STR("Sample.Periodic")},
+        {.timestamp_ms = 1764000000000,
+         .value = LW_STR("16.0"),
+         .measurand = LW_STR("Current.Import"),
+         .phase = LW_STR("L1"),
+         .unit = LW_STR("A"),
+         .location = LW_STR("Outlet"),
+         .format = LW_STR("Raw"),
+         .signed_data = LW_STR("{\"signedMeterData\":\"x\"}")},
+    };
+    lw_store_write_t m = {.kind = LW_W_METER_VALUES, .station_id = LW_STR("CP-K")};
+    m.u.meter.evse_id = 1;
+    m.u.meter.connector_id = 1;
+    m.u.meter.tx_id = 77;
+    m.u.meter.values = mv;
+    m.u.meter.n_values = 2;
+    key_hex(&m, hex);
+    LW_CHECK_STR(hex, "7a2490c06824b3de3c11fd94124c141faf6ab8a51b47d5bfb57411154e561932");
+    m.u.meter.tx_id = 0;
+    m.u.meter.tx_uid = LW_STR("0f0e-uid");
+    key_hex(&m, hex);
+    LW_CHECK_STR(hex, "37644cb0d8a93927675778c227ab44da6c5ff8ca3ce81ac0e497658bf14efe75");
+    /* key material larger than the hashing buffer (long signed data): the digest of the
+     * whole byte stream, as computed independently (Python hashlib over the same layout) */
+    static char big[3][3600];
+    lw_meter_value_t bv[3];
+    char vtxt[3][4];
+    for (int i = 0; i < 3; i++) {
+        size_t n = 1500 + 1000 * (size_t)i;
+        memset(big[i], 'S', n);
+        snprintf(vtxt[i], sizeof vtxt[i], "v%d", i);
+        bv[i] = (lw_meter_value_t){.timestamp_ms = 1000 + i,
+                                   .value = lw_str_c(vtxt[i]),
+                                   .measurand = LW_STR("Voltage"),
+                                   .unit = LW_STR("V"),
+                                   .signed_data = {big[i], n}};
+    }
+    lw_store_write_t bm = {.kind = LW_W_METER_VALUES, .station_id = LW_STR("CP-K")};
+    bm.u.meter.connector_id = 3;
+    bm.u.meter.tx_id = 5;
+    bm.u.meter.values = bv;
+    bm.u.meter.n_values = 3;
+    key_hex(&bm, hex);
+    LW_CHECK_STR(hex, "ed5b8cd0f463c024fdd4c0fd4b1f4bcc89faf1733658d7490fe1d1d20cd1dc95");
+    /* the TX_EVENT and TX_STOP keys are their ids as text */
+    lw_store_write_t e = {.kind = LW_W_TX_EVENT, .station_id = LW_STR("CP-K")};
+    e.u.tx_event.tx_uid = LW_STR("abc");
+    e.u.tx_event.seq_no = 7;
+    uint8_t key[64];
+    LW_CHECK_INT(lw_store_dedupe_key(&e, key), 5);
+    LW_CHECK(!memcmp(key, "abc:7", 5));
+}
+
 /* A batch nobody waits on (journal rows, last-seen times) commits without fsync; a batch with
  * one write whose submitter is told "stored" commits durably. */
 LW_TEST(fire_and_forget_batches_skip_fsync)
@@ -1195,6 +1277,7 @@ int main(void)
     LW_RUN(station_password_verify);
     LW_RUN(api_tokens);
     LW_RUN(group_commit_many_writes_few_commits);
+    LW_RUN(dedupe_keys_are_stable);
     LW_RUN(fire_and_forget_batches_skip_fsync);
     LW_RUN(write_failing_half_way_leaves_no_trace);
     LW_RUN(replayed_batch_keeps_heads_evicted_by_a_failed_write);
