@@ -196,8 +196,27 @@ size_t lw_json_escape(unsigned char c, char esc[6])
     }
 }
 
+/* 1 for the bytes lw_json_escape escapes: controls, '"' and '\\'. */
+static const unsigned char json_esc[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                            1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                            1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
+
 int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s)
 {
+    /* Most strings need no escape: then one reserve and one copy, quotes included. */
+    size_t k = 0;
+    while (k < s.len && !json_esc[(unsigned char)s.p[k]])
+        k++;
+    if (k == s.len) {
+        int rc = lw_buf_reserve(b, s.len + 2);
+        if (rc) return rc;
+        char *d = b->data + b->len;
+        d[0] = '"';
+        if (s.len) memcpy(d + 1, s.p, s.len);
+        d[s.len + 1] = '"';
+        b->len += s.len + 2;
+        return 0;
+    }
     int rc = lw_buf_putc(b, '"');
     size_t start = 0;
     for (size_t i = 0; i < s.len && !rc; i++) {

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 LW_TEST(buf_cap_is_hard)
 {
@@ -22,6 +23,33 @@ LW_TEST(buf_json_escape)
     lw_buf_init(&b, 1024);
     LW_CHECK_INT(lw_buf_append_json_str(&b, LW_STR("a\"b\\c\n\x01")), 0);
     LW_CHECK_MEM(b.data, b.len, "\"a\\\"b\\\\c\\n\\u0001\"", 17);
+    /* every byte alone: escaped exactly when lw_json_escape says so (the no-escape fast path
+     * and the escaping path agree), UTF-8 bytes pass as they are */
+    for (int c = 0; c < 256; c++) {
+        char one = (char)c, esc[6], want[8];
+        size_t n = lw_json_escape((unsigned char)c, esc);
+        want[0] = '"';
+        if (n)
+            memcpy(want + 1, esc, n);
+        else
+            want[1] = one, n = 1;
+        want[n + 1] = '"';
+        b.len = 0;
+        LW_CHECK_INT(lw_buf_append_json_str(&b, (lw_str_t){&one, 1}), 0);
+        LW_CHECK_MEM(b.data, b.len, want, n + 2);
+        LW_CHECK_INT(n > 1, c < 0x20 || c == '"' || c == '\\');
+    }
+    b.len = 0;
+    LW_CHECK_INT(lw_buf_append_json_str(&b, LW_STR("")), 0);
+    LW_CHECK_MEM(b.data, b.len, "\"\"", 2);
+    LW_CHECK_INT(lw_buf_append_json_str(&b, LW_STR("Energy.Active.Import.Register \xc3\xa4")), 0);
+    LW_CHECK_MEM(b.data, b.len, "\"\"\"Energy.Active.Import.Register \xc3\xa4\"", 36);
+    lw_buf_free(&b);
+    /* the hard cap holds on both paths: nothing half-written is reported as written */
+    lw_buf_init(&b, 5);
+    LW_CHECK_INT(lw_buf_append_json_str(&b, LW_STR("abcd")), LW_ETOOBIG);
+    LW_CHECK_INT(lw_buf_append_json_str(&b, LW_STR("abc")), 0);
+    LW_CHECK_INT(b.len, 5);
     lw_buf_free(&b);
 }
 
