@@ -164,10 +164,15 @@ int lw_buf_printf(lw_buf_t *b, const char *fmt, ...)
     return rc;
 }
 
+/* 1 for the bytes lw_json_escape escapes: controls, '"' and '\\'. */
+static const unsigned char json_esc[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                            1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
+                                            1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
+
 size_t lw_json_escape(unsigned char c, char esc[6])
 {
     static const char hex[] = "0123456789abcdef";
-    if (c >= 0x20 && c != '"' && c != '\\') return 0;
+    if (!json_esc[c]) return 0;
     esc[0] = '\\';
     switch (c) {
     case '"':
@@ -196,11 +201,6 @@ size_t lw_json_escape(unsigned char c, char esc[6])
     }
 }
 
-/* 1 for the bytes lw_json_escape escapes: controls, '"' and '\\'. */
-static const unsigned char json_esc[256] = {1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
-                                            1, 1, 1, 1, 1, 1, 1, 1, 1,         1,         1, 1,
-                                            1, 1, 1, 1, 1, 1, 1, 1, ['"'] = 1, ['\\'] = 1};
-
 int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s)
 {
     /* Most strings need no escape: then one reserve and one copy, quotes included. */
@@ -217,9 +217,10 @@ int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s)
         b->len += s.len + 2;
         return 0;
     }
+    /* s[0..k) needs no escape: the escaping walk starts at the first byte that does */
     int rc = lw_buf_putc(b, '"');
     size_t start = 0;
-    for (size_t i = 0; i < s.len && !rc; i++) {
+    for (size_t i = k; i < s.len && !rc; i++) {
         char esc[6];
         size_t n = lw_json_escape((unsigned char)s.p[i], esc);
         if (!n) continue;

@@ -406,7 +406,7 @@ static void key_hex(const lw_store_write_t *w, char *hex)
     uint8_t key[64];
     size_t n = lw_store_dedupe_key(w, key);
     for (size_t i = 0; i < n; i++)
-        sprintf(hex + 2 * i, "%02x", key[i]);
+        snprintf(hex + 2 * i, 3, "%02x", key[i]);
     hex[2 * n] = 0;
 }
 
