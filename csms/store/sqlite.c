@@ -526,13 +526,45 @@ static int exec(conn_t *c, const char *sql, char *err, size_t errsz, const char 
     return 0;
 }
 
+/* The first row of PRAGMA foreign_key_check, as an error naming the table: a migration left
+ * a row whose reference has no target. 0 when there is none. */
+static int fk_check(conn_t *c, char *err, size_t errsz, const char *path)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA foreign_key_check", -1, &st, NULL) != SQLITE_OK) {
+        if (err) snprintf(err, errsz, "%s: foreign key check: %s", path, sqlite3_errmsg(c->db));
+        return LW_ESTORE;
+    }
+    int rc = 0, step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        if (err)
+            snprintf(
+                err, errsz, "%s: after migrating, row %lld of %s references a missing row of %s",
+                path, (long long)sqlite3_column_int64(st, 1),
+                (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 2));
+        rc = LW_ESTORE;
+    } else if (step != SQLITE_DONE) {
+        if (err) snprintf(err, errsz, "%s: foreign key check: %s", path, sqlite3_errmsg(c->db));
+        rc = LW_ESTORE;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Applies every embedded migration newer than the file's schema_version, all in one
- * IMMEDIATE transaction, so two processes opening a fresh file at once cannot both apply. */
+ * IMMEDIATE transaction, so two processes opening a fresh file at once cannot both apply.
+ * Foreign keys are off meanwhile, so a migration can rebuild a table the way SQLite documents
+ * it (create, copy, drop, rename) without the drop cascading to the rows referencing it;
+ * every reference is checked before the commit, and foreign keys are on again after it. */
 static int migrate(sqlite_be_t *b, char *err, size_t errsz)
 {
     conn_t *c = &b->writer;
-    int rc = exec(c, "BEGIN IMMEDIATE", err, errsz, b->path);
-    if (rc) return rc;
+    int rc = exec(c, "PRAGMA foreign_keys=OFF", err, errsz, b->path);
+    if (!rc) rc = exec(c, "BEGIN IMMEDIATE", err, errsz, b->path);
+    if (rc) {
+        exec(c, "PRAGMA foreign_keys=ON", NULL, 0, b->path);
+        return rc;
+    }
     rc = exec(c,
               "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
               "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
@@ -554,6 +586,7 @@ static int migrate(sqlite_be_t *b, char *err, size_t errsz)
                      b->path, have, newest);
         rc = LW_ENOTSUP;
     }
+    const int had = have;
     for (const lw_store_migration_t *m = lw_store_migrations; !rc && m->sql; m++) {
         if (m->version <= have) continue;
         char what[256];
@@ -573,13 +606,16 @@ static int migrate(sqlite_be_t *b, char *err, size_t errsz)
         have = m->version;
         lw_log(LW_LOG_INFO, "store", "event=migrated version=%d name=%s", m->version, m->name);
     }
+    if (!rc && have != had) rc = fk_check(c, err, errsz, b->path);
     if (rc) {
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+        exec(c, "PRAGMA foreign_keys=ON", NULL, 0, b->path);
         return rc;
     }
     rc = exec(c, "COMMIT", err, errsz, b->path);
+    int fk = exec(c, "PRAGMA foreign_keys=ON", rc ? NULL : err, errsz, b->path);
     b->version = have;
-    return rc;
+    return rc ? rc : fk;
 }
 
 /* ---- checkpoints ----------------------------------------------------------------------------- */

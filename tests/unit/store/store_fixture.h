@@ -70,4 +70,34 @@ static inline long long sql_int(const char *sql)
     return v;
 }
 
+/* The first column of the first row of sql, read from dbpath, as a string the caller frees;
+ * NULL when it fails or is NULL. */
+static inline char *sql_text(const char *sql)
+{
+    sqlite3 *db;
+    char *v = NULL;
+    if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+            v = strdup((const char *)sqlite3_column_text(st, 0));
+        else
+            printf("  sql failed: %s: %s\n", sql, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return v;
+}
+
+/* Runs sql on dbpath in a connection of its own (foreign keys off, SQLite's default);
+ * returns SQLite's result code. */
+static inline int exec_sql_rc(const char *sql)
+{
+    sqlite3 *db;
+    int rc = sqlite3_open(dbpath, &db);
+    if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+    sqlite3_close(db);
+    return rc;
+}
+
 #endif

@@ -119,6 +119,89 @@ LW_TEST(upgrade_from_schema_1_keeps_data)
     lw_store_close(s);
 }
 
+/* Schema 13 rebuilds stations (its reg_status CHECK as comparisons, not IN): a file at
+ * schema 12 keeps every station column byte for byte, and the rows referencing the stations
+ * (connector status, commands) are not cascaded away by the drop of the old table; the CHECK
+ * still holds, and foreign keys are enforced again once the store is open. */
+LW_TEST(upgrade_from_schema_12_rebuilds_stations)
+{
+    static const char snapshot[] =
+        "SELECT group_concat(quote(id) || quote(security_profile) || quote(pw_salt) || "
+        "quote(pw_hash) || quote(reg_status) || quote(ocpp_version) || quote(vendor) || "
+        "quote(model) || quote(serial) || quote(firmware) || quote(iccid) || quote(imsi) || "
+        "quote(meter_type) || quote(meter_serial) || quote(created_at) || quote(last_boot_at) || "
+        "quote(last_seen_at) || quote(online), '|') FROM (SELECT * FROM stations ORDER BY id)";
+    fresh();
+    sqlite3 *db;
+    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db,
+                          "PRAGMA foreign_keys=ON; CREATE TABLE schema_version (version INTEGER "
+                          "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);",
+                          NULL, NULL, &msg);
+    for (int i = 0; rc == SQLITE_OK && lw_store_migrations[i].version <= 12; i++) {
+        rc = sqlite3_exec(db, lw_store_migrations[i].sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) break;
+        char ins[128];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES (%d, '%s', 0)",
+                 lw_store_migrations[i].version, lw_store_migrations[i].name);
+        rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(
+            db,
+            "INSERT INTO stations VALUES ('CP-A', 2, x'00112233445566778899aabbccddeeff', "
+            "x'0102030405060708091011121314151617181920212223242526272829303132', 'Pending', "
+            "'2.0.1', 'Acme', 'X1', 'S-9', '1.2.3', 'icc', 'imsi', 'mt', 'ms', 5, 6, 7, 1);"
+            "INSERT INTO stations (id, created_at) VALUES ('CP-B', 8);"
+            "INSERT INTO connector_status (station_id, evse_id, connector_id, status, at) "
+            "VALUES ('CP-A', 0, 1, 'Available', 9), ('CP-B', 1, 1, 'Faulted', 10);"
+            "INSERT INTO commands (station_id, action, payload, idempotency_key, created_at, "
+            "expires_at, updated_at) VALUES ('CP-A', 'Reset', '{}', 'k1', 10, 20, 10);",
+            NULL, NULL, &msg);
+    if (rc != SQLITE_OK) LW_FAILF("setting up schema 12: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    char *before = sql_text(snapshot);
+
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) {
+        free(before);
+        return;
+    }
+    LW_CHECK(lw_store_schema_version(s) >= 13);
+    /* foreign keys are back on: a status for a station that does not exist is refused */
+    lw_store_write_t w = {.kind = LW_W_STATUS, .station_id = LW_STR("ghost")};
+    w.u.status.connector_id = 1;
+    w.u.status.status = LW_STR("Available");
+    w.u.status.at_ms = 11;
+    LW_CHECK(lw_store_submit_wait(s, &w, NULL) != 0);
+    lw_station_rec_t r;
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("CP-A"), &r), 0);
+    LW_CHECK_INT(r.reg_status, LW_REG_PENDING);
+    LW_CHECK(r.has_password);
+    lw_store_close(s);
+
+    char *after = sql_text(snapshot);
+    LW_CHECK(before && after && strstr(before, "'CP-B'") != NULL);
+    if (before && after) LW_CHECK_STR(after, before);
+    free(before);
+    free(after);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM connector_status"), 2);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM connector_status WHERE station_id = 'ghost'"), 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM commands WHERE station_id = 'CP-A'"), 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'stations_new'"), 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'stations' AND "
+                         "sql LIKE '%reg_status IN%'"),
+                 0);
+    /* the CHECK is still there */
+    LW_CHECK(exec_sql_rc("INSERT INTO stations (id, reg_status, created_at) "
+                         "VALUES ('CP-C', 'Bogus', 1)") != SQLITE_OK);
+    LW_CHECK_INT(exec_sql_rc("INSERT INTO stations (id, reg_status, created_at) "
+                             "VALUES ('CP-C', 'Rejected', 1)"),
+                 SQLITE_OK);
+}
+
 LW_TEST(open_rejects_postgres_and_bad_urls)
 {
     lw_store_t *s = NULL;
@@ -528,10 +611,7 @@ static void on_outcome(void *ud, const lw_store_result_t *res)
 
 static void exec_sql(const char *sql)
 {
-    sqlite3 *db;
-    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
-    LW_CHECK_INT(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    LW_CHECK_INT(exec_sql_rc(sql), SQLITE_OK);
 }
 
 /* Writes are applied without a savepoint each; a write that fails after changing a row (here a
@@ -1270,6 +1350,7 @@ int main(void)
     lw_log_set_level(LW_LOG_WARN);
     LW_RUN(embedded_migrations_match_files);
     LW_RUN(migrations_apply_and_are_idempotent);
+    LW_RUN(upgrade_from_schema_12_rebuilds_stations);
     LW_RUN(upgrade_from_schema_1_keeps_data);
     LW_RUN(open_rejects_postgres_and_bad_urls);
     LW_RUN(station_crud);
