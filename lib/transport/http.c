@@ -14,21 +14,28 @@
 #include <string.h>
 #include <strings.h>
 
-/* RFC 9110 §5.6.2 tchar */
+/* RFC 9110 §5.6.2 tchar, one table lookup per byte of a header name or method. */
+static const bool tchar[256] = {
+    ['0' ... '9'] = true, ['A' ... 'Z'] = true, ['a' ... 'z'] = true, ['!'] = true,  ['#'] = true,
+    ['$'] = true,         ['%'] = true,         ['&'] = true,         ['\''] = true, ['*'] = true,
+    ['+'] = true,         ['-'] = true,         ['.'] = true,         ['^'] = true,  ['_'] = true,
+    ['`'] = true,         ['|'] = true,         ['~'] = true,
+};
+
 static bool is_tchar(unsigned char c)
 {
-    if (c >= '0' && c <= '9') return true;
-    if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-    return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return tchar[c];
 }
 
-/* Finds the end of the head: returns the length including the empty line, 0 if not yet. */
+/* Finds the end of the head: returns the length including the empty line (CR LF CR LF, or
+ * LF LF, or a mix), 0 if not yet. Jumps from line end to line end. */
 static size_t head_end(const char *buf, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        if (buf[i] != '\n') continue;
-        if (i + 1 < len && buf[i + 1] == '\n') return i + 2;
-        if (i + 2 < len && buf[i + 1] == '\r' && buf[i + 2] == '\n') return i + 3;
+    const char *p = buf, *end = buf + len;
+    while ((p = memchr(p, '\n', (size_t)(end - p)))) {
+        p++; /* just after the LF */
+        if (p < end && p[0] == '\n') return (size_t)(p + 1 - buf);
+        if (end - p >= 2 && p[0] == '\r' && p[1] == '\n') return (size_t)(p + 2 - buf);
     }
     return 0;
 }

@@ -6,6 +6,7 @@
  */
 #include "ladewerk/ws.h"
 
+#include <pthread.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
@@ -93,12 +94,22 @@ int lw_ws_upgrade_parse(const lw_http_head_t *req, lw_ws_upgrade_t *out, int *st
     return 0;
 }
 
+/* SHA-1 fetched once: EVP_sha1() makes OpenSSL 3 look the algorithm up in its provider store
+ * at every digest, a quarter of the cost of an accept value. */
+static const EVP_MD *sha1_md;
+static pthread_once_t sha1_once = PTHREAD_ONCE_INIT;
+static void sha1_fetch(void)
+{
+    sha1_md = EVP_MD_fetch(NULL, "SHA1", NULL);
+}
+
 void lw_ws_accept_key(lw_str_t key, char out[29])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    pthread_once(&sha1_once, sha1_fetch);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    if (!ctx || !EVP_DigestInit_ex(ctx, EVP_sha1(), NULL) ||
+    if (!ctx || !EVP_DigestInit_ex(ctx, sha1_md ? sha1_md : EVP_sha1(), NULL) ||
         !EVP_DigestUpdate(ctx, key.p, key.len) ||
         !EVP_DigestUpdate(ctx, WS_GUID, sizeof WS_GUID - 1) ||
         !EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 20) {

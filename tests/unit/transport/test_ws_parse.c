@@ -70,6 +70,46 @@ LW_TEST(http_request_head)
     lw_buf_free(&b);
 }
 
+/* Every byte in a header name and in a method: accepted exactly when it is an RFC 9110
+ * tchar (the parser looks bytes up in a table; the expectation here is the RFC's list). Line
+ * ends: CR LF, bare LF and a mix end the head at the right byte, with or without a body
+ * after it, and a head cut anywhere before its end is incomplete. */
+LW_TEST(http_tchar_and_line_ends)
+{
+    lw_http_head_t h;
+    for (int c = 0; c < 256; c++) {
+        if (c == '\r' || c == '\n' || c == ':' || c == ' ') continue; /* they split the line */
+        bool want = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c && strchr("!#$%&'*+-.^_`|~", c));
+        char req[64];
+        int n = snprintf(req, sizeof req, "GET / HTTP/1.1\r\nA%cB: v\r\n\r\n", c);
+        req[17] = (char)c; /* also the NUL byte */
+        int rc = lw_http_parse_request(req, (size_t)n, &h);
+        if (want ? rc != n : rc != LW_EPARSE) LW_FAILF("header name byte 0x%02x: %d", c, rc);
+        n = snprintf(req, sizeof req, "G%cT / HTTP/1.1\r\n\r\n", c);
+        req[1] = (char)c;
+        rc = lw_http_parse_request(req, (size_t)n, &h);
+        if (want ? rc != n : rc != LW_EPARSE) LW_FAILF("method byte 0x%02x: %d", c, rc);
+    }
+    static const char *const heads[] = {
+        "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        "GET / HTTP/1.1\nHost: a\n\n",
+        "GET / HTTP/1.1\r\nHost: a\n\r\n",
+        "GET / HTTP/1.1\nHost: a\r\n\n",
+        "GET / HTTP/1.1\r\n\r\n",
+        "GET / HTTP/1.1\n\n",
+    };
+    for (size_t i = 0; i < sizeof heads / sizeof *heads; i++) {
+        char req[128];
+        size_t hl = strlen(heads[i]);
+        snprintf(req, sizeof req, "%s\r\n\r\nbody\n\n", heads[i]);
+        LW_CHECK_INT(lw_http_parse_request(req, strlen(req), &h), (int)hl);
+        for (size_t cut = 0; cut < hl; cut++)
+            if (lw_http_parse_request(req, cut, &h) != LW_EAGAIN)
+                LW_FAILF("head %zu cut at %zu: not incomplete", i, cut);
+    }
+}
+
 LW_TEST(http_response_head_and_path)
 {
     lw_http_head_t h;
@@ -539,6 +579,7 @@ LW_TEST(ws_decoder_idle_has_no_heap)
 int main(void)
 {
     LW_RUN(http_request_head);
+    LW_RUN(http_tchar_and_line_ends);
     LW_RUN(http_response_head_and_path);
     LW_RUN(ws_accept_key_rfc_example);
     LW_RUN(ws_upgrade_valid_and_protocols);
