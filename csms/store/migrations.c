@@ -620,6 +620,30 @@ const lw_store_migration_t lw_store_migrations[] = {
      "DROP TABLE stations;\n"
      "ALTER TABLE stations_new RENAME TO stations;\n"
     },
+    {14, "014_tx_meter",
+     "-- 014_tx_meter.sql — a transaction's running meter state in a narrow table of its own.\n"
+     "-- Every MeterValues of a transaction rewrote its row of transactions (latest register\n"
+     "-- reading, energy, the head of its meter chain): a wide row (ids, id token, 2.x trigger\n"
+     "-- lists), so a commit of N MeterValues of N transactions dirtied up to N pages of that\n"
+     "-- table, each written whole to the WAL; in a MeterValues load those pages were most of the\n"
+     "-- bytes written per message. tx_meter keeps the four values that move, ~20 bytes a row, so\n"
+     "-- the same commit dirties a few pages. One row per transaction, made with it and deleted\n"
+     "-- with it; transactions keeps meter_start_wh, meter_stop_wh and the rest.\n"
+     "CREATE TABLE tx_meter (\n"
+     "    tx_id            INTEGER PRIMARY KEY REFERENCES transactions(id) ON DELETE CASCADE,\n"
+     "    last_register_wh INTEGER NOT NULL DEFAULT -1,   -- latest Energy.Active.Import.Register\n"
+     "    energy_wh        INTEGER NOT NULL DEFAULT 0,\n"
+     "    meter_backwards  INTEGER NOT NULL DEFAULT 0,    -- the register went backwards\n"
+     "    last_meter_id    INTEGER NOT NULL DEFAULT 0     -- head of its meter_rows chain (006)\n"
+     ");\n"
+     "INSERT INTO tx_meter (tx_id, last_register_wh, energy_wh, meter_backwards, last_meter_id)\n"
+     "SELECT id, last_register_wh, energy_wh, meter_backwards, last_meter_id FROM transactions\n"
+     "ORDER BY id;\n"
+     "ALTER TABLE transactions DROP COLUMN last_register_wh;\n"
+     "ALTER TABLE transactions DROP COLUMN energy_wh;\n"
+     "ALTER TABLE transactions DROP COLUMN meter_backwards;\n"
+     "ALTER TABLE transactions DROP COLUMN last_meter_id;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

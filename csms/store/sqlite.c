@@ -13,12 +13,12 @@
  *    column holds every sampled value as JSON (schema 003), not one row per value;
  *  - the transaction's energy register lives in a writer-side cache (tx_cached_t), so a
  *    MeterValues does not read the transaction row back before updating it;
- *  - nothing on that path writes a B-tree at a random place but the transaction's row and
- *    the station's journal_heads row (schema 006): journal and meter rows are appended and
- *    chained (journal.prev_id from journal_heads, meter_rows.prev_id from
- *    transactions.last_meter_id), a reply's link to its CALL (journal.call_id) is found by
- *    walking a few rows back, and a MeterValues of a transaction is told from a retry by its
- *    key among the transaction's newest rows (meter_rows.dkey, prefixes kept in
+ *  - nothing on that path writes a B-tree at a random place but the transaction's tx_meter
+ *    row (schema 014: a narrow row, many to a page) and the station's journal_heads row
+ *    (schema 006): journal and meter rows are appended and chained (journal.prev_id from
+ *    journal_heads, meter_rows.prev_id from tx_meter.last_meter_id), a reply's link to its CALL
+ * (journal.call_id) is found by walking a few rows back, and a MeterValues of a transaction is told
+ * from a retry by its key among the transaction's newest rows (meter_rows.dkey, prefixes kept in
  *    tx_cached_t) instead of a dedupe row. Readers walk the chains;
  *  - writes that are one statement skip the savepoint;
  *  - the writer's page cache holds what a batch dirties, no more (see conn_open).
@@ -84,20 +84,28 @@
     X(DD_CLAIM, "INSERT OR IGNORE INTO dedupe (station_id, kind, key, tx_id, answer, at) "         \
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                                                 \
     X(TX_INSERT, "INSERT INTO transactions (tx_uid, station_id, evse_id, connector_id, id_token, " \
-                 "id_token_type, start_at, meter_start_wh, last_register_wh, reservation_id, "     \
-                 "remote_start_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)")          \
-    X(TX_STATE, "SELECT station_id, meter_start_wh, last_register_wh, meter_backwards, state, "    \
-                "last_meter_id FROM transactions WHERE id = ?1")                                   \
+                 "id_token_type, start_at, meter_start_wh, reservation_id, remote_start_id) "      \
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                               \
+    X(TXM_INSERT, "INSERT INTO tx_meter (tx_id, last_register_wh) VALUES (?1, ?2)")                \
+    X(TX_STATE, "SELECT t.station_id, t.meter_start_wh, coalesce(m.last_register_wh, -1), "        \
+                "coalesce(m.meter_backwards, 0), t.state, coalesce(m.last_meter_id, 0) "           \
+                "FROM transactions t LEFT JOIN tx_meter m ON m.tx_id = t.id WHERE t.id = ?1")      \
     X(TX_FIND_UID, "SELECT id, last_event_id FROM transactions WHERE station_id = ?1 "             \
                    "AND tx_uid = ?2")                                                              \
     X(TX_ORPHAN_STOP, "INSERT INTO orphan_stops (station_id, tx_id, id_tag, meter_stop_wh, "       \
                       "stop_at, reason, received_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")         \
     X(TX_STOP, "UPDATE transactions SET state = 1, stop_at = ?2, meter_stop_wh = ?3, "             \
                "stop_reason = ?4 WHERE id = ?1")                                                   \
-    X(TX_REGISTER, "UPDATE transactions SET meter_start_wh = ?2, last_register_wh = ?3, "          \
-                   "meter_backwards = ?4, energy_wh = CASE WHEN ?2 >= 0 AND ?3 >= ?2 "             \
-                   "THEN ?3 - ?2 ELSE energy_wh END, last_meter_id = ?5 WHERE id = ?1")            \
-    X(TX_LAST_METER, "UPDATE transactions SET last_meter_id = ?2 WHERE id = ?1")                   \
+    /* upserts: a transaction stored before schema 014 always has its tx_meter row (the            \
+     * migration copied them all), but a missing row must not drop a reading */                    \
+    X(TX_REGISTER, "INSERT INTO tx_meter (tx_id, last_register_wh, meter_backwards, energy_wh, "   \
+                   "last_meter_id) VALUES (?1, ?3, ?4, CASE WHEN ?2 >= 0 AND ?3 >= ?2 "            \
+                   "THEN ?3 - ?2 ELSE 0 END, ?5) ON CONFLICT (tx_id) DO UPDATE SET "               \
+                   "last_register_wh = ?3, meter_backwards = ?4, energy_wh = CASE WHEN ?2 >= 0 "   \
+                   "AND ?3 >= ?2 THEN ?3 - ?2 ELSE energy_wh END, last_meter_id = ?5")             \
+    X(TX_START_WH, "UPDATE transactions SET meter_start_wh = ?2 WHERE id = ?1")                    \
+    X(TX_LAST_METER, "INSERT INTO tx_meter (tx_id, last_meter_id) VALUES (?1, ?2) "                \
+                     "ON CONFLICT (tx_id) DO UPDATE SET last_meter_id = ?2")                       \
     X(TX_EVENT_UPD, "UPDATE transactions SET "                                                     \
                     "evse_id = CASE WHEN ?2 > 0 THEN ?2 ELSE evse_id END, "                        \
                     "connector_id = CASE WHEN ?3 > 0 THEN ?3 ELSE connector_id END, "              \
@@ -113,7 +121,8 @@
                     "state = CASE WHEN ?12 THEN 1 ELSE state END, "                                \
                     "stop_at = CASE WHEN ?12 THEN ?13 ELSE stop_at END, "                          \
                     "stop_reason = CASE WHEN ?12 THEN ?14 ELSE stop_reason END, "                  \
-                    "meter_stop_wh = CASE WHEN ?12 THEN last_register_wh ELSE meter_stop_wh END, " \
+                    "meter_stop_wh = CASE WHEN ?12 THEN coalesce((SELECT last_register_wh FROM "   \
+                    "tx_meter WHERE tx_id = ?1), -1) ELSE meter_stop_wh END, "                     \
                     "last_event_id = ?15 WHERE id = ?1")                                           \
     X(TXEV_INSERT, "INSERT INTO transaction_events (tx_id, seq_no, event_type, trigger_reason, "   \
                    "offline, at, answer, prev_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")        \
@@ -218,7 +227,8 @@
                "WHERE id_token = ?1 ORDER BY type LIMIT 1")                                        \
     X(R_TX, "SELECT " TX_COLS " FROM transactions WHERE id = ?1")                                  \
     X(R_TX_UID, "SELECT " TX_COLS " FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")      \
-    X(R_METER_HEAD, "SELECT last_meter_id FROM transactions WHERE id = ?1")                        \
+    X(R_METER_HEAD, "SELECT coalesce((SELECT last_meter_id FROM tx_meter WHERE tx_id = ?1), 0) "   \
+                    "FROM transactions WHERE id = ?1")                                             \
     X(R_METER_PREV, "SELECT prev_id FROM meter_rows WHERE id = ?1")                                \
     X(R_METER_ROW, "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "           \
                    "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "    \
@@ -284,10 +294,14 @@
 #define CMD_COLS                                                                                   \
     "id, station_id, action, status, payload, response, error_desc, error, "                       \
     "coalesce(idempotency_key, ''), msg_id, created_at, expires_at, sent_at, updated_at"
+/* energy_wh and meter_backwards live in tx_meter (schema 014) */
 #define TX_COLS                                                                                    \
     "id, tx_uid, station_id, evse_id, connector_id, id_token, state, start_at, stop_at, "          \
-    "meter_start_wh, meter_stop_wh, energy_wh, stop_reason, last_seq_no, offline, "                \
-    "meter_backwards, reservation_id, remote_start_id, last_trigger"
+    "meter_start_wh, meter_stop_wh, "                                                              \
+    "coalesce((SELECT m.energy_wh FROM tx_meter m WHERE m.tx_id = transactions.id), 0), "          \
+    "stop_reason, last_seq_no, offline, "                                                          \
+    "coalesce((SELECT m.meter_backwards FROM tx_meter m WHERE m.tx_id = transactions.id), 0), "    \
+    "reservation_id, remote_start_id, last_trigger"
 
 enum {
 #define X(name, sql) Q_##name,
@@ -1066,6 +1080,17 @@ static void recent_push(tx_cached_t *tx, uint64_t p)
     if (tx->n_recent < LW_STORE_METER_RETRY_ROWS) tx->n_recent++;
 }
 
+/* The tx_meter row of a new transaction (schema 014): its latest register reading is its
+ * meter start until a reading arrives. */
+static int tx_meter_insert(conn_t *c, int64_t tx_id, int64_t start_wh)
+{
+    sqlite3_stmt *st = q(c, Q_TXM_INSERT);
+    if (!st) return LW_ESTORE;
+    b_i64(st, 1, tx_id);
+    b_i64(st, 2, start_wh);
+    return step_done(c, st);
+}
+
 /* Stores values as one meter row (linked to tx_id when > 0: chained after the transaction's
  * previous row, schema 006) and advances the transaction's register: meter start (if
  * unknown), latest reading, energy, the backwards flag, and the head of its meter chain. */
@@ -1118,7 +1143,15 @@ static int store_values(sqlite_be_t *b, lw_str_t station, int evse, int conn_id,
     }
     if (rc || !tx) return rc;
     int64_t row = sqlite3_last_insert_rowid(c->db);
-    /* One UPDATE of the transaction row either way: the chain head moves with every row. */
+    /* The meter start of a transaction that began without one: its first register reading
+     * (rare: the only write to the wide transactions row here). */
+    if (start != tx->start_wh) {
+        if (!(st = q(c, Q_TX_START_WH))) return LW_ESTORE;
+        b_i64(st, 1, tx_id);
+        b_i64(st, 2, start);
+        if ((rc = step_done(c, st))) return rc;
+    }
+    /* One write of the narrow tx_meter row either way: the chain head moves with every row. */
     if (!(st = q(c, moved ? Q_TX_REGISTER : Q_TX_LAST_METER))) return LW_ESTORE;
     b_i64(st, 1, tx_id);
     if (moved) {
@@ -1193,6 +1226,7 @@ static int tx_start(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
     sqlite3_bind_int(st, 10, -1);
     if ((rc = step_done(c, st))) return rc;
     res->tx_id = sqlite3_last_insert_rowid(c->db);
+    if ((rc = tx_meter_insert(c, res->tx_id, p->meter_start_wh))) return rc;
     return dedupe_put(b, w->station_id, "start", key, klen, res->tx_id, p->answer);
 }
 
@@ -1318,6 +1352,7 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
         sqlite3_bind_int(st, 9, p->reservation_id);
         sqlite3_bind_int(st, 10, p->remote_start_id);
         if ((rc = step_done(c, st))) return rc;
+        if ((rc = tx_meter_insert(c, sqlite3_last_insert_rowid(c->db), -1))) return rc;
         id = sqlite3_last_insert_rowid(c->db);
     }
     res->tx_id = id;
@@ -2490,7 +2525,8 @@ static int one_i64(sqlite3_stmt *st, int64_t *out)
 }
 
 /* A transaction's values in arrival order (schema 006): its meter rows are a chain from
- * transactions.last_meter_id back through meter_rows.prev_id. The walk keeps the ids of the
+ * tx_meter.last_meter_id (transactions.last_meter_id before schema 014) back through
+ * meter_rows.prev_id. The walk keeps the ids of the
  * oldest limit rows it passes (every row holds at least one value), then reads those rows
  * oldest first. The walk reads one integer per row of the transaction. */
 static int be_meter_list(void *be, int64_t tx_id, size_t limit,

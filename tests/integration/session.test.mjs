@@ -77,7 +77,8 @@ test('OCPP 1.6: boot, status, authorize, start, meter values, stop; energy store
   assert.ok(Date.parse(hb.currentTime) > 0);
   await c.close();
 
-  const rows = sql(db, `SELECT * FROM transactions WHERE station_id='CP16'`);
+  const rows = sql(db, `SELECT t.*, m.energy_wh FROM transactions t JOIN tx_meter m ON m.tx_id = t.id
+    WHERE station_id='CP16'`);
   assert.equal(rows.length, 1, JSON.stringify(rows));
   assert.equal(rows[0].id, tx);
   assert.equal(rows[0].meter_start_wh, 1000);
@@ -124,7 +125,8 @@ test('OCPP 2.0.1: boot, status, authorize, TransactionEvent Started/Updated/Ende
   assert.deepEqual(await c.call('TransactionEvent', ev('Ended', 2, 'EVCommunicationLost', 3700,
     { info: { stoppedReason: 'EVDisconnected' } })), {});
   await c.close();
-  const rows = sql(db, `SELECT * FROM transactions WHERE station_id='CP201'`);
+  const rows = sql(db, `SELECT t.*, m.energy_wh FROM transactions t JOIN tx_meter m ON m.tx_id = t.id
+    WHERE station_id='CP201'`);
   assert.equal(rows.length, 1, JSON.stringify(rows));
   assert.equal(rows[0].tx_uid, uid);
   assert.equal(rows[0].energy_wh, 3200);

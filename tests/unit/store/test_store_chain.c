@@ -1,7 +1,7 @@
 /*
  * test_store_chain.c — the append-only journal and meter rows of schema 006 (csms/store):
  * a station's journal is a back-chain from journal_heads, a reply is linked to its CALL by
- * the writer, a transaction's meter rows are a back-chain from transactions.last_meter_id.
+ * the writer, a transaction's meter rows are a back-chain from tx_meter.last_meter_id.
  * Checks pages and cursors across many interleaved stations, pairs, pruning by age and by
  * count, a transaction's values in arrival order, and the upgrade of a schema-5 file.
  */
@@ -567,11 +567,11 @@ LW_TEST(meter_values_of_a_transaction_in_order)
     LW_CHECK_INT(vals_n, 7);
     for (int i = 0; i < 7; i++)
         LW_CHECK_STR(vals[0][i], want[0][i]);
-    /* the transaction row holds the chain's head; no transaction, no values */
+    /* the transaction's tx_meter row holds the chain's head; no transaction, no values */
     char q[128];
     snprintf(q, sizeof q,
              "SELECT last_meter_id = (SELECT max(id) FROM meter_rows WHERE tx_id = %lld) "
-             "FROM transactions WHERE id = %lld",
+             "FROM tx_meter WHERE tx_id = %lld",
              (long long)tx[1], (long long)tx[1]);
     LW_CHECK_INT(sql_int(q), 1);
     vals_n = 0;

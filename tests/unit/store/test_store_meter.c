@@ -345,6 +345,102 @@ LW_TEST(upgrade_from_schema_2_moves_meter_values)
     lw_store_close(s);
 }
 
+LW_TEST(upgrade_from_schema_13_moves_the_running_values)
+{
+    /* Schema 14 moves a transaction's running meter state (latest register, energy, the
+     * backwards flag, the head of its meter chain) into tx_meter and drops the columns from
+     * transactions: a file at schema 13 keeps every figure, an active transaction's next
+     * readings continue from them, and a 2.x transaction ended after the upgrade takes its
+     * meter stop from the moved register. */
+    fresh();
+    sqlite3 *db;
+    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    char *msg = NULL;
+    int rc = sqlite3_exec(db,
+                          "PRAGMA foreign_keys=ON; CREATE TABLE schema_version (version INTEGER "
+                          "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);",
+                          NULL, NULL, &msg);
+    for (int i = 0; rc == SQLITE_OK && lw_store_migrations[i].version <= 13; i++) {
+        rc = sqlite3_exec(db, lw_store_migrations[i].sql, NULL, NULL, &msg);
+        if (rc != SQLITE_OK) break;
+        char ins[128];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES (%d, '%s', 0)",
+                 lw_store_migrations[i].version, lw_store_migrations[i].name);
+        rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
+    }
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(
+            db,
+            "INSERT INTO stations (id, created_at) VALUES ('CPM', 1);"
+            /* 5: active, 1000 -> 1600 Wh, went backwards once, its chain head row 2 */
+            "INSERT INTO transactions (id, station_id, start_at, meter_start_wh, "
+            "last_register_wh, energy_wh, meter_backwards, last_meter_id) VALUES "
+            "(5, 'CPM', 1, 1000, 1600, 600, 1, 2);"
+            "INSERT INTO meter_rows (id, station_id, tx_id, at, n, samples, prev_id) VALUES "
+            "(1, 'CPM', 5, 10, 1, '[[10,\"1700\",\"Energy.Active.Import.Register\",\"\","
+            "\"\",\"\",\"\",\"\",\"\"]]', 0),"
+            "(2, 'CPM', 5, 11, 1, '[[11,\"1600\",\"Energy.Active.Import.Register\",\"\","
+            "\"\",\"\",\"\",\"\",\"\"]]', 1);"
+            /* 6: ended, 250 Wh */
+            "INSERT INTO transactions (id, station_id, state, start_at, stop_at, "
+            "meter_start_wh, meter_stop_wh, last_register_wh, energy_wh) VALUES "
+            "(6, 'CPM', 1, 1, 2, 0, 250, 250, 250);"
+            /* 7: 2.x, active, register at 42 Wh */
+            "INSERT INTO transactions (id, tx_uid, station_id, start_at, last_register_wh, "
+            "energy_wh) VALUES (7, 'U7', 'CPM', 1, 42, 0);",
+            NULL, NULL, &msg);
+    if (rc != SQLITE_OK) LW_FAILF("setting up schema 13: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    LW_CHECK(lw_store_schema_version(s) >= 14);
+    lw_tx_rec_t t;
+    LW_CHECK_INT(lw_store_tx_get(s, 5, &t), 0);
+    LW_CHECK_INT(t.energy_wh, 600);
+    LW_CHECK(t.meter_backwards);
+    LW_CHECK_INT(t.meter_start_wh, 1000);
+    LW_CHECK_INT(lw_store_tx_get(s, 6, &t), 0);
+    LW_CHECK_INT(t.energy_wh, 250);
+    LW_CHECK(!t.meter_backwards);
+    LW_CHECK_INT(t.meter_stop_wh, 250);
+    /* the next reading of 5 continues: energy from the kept start, chained after row 2 */
+    lw_meter_value_t v = {.timestamp_ms = 12,
+                          .value = LW_STR("1800"),
+                          .measurand = LW_STR("Energy.Active.Import.Register")};
+    lw_store_write_t w = {.kind = LW_W_METER_VALUES, .station_id = LW_STR("CPM")};
+    w.u.meter.tx_id = 5;
+    w.u.meter.values = &v;
+    w.u.meter.n_values = 1;
+    LW_CHECK_INT(run(s, &w).status, 0);
+    LW_CHECK_INT(lw_store_tx_get(s, 5, &t), 0);
+    LW_CHECK_INT(t.energy_wh, 800);
+    LW_CHECK(t.meter_backwards);
+    got_reset();
+    LW_CHECK_INT(lw_store_meter_list(s, 5, 0, keep, NULL), 0);
+    LW_CHECK_INT(got_n, 3);
+    LW_CHECK_INT(sql_int("SELECT prev_id FROM meter_rows WHERE id = (SELECT max(id) FROM "
+                         "meter_rows)"),
+                 2);
+    /* 7 ends (2.x, no reading in the event): its meter stop is the moved register */
+    lw_store_write_t e = {.kind = LW_W_TX_EVENT, .station_id = LW_STR("CPM")};
+    e.u.tx_event.tx_uid = LW_STR("U7");
+    e.u.tx_event.event_type = LW_STR("Ended");
+    e.u.tx_event.seq_no = 1;
+    e.u.tx_event.at_ms = 20;
+    e.u.tx_event.trigger_reason = LW_STR("StopAuthorized");
+    e.u.tx_event.stopped_reason = LW_STR("Local");
+    LW_CHECK_INT(run(s, &e).status, 0);
+    LW_CHECK_INT(lw_store_tx_get(s, 7, &t), 0);
+    LW_CHECK_INT(t.state, 1);
+    LW_CHECK_INT(t.meter_stop_wh, 42);
+    lw_store_close(s);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM tx_meter"), 3);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM pragma_table_info('transactions') WHERE name IN "
+                         "('last_register_wh', 'energy_wh', 'meter_backwards', 'last_meter_id')"),
+                 0);
+}
+
 int main(void)
 {
     if (fixture_begin()) return 1;
@@ -352,6 +448,7 @@ int main(void)
     LW_RUN(meter_rows_keep_every_field);
     LW_RUN(register_kept_in_memory_follows_every_writer);
     LW_RUN(upgrade_from_schema_2_moves_meter_values);
+    LW_RUN(upgrade_from_schema_13_moves_the_running_values);
     fixture_end();
     return lw_test_done();
 }
