@@ -21,6 +21,7 @@
 #include "net_int.h"
 
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -764,7 +765,7 @@ static void on_connection(uv_stream_t *ls, int status)
             return;
         }
     }
-    uv_tcp_nodelay(&c->tcp, 1);
+    /* TCP_NODELAY: inherited from the listening socket (lw_server_start) */
     if (s->tls) {
         c->ssl = SSL_new(s->tls->ctx);
         if (!c->ssl || tls_attach(l, c->ssl)) {
@@ -820,6 +821,10 @@ int lw_server_start(lw_net_loop_t *l, const lw_server_config_t *cfg, const lw_ne
         step = "SO_REUSEADDR";
     else if (cfg->reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one))
         step = "SO_REUSEPORT";
+    /* Linux hands TCP_NODELAY down to every accepted socket: one call here instead of one
+     * per connection (on_connection) */
+    else if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one))
+        step = "TCP_NODELAY";
     else if (bind(fd, (struct sockaddr *)&ss, alen))
         step = "bind";
     if (step) {

@@ -316,6 +316,46 @@ LW_TEST(burst_queues_in_order)
         uv_run(&uvl, UV_RUN_NOWAIT);
 }
 
+/* Accepted connections have Nagle off (answers are small and go out at once): set on the
+ * listening socket, which Linux hands down to every accepted one. Found among this
+ * process's descriptors: TCP sockets bound to the server's port that are not listening. */
+LW_TEST(accepted_sockets_have_nodelay)
+{
+    memset(&S, 0, sizeof S);
+    lw_server_t *s = start_server(NULL, 0, 0);
+    int port = lw_server_port(s);
+    int cfd[3];
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    for (int i = 0; i < 3; i++) {
+        cfd[i] = socket(AF_INET, SOCK_STREAM, 0);
+        LW_CHECK_INT(connect(cfd[i], (struct sockaddr *)&a, sizeof a), 0);
+    }
+    for (int i = 0; i < 50; i++)
+        uv_run(&uvl, UV_RUN_NOWAIT);
+    int accepted = 0, nodelay = 0;
+    for (int fd = 3; fd < 1024; fd++) {
+        struct sockaddr_in me;
+        socklen_t ml = sizeof me;
+        int listening = 0, nd = 0;
+        socklen_t ol = sizeof listening;
+        if (getsockname(fd, (struct sockaddr *)&me, &ml) || me.sin_family != AF_INET ||
+            ntohs(me.sin_port) != port)
+            continue;
+        if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &ol) || listening) continue;
+        ol = sizeof nd;
+        accepted++;
+        if (!getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &nd, &ol) && nd) nodelay++;
+    }
+    LW_CHECK_INT(accepted, 3);
+    LW_CHECK_INT(nodelay, 3);
+    for (int i = 0; i < 3; i++)
+        close(cfd[i]);
+    lw_server_close(s);
+    for (int i = 0; i < 20; i++)
+        uv_run(&uvl, UV_RUN_NOWAIT);
+}
+
 LW_TEST(echo_many_sizes_and_close)
 {
     memset(&S, 0, sizeof S);
@@ -892,6 +932,7 @@ int main(void)
     nl = lw_net_loop_new(&uvl, NULL);
     LW_RUN(echo_many_sizes_and_close);
     LW_RUN(burst_queues_in_order);
+    LW_RUN(accepted_sockets_have_nodelay);
     LW_RUN(ping_timeout_closes_silent_peer);
     LW_RUN(tls_and_mutual_tls);
     LW_RUN(http_requests_and_sse);
