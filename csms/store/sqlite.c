@@ -672,6 +672,7 @@ static void *ckpt_main(void *arg)
 {
     ckpt_t *c = arg;
     sqlite_be_t *b = c->b;
+    pthread_setname_np(pthread_self(), c->index ? "lw-ckpt-1" : "lw-ckpt-0");
     if (c->index == 0) setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), LW_STORE_CKPT_NICE);
     pthread_mutex_lock(&b->ck_mu);
     for (;;) {

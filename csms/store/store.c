@@ -653,6 +653,7 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
 static void *writer_main(void *arg)
 {
     lw_store_t *s = arg;
+    pthread_setname_np(pthread_self(), "lw-store"); /* what top -H and ps -L show */
     size_t bmax = s->opts.batch_max, lmax = s->opts.lazy_batch_max;
     op_t **batch = calloc(lmax, sizeof *batch);
     lw_store_result_t *res = calloc(lmax, sizeof *res);

@@ -6,6 +6,7 @@
 #include "net_int.h"
 
 #include <openssl/rand.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -175,6 +176,9 @@ static void *thread_main(void *arg)
 {
     net_thread_t *t = arg;
     struct lw_net_threads *o = t->owner;
+    char name[16]; /* what top -H and ps -L show */
+    snprintf(name, sizeof name, "lw-loop-%d", t->index);
+    pthread_setname_np(pthread_self(), name);
     bool inited = uv_loop_init(&t->uv) == 0;
     int rc = inited ? 0 : LW_EIO;
     if (!rc) {

@@ -755,9 +755,10 @@ LW_TEST(checkpoint_thread_runs_at_low_priority)
     fresh();
     lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
-    int low = 0, normal = 0;
-    for (int spin = 0; spin < 2000 && !low; spin++) { /* the thread lowers its own priority */
-        low = normal = 0;
+    int low = 0, normal = 0, named = 0;
+    for (int spin = 0; spin < 2000 && (!low || named != 3); spin++) {
+        /* the threads lower their own priority and name themselves (top -H, ps -L) */
+        low = normal = named = 0;
         DIR *d = opendir("/proc/self/task");
         struct dirent *e;
         while (d && (e = readdir(d))) {
@@ -773,16 +774,21 @@ LW_TEST(checkpoint_thread_runs_at_low_priority)
             int nice = 0, field = 2;
             for (; p && *p && field < 19; p++)
                 if (*p == ' ' && ++field == 19) nice = atoi(p + 1);
+            const char *c0 = strchr(buf, '(');
+            bool ck0 = c0 && !strncmp(c0, "(lw-ckpt-0)", 11);
+            if (c0 && (ck0 || !strncmp(c0, "(lw-ckpt-1)", 11) || !strncmp(c0, "(lw-store)", 10)))
+                named++;
             if (nice == LW_STORE_CKPT_NICE)
-                low++;
+                low += ck0 ? 1 : 100; /* only the PASSIVE checkpoint thread */
             else
                 normal++;
         }
         if (d) closedir(d);
-        if (!low) usleep(1000);
+        if (!low || named != 3) usleep(1000);
     }
     LW_CHECK_INT(low, 1);
-    LW_CHECK(normal >= 3); /* this thread, the writer, the RESTART checkpoint thread */
+    LW_CHECK_INT(named, 3); /* lw-store, lw-ckpt-0, lw-ckpt-1 */
+    LW_CHECK(normal >= 3);  /* this thread, the writer, the RESTART checkpoint thread */
     lw_store_close(s);
 }
 
