@@ -206,12 +206,13 @@ static void jw_key(jw_t *w, const char *key)
     jw_put(w, "\":", 2);
 }
 
-/* A string literal, escaped by lw_json_escape (as cJSON escapes). */
+/* A string literal, escaped by lw_json_escape (as cJSON escapes); the walk starts at the
+ * first byte that needs it (usually none does). */
 static void jw_str(jw_t *w, const char *p, size_t n)
 {
     jw_put(w, "\"", 1);
     size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = lw_json_plain_prefix(p, n); i < n; i++) {
         char esc[6];
         size_t en = lw_json_escape((unsigned char)p[i], esc);
         if (!en) continue;

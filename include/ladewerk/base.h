@@ -113,6 +113,9 @@ int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s);
  * forms \b \f \n \r \t, else \u00xx); written into esc (caller's), its length returned. 0:
  * c goes as it is ('/', DEL and UTF-8 bytes too). */
 size_t lw_json_escape(unsigned char c, char esc[6]);
+/* How many leading bytes of p[0..n) lw_json_escape leaves as they are (n: none to escape).
+ * Borrows p. */
+size_t lw_json_plain_prefix(const char *p, size_t n);
 /* Makes data NUL-terminated (terminator not counted in len). */
 int lw_buf_cstr(lw_buf_t *b);
 /* Removes the first n bytes. */

@@ -201,12 +201,18 @@ size_t lw_json_escape(unsigned char c, char esc[6])
     }
 }
 
+size_t lw_json_plain_prefix(const char *p, size_t n)
+{
+    size_t k = 0;
+    while (k < n && !json_esc[(unsigned char)p[k]])
+        k++;
+    return k;
+}
+
 int lw_buf_append_json_str(lw_buf_t *b, lw_str_t s)
 {
     /* Most strings need no escape: then one reserve and one copy, quotes included. */
-    size_t k = 0;
-    while (k < s.len && !json_esc[(unsigned char)s.p[k]])
-        k++;
+    size_t k = lw_json_plain_prefix(s.p, s.len);
     if (k == s.len) {
         int rc = lw_buf_reserve(b, s.len + 2);
         if (rc) return rc;

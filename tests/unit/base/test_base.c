@@ -38,7 +38,11 @@ LW_TEST(buf_json_escape)
         LW_CHECK_INT(lw_buf_append_json_str(&b, (lw_str_t){&one, 1}), 0);
         LW_CHECK_MEM(b.data, b.len, want, n + 2);
         LW_CHECK_INT(n > 1, c < 0x20 || c == '"' || c == '\\');
+        /* the plain prefix stops at that byte exactly when it is escaped */
+        char five[5] = {'a', 'b', one, 'c', 'd'};
+        LW_CHECK_INT(lw_json_plain_prefix(five, 5), n > 1 ? 2 : 5);
     }
+    LW_CHECK_INT(lw_json_plain_prefix("", 0), 0);
     b.len = 0;
     LW_CHECK_INT(lw_buf_append_json_str(&b, LW_STR("")), 0);
     LW_CHECK_MEM(b.data, b.len, "\"\"", 2);
