@@ -10,6 +10,7 @@
 #include "test.h"
 
 #include "store/store.h"
+#include "store/store_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -98,6 +99,49 @@ static inline int exec_sql_rc(const char *sql)
     if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
     sqlite3_close(db);
     return rc;
+}
+
+/* A database file at dbpath as an older release left it: the embedded migrations up to
+ * version applied in order, each recorded in schema_version, with plain SQLite (foreign keys
+ * off, its default). Returns the open handle (the caller adds rows and closes it), or NULL
+ * after reporting the failure. For the upgrade tests. */
+static inline sqlite3 *db_at_schema(int version)
+{
+    sqlite3 *db = NULL;
+    char *msg = NULL;
+    int rc = sqlite3_open(dbpath, &db);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db,
+                          "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT "
+                          "NOT NULL, applied_at INTEGER NOT NULL)",
+                          NULL, NULL, &msg);
+    for (int i = 0;
+         rc == SQLITE_OK && lw_store_migrations[i].sql && lw_store_migrations[i].version <= version;
+         i++) {
+        rc = sqlite3_exec(db, lw_store_migrations[i].sql, NULL, NULL, &msg);
+        char ins[128];
+        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES (%d, '%s', 0)",
+                 lw_store_migrations[i].version, lw_store_migrations[i].name);
+        if (rc == SQLITE_OK) rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
+    }
+    if (rc != SQLITE_OK) {
+        LW_FAILF("a file at schema %d: %s", version, msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+/* Runs sql on db (from db_at_schema) and closes it; false after reporting a failure. */
+static inline bool db_fill_close(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    bool ok = sqlite3_exec(db, sql, NULL, NULL, &msg) == SQLITE_OK;
+    if (!ok) LW_FAILF("filling the old file: %s", msg ? msg : "?");
+    sqlite3_free(msg);
+    sqlite3_close(db);
+    return ok;
 }
 
 #endif

@@ -132,36 +132,18 @@ LW_TEST(upgrade_from_schema_12_rebuilds_stations)
         "quote(meter_type) || quote(meter_serial) || quote(created_at) || quote(last_boot_at) || "
         "quote(last_seen_at) || quote(online), '|') FROM (SELECT * FROM stations ORDER BY id)";
     fresh();
-    sqlite3 *db;
-    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db,
-                          "PRAGMA foreign_keys=ON; CREATE TABLE schema_version (version INTEGER "
-                          "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);",
-                          NULL, NULL, &msg);
-    for (int i = 0; rc == SQLITE_OK && lw_store_migrations[i].version <= 12; i++) {
-        rc = sqlite3_exec(db, lw_store_migrations[i].sql, NULL, NULL, &msg);
-        if (rc != SQLITE_OK) break;
-        char ins[128];
-        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES (%d, '%s', 0)",
-                 lw_store_migrations[i].version, lw_store_migrations[i].name);
-        rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
-    }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(
-            db,
-            "INSERT INTO stations VALUES ('CP-A', 2, x'00112233445566778899aabbccddeeff', "
-            "x'0102030405060708091011121314151617181920212223242526272829303132', 'Pending', "
-            "'2.0.1', 'Acme', 'X1', 'S-9', '1.2.3', 'icc', 'imsi', 'mt', 'ms', 5, 6, 7, 1);"
-            "INSERT INTO stations (id, created_at) VALUES ('CP-B', 8);"
-            "INSERT INTO connector_status (station_id, evse_id, connector_id, status, at) "
-            "VALUES ('CP-A', 0, 1, 'Available', 9), ('CP-B', 1, 1, 'Faulted', 10);"
-            "INSERT INTO commands (station_id, action, payload, idempotency_key, created_at, "
-            "expires_at, updated_at) VALUES ('CP-A', 'Reset', '{}', 'k1', 10, 20, 10);",
-            NULL, NULL, &msg);
-    if (rc != SQLITE_OK) LW_FAILF("setting up schema 12: %s", msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
+    sqlite3 *db = db_at_schema(12);
+    if (!db ||
+        !db_fill_close(
+            db, "INSERT INTO stations VALUES ('CP-A', 2, x'00112233445566778899aabbccddeeff', "
+                "x'0102030405060708091011121314151617181920212223242526272829303132', 'Pending', "
+                "'2.0.1', 'Acme', 'X1', 'S-9', '1.2.3', 'icc', 'imsi', 'mt', 'ms', 5, 6, 7, 1);"
+                "INSERT INTO stations (id, created_at) VALUES ('CP-B', 8);"
+                "INSERT INTO connector_status (station_id, evse_id, connector_id, status, at) "
+                "VALUES ('CP-A', 0, 1, 'Available', 9), ('CP-B', 1, 1, 'Faulted', 10);"
+                "INSERT INTO commands (station_id, action, payload, idempotency_key, created_at, "
+                "expires_at, updated_at) VALUES ('CP-A', 'Reset', '{}', 'k1', 10, 20, 10);"))
+        return;
     char *before = sql_text(snapshot);
 
     lw_store_t *s = open_or_fail(NULL);

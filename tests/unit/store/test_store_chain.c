@@ -652,21 +652,10 @@ LW_TEST(meter_retries_found_on_the_chain)
 LW_TEST(upgrade_from_schema_5_builds_the_chains)
 {
     fresh();
-    sqlite3 *db;
-    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
+    sqlite3 *db = db_at_schema(5);
+    if (!db) return;
     char *msg = NULL;
-    int rc = sqlite3_exec(db,
-                          "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name TEXT "
-                          "NOT NULL, applied_at INTEGER NOT NULL);",
-                          NULL, NULL, &msg);
-    for (int i = 0; rc == SQLITE_OK && lw_store_migrations[i].version <= 5; i++) {
-        rc = sqlite3_exec(db, lw_store_migrations[i].sql, NULL, NULL, &msg);
-        if (rc != SQLITE_OK) break;
-        char ins[128];
-        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES (%d, '%s', 0)",
-                 lw_store_migrations[i].version, lw_store_migrations[i].name);
-        rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
-    }
+    int rc = SQLITE_OK;
     /* journal of two stations, interleaved: A's CALL 1 answered by 4, B's CALL 2 answered by
      * 3, A's outbound CALL 5 answered by 7 (B's 6 between), A's CALL 8 unanswered; meter rows
      * of transactions 7 and 8 interleaved, one unlinked */

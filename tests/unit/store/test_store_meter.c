@@ -353,45 +353,27 @@ LW_TEST(upgrade_from_schema_13_moves_the_running_values)
      * readings continue from them, and a 2.x transaction ended after the upgrade takes its
      * meter stop from the moved register. */
     fresh();
-    sqlite3 *db;
-    LW_CHECK_INT(sqlite3_open(dbpath, &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db,
-                          "PRAGMA foreign_keys=ON; CREATE TABLE schema_version (version INTEGER "
-                          "PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);",
-                          NULL, NULL, &msg);
-    for (int i = 0; rc == SQLITE_OK && lw_store_migrations[i].version <= 13; i++) {
-        rc = sqlite3_exec(db, lw_store_migrations[i].sql, NULL, NULL, &msg);
-        if (rc != SQLITE_OK) break;
-        char ins[128];
-        snprintf(ins, sizeof ins, "INSERT INTO schema_version VALUES (%d, '%s', 0)",
-                 lw_store_migrations[i].version, lw_store_migrations[i].name);
-        rc = sqlite3_exec(db, ins, NULL, NULL, &msg);
-    }
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(
-            db,
-            "INSERT INTO stations (id, created_at) VALUES ('CPM', 1);"
-            /* 5: active, 1000 -> 1600 Wh, went backwards once, its chain head row 2 */
-            "INSERT INTO transactions (id, station_id, start_at, meter_start_wh, "
-            "last_register_wh, energy_wh, meter_backwards, last_meter_id) VALUES "
-            "(5, 'CPM', 1, 1000, 1600, 600, 1, 2);"
-            "INSERT INTO meter_rows (id, station_id, tx_id, at, n, samples, prev_id) VALUES "
-            "(1, 'CPM', 5, 10, 1, '[[10,\"1700\",\"Energy.Active.Import.Register\",\"\","
-            "\"\",\"\",\"\",\"\",\"\"]]', 0),"
-            "(2, 'CPM', 5, 11, 1, '[[11,\"1600\",\"Energy.Active.Import.Register\",\"\","
-            "\"\",\"\",\"\",\"\",\"\"]]', 1);"
-            /* 6: ended, 250 Wh */
-            "INSERT INTO transactions (id, station_id, state, start_at, stop_at, "
-            "meter_start_wh, meter_stop_wh, last_register_wh, energy_wh) VALUES "
-            "(6, 'CPM', 1, 1, 2, 0, 250, 250, 250);"
-            /* 7: 2.x, active, register at 42 Wh */
-            "INSERT INTO transactions (id, tx_uid, station_id, start_at, last_register_wh, "
-            "energy_wh) VALUES (7, 'U7', 'CPM', 1, 42, 0);",
-            NULL, NULL, &msg);
-    if (rc != SQLITE_OK) LW_FAILF("setting up schema 13: %s", msg ? msg : "?");
-    sqlite3_free(msg);
-    sqlite3_close(db);
+    sqlite3 *db = db_at_schema(13);
+    if (!db ||
+        !db_fill_close(
+            db, "INSERT INTO stations (id, created_at) VALUES ('CPM', 1);"
+                /* 5: active, 1000 -> 1600 Wh, went backwards once, its chain head row 2 */
+                "INSERT INTO transactions (id, station_id, start_at, meter_start_wh, "
+                "last_register_wh, energy_wh, meter_backwards, last_meter_id) VALUES "
+                "(5, 'CPM', 1, 1000, 1600, 600, 1, 2);"
+                "INSERT INTO meter_rows (id, station_id, tx_id, at, n, samples, prev_id) VALUES "
+                "(1, 'CPM', 5, 10, 1, '[[10,\"1700\",\"Energy.Active.Import.Register\",\"\","
+                "\"\",\"\",\"\",\"\",\"\"]]', 0),"
+                "(2, 'CPM', 5, 11, 1, '[[11,\"1600\",\"Energy.Active.Import.Register\",\"\","
+                "\"\",\"\",\"\",\"\",\"\"]]', 1);"
+                /* 6: ended, 250 Wh */
+                "INSERT INTO transactions (id, station_id, state, start_at, stop_at, "
+                "meter_start_wh, meter_stop_wh, last_register_wh, energy_wh) VALUES "
+                "(6, 'CPM', 1, 1, 2, 0, 250, 250, 250);"
+                /* 7: 2.x, active, register at 42 Wh */
+                "INSERT INTO transactions (id, tx_uid, station_id, start_at, last_register_wh, "
+                "energy_wh) VALUES (7, 'U7', 'CPM', 1, 42, 0);"))
+        return;
     lw_store_t *s = open_or_fail(NULL);
     if (!s) return;
     LW_CHECK(lw_store_schema_version(s) >= 14);
