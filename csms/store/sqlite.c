@@ -13,13 +13,14 @@
  *    column holds every sampled value as JSON (schema 003), not one row per value;
  *  - the transaction's energy register lives in a writer-side cache (tx_cached_t), so a
  *    MeterValues does not read the transaction row back before updating it;
- *  - nothing on that path writes a B-tree at a random place but the transaction's tx_meter
- *    row (schema 014: a narrow row, many to a page) and the station's journal_heads row
- *    (schema 006): journal and meter rows are appended and chained (journal.prev_id from
- *    journal_heads, meter_rows.prev_id from tx_meter.last_meter_id), a reply's link to its CALL
- * (journal.call_id) is found by walking a few rows back, and a MeterValues of a transaction is told
- * from a retry by its key among the transaction's newest rows (meter_rows.dkey, prefixes kept in
- *    tx_cached_t) instead of a dedupe row. Readers walk the chains;
+ *  - nothing on that path writes a B-tree at a random place but the transaction's
+ *    tx_meter row (schema 014: a narrow row, many to a page) and the station's
+ *    journal_heads row (schema 006): journal and meter rows are appended and chained
+ *    (journal.prev_id from journal_heads, meter_rows.prev_id from tx_meter.last_meter_id),
+ *    a reply's link to its CALL (journal.call_id) is found by walking a few rows back, and
+ *    a MeterValues of a transaction is told from a retry by its key among the
+ *    transaction's newest rows (meter_rows.dkey, prefixes kept in tx_cached_t) instead of
+ *    a dedupe row. Readers walk the chains;
  *  - writes that are one statement skip the savepoint;
  *  - the writer's page cache holds what a batch dirties, no more (see conn_open).
  * The message journal stays in this database and in the writer's transactions: it costs
@@ -1353,8 +1354,8 @@ static int tx_event(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *ke
         sqlite3_bind_int(st, 9, p->reservation_id);
         sqlite3_bind_int(st, 10, p->remote_start_id);
         if ((rc = step_done(c, st))) return rc;
-        if ((rc = tx_meter_insert(c, sqlite3_last_insert_rowid(c->db), -1))) return rc;
         id = sqlite3_last_insert_rowid(c->db);
+        if ((rc = tx_meter_insert(c, id, -1))) return rc;
     }
     res->tx_id = id;
     if (!(st = q(c, Q_TXEV_INSERT))) return LW_ESTORE;
@@ -2527,9 +2528,9 @@ static int one_i64(sqlite3_stmt *st, int64_t *out)
 
 /* A transaction's values in arrival order (schema 006): its meter rows are a chain from
  * tx_meter.last_meter_id (transactions.last_meter_id before schema 014) back through
- * meter_rows.prev_id. The walk keeps the ids of the
- * oldest limit rows it passes (every row holds at least one value), then reads those rows
- * oldest first. The walk reads one integer per row of the transaction. */
+ * meter_rows.prev_id. The walk keeps the ids of the oldest limit rows it passes (every row
+ * holds at least one value), then reads those rows oldest first. The walk reads one integer
+ * per row of the transaction. */
 static int be_meter_list(void *be, int64_t tx_id, size_t limit,
                          int (*each)(void *, const lw_meter_value_t *), void *ud)
 {
