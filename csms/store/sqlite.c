@@ -226,8 +226,8 @@
     X(R_STATIONS, "SELECT " STATION_COLS " FROM stations WHERE id > ?1 ORDER BY id LIMIT ?2")      \
     X(R_TOKEN, "SELECT id_token, type, status, expiry, group_id FROM id_tokens "                   \
                "WHERE id_token = ?1 ORDER BY type LIMIT 1")                                        \
-    X(R_TX, "SELECT " TX_COLS " FROM transactions WHERE id = ?1")                                  \
-    X(R_TX_UID, "SELECT " TX_COLS " FROM transactions WHERE station_id = ?1 AND tx_uid = ?2")      \
+    X(R_TX, "SELECT " TX_COLS " FROM " TX_FROM " WHERE id = ?1")                                   \
+    X(R_TX_UID, "SELECT " TX_COLS " FROM " TX_FROM " WHERE station_id = ?1 AND tx_uid = ?2")       \
     X(R_METER_HEAD, "SELECT coalesce((SELECT last_meter_id FROM tx_meter WHERE tx_id = ?1), 0) "   \
                     "FROM transactions WHERE id = ?1")                                             \
     X(R_METER_PREV, "SELECT prev_id FROM meter_rows WHERE id = ?1")                                \
@@ -242,11 +242,11 @@
     X(R_API_FIND, "SELECT id, role, name, created_at, revoked_at FROM api_tokens WHERE hash = ?1") \
     X(R_API_LIST, "SELECT id, role, name, created_at, revoked_at FROM api_tokens ORDER BY id")     \
     /* schema 002 reads */                                                                         \
-    X(R_TXS2, "SELECT " TX_COLS " FROM transactions WHERE (?1 = '' OR station_id = ?1) "           \
+    X(R_TXS2, "SELECT " TX_COLS " FROM " TX_FROM " WHERE (?1 = '' OR station_id = ?1) "            \
               "AND (?2 < 0 OR state = ?2) AND (?3 = 0 OR id < ?3) AND (?5 = '' OR id_token = ?5) " \
               "AND (?6 = 0 OR start_at >= ?6) AND (?7 = 0 OR start_at < ?7) "                      \
               "ORDER BY id DESC LIMIT ?4")                                                         \
-    X(R_TXS_ASC, "SELECT " TX_COLS " FROM transactions WHERE (?1 = '' OR station_id = ?1) "        \
+    X(R_TXS_ASC, "SELECT " TX_COLS " FROM " TX_FROM " WHERE (?1 = '' OR station_id = ?1) "         \
                  "AND (?2 < 0 OR state = ?2) AND id > ?3 AND (?5 = '' OR id_token = ?5) "          \
                  "AND (?6 = 0 OR start_at >= ?6) AND (?7 = 0 OR start_at < ?7) "                   \
                  "ORDER BY id LIMIT ?4")                                                           \
@@ -295,14 +295,13 @@
 #define CMD_COLS                                                                                   \
     "id, station_id, action, status, payload, response, error_desc, error, "                       \
     "coalesce(idempotency_key, ''), msg_id, created_at, expires_at, sent_at, updated_at"
-/* energy_wh and meter_backwards live in tx_meter (schema 014) */
+/* The columns of a transaction record and what they are read from: energy_wh and
+ * meter_backwards live in tx_meter (schema 014), joined by the transaction's id. */
 #define TX_COLS                                                                                    \
     "id, tx_uid, station_id, evse_id, connector_id, id_token, state, start_at, stop_at, "          \
-    "meter_start_wh, meter_stop_wh, "                                                              \
-    "coalesce((SELECT m.energy_wh FROM tx_meter m WHERE m.tx_id = transactions.id), 0), "          \
-    "stop_reason, last_seq_no, offline, "                                                          \
-    "coalesce((SELECT m.meter_backwards FROM tx_meter m WHERE m.tx_id = transactions.id), 0), "    \
-    "reservation_id, remote_start_id, last_trigger"
+    "meter_start_wh, meter_stop_wh, coalesce(m.energy_wh, 0), stop_reason, last_seq_no, "          \
+    "offline, coalesce(m.meter_backwards, 0), reservation_id, remote_start_id, last_trigger"
+#define TX_FROM "transactions LEFT JOIN tx_meter m ON m.tx_id = transactions.id"
 
 enum {
 #define X(name, sql) Q_##name,
@@ -576,14 +575,11 @@ static int migrate(sqlite_be_t *b, char *err, size_t errsz)
     conn_t *c = &b->writer;
     int rc = exec(c, "PRAGMA foreign_keys=OFF", err, errsz, b->path);
     if (!rc) rc = exec(c, "BEGIN IMMEDIATE", err, errsz, b->path);
-    if (rc) {
-        exec(c, "PRAGMA foreign_keys=ON", NULL, 0, b->path);
-        return rc;
-    }
-    rc = exec(c,
-              "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
-              "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
-              err, errsz, b->path);
+    if (!rc)
+        rc = exec(c,
+                  "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, "
+                  "name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
+                  err, errsz, b->path);
     int have = 0;
     if (!rc) {
         sqlite3_stmt *st;
@@ -622,14 +618,12 @@ static int migrate(sqlite_be_t *b, char *err, size_t errsz)
         lw_log(LW_LOG_INFO, "store", "event=migrated version=%d name=%s", m->version, m->name);
     }
     if (!rc && have != had) rc = fk_check(c, err, errsz, b->path);
-    if (rc) {
+    if (!rc)
+        rc = exec(c, "COMMIT", err, errsz, b->path);
+    else /* also when BEGIN failed: a ROLLBACK without a transaction does nothing */
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-        exec(c, "PRAGMA foreign_keys=ON", NULL, 0, b->path);
-        return rc;
-    }
-    rc = exec(c, "COMMIT", err, errsz, b->path);
     int fk = exec(c, "PRAGMA foreign_keys=ON", rc ? NULL : err, errsz, b->path);
-    b->version = have;
+    if (!rc) b->version = have;
     return rc ? rc : fk;
 }
 
