@@ -105,6 +105,7 @@ struct loop_ctx {
     uv_work_t pub_work;
     /* upgrades waiting for their store read, and the read jobs in flight */
     upgrade_t *up_head, *up_tail;
+    int up_waiting; /* upgrades in the up_head list */
     int up_jobs;
 };
 
@@ -1303,10 +1304,11 @@ static void close_replaced(void *arg)
     free(r);
 }
 
-/* The store reads of upgrades go to the thread pool in batches: at most
- * LW_CSMS_UPGRADE_JOBS jobs per loop, each taking up to LW_CSMS_UPGRADE_BATCH waiting
- * upgrades in arrival order, so that a connection storm costs a few worker wake-ups per loop
- * iteration instead of one per station, and password checks still run in parallel. */
+/* The store reads of upgrades go to the thread pool in batches, each job taking up to
+ * LW_CSMS_UPGRADE_BATCH waiting upgrades in arrival order. A job starts when none is running,
+ * or when a full batch waits (then up to LW_CSMS_UPGRADE_JOBS per loop): a connection storm
+ * costs a worker wake-up (and a loop wake-up for its answer) per batch, not per station,
+ * while a backlog still has its reads and password checks run in parallel. */
 typedef struct {
     uv_work_t work;
     loop_ctx_t *lc;
@@ -1337,11 +1339,14 @@ static void upjob_after(uv_work_t *w, int status)
 
 static void upgrade_start(loop_ctx_t *lc)
 {
-    while (lc->up_head && lc->up_jobs < LW_CSMS_UPGRADE_JOBS) {
+    while (lc->up_head && lc->up_jobs < LW_CSMS_UPGRADE_JOBS &&
+           (lc->up_jobs == 0 || lc->up_waiting >= LW_CSMS_UPGRADE_BATCH)) {
         upjob_t *j = calloc(1, sizeof *j);
         upgrade_t *u = lc->up_head, *last = u;
-        for (int k = 1; k < LW_CSMS_UPGRADE_BATCH && last->next; k++)
+        int k = 1;
+        for (; k < LW_CSMS_UPGRADE_BATCH && last->next; k++)
             last = last->next;
+        lc->up_waiting -= k;
         lc->up_head = last->next;
         if (!lc->up_head) lc->up_tail = NULL;
         last->next = NULL;
@@ -1429,6 +1434,7 @@ static void on_upgrade(lw_conn_t *conn, const lw_ws_upgrade_t *req)
     else
         lc->up_head = u;
     lc->up_tail = u;
+    lc->up_waiting++;
     upgrade_start(lc);
 }
 

@@ -867,6 +867,7 @@ int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb c
     }
     op->key_len = lw_store_dedupe_key(&op->w, op->key);
 
+    bool wake = false;
     pthread_mutex_lock(&s->mu);
     if (s->stopping) {
         rc = LW_ECLOSED;
@@ -881,10 +882,12 @@ int lw_store_submit(lw_store_t *s, const lw_store_write_t *w, lw_store_done_cb c
         if (cb) s->waited++;
         /* The writer sleeps on an empty queue, or lazily on writes nobody waits on (see
          * writer_main): only a first write, a waited-on write or a full lazy batch wakes it. */
-        if (cb || s->count == 1 || s->count >= s->opts.lazy_batch_max)
-            pthread_cond_signal(&s->nonempty);
+        wake = cb || s->count == 1 || s->count >= s->opts.lazy_batch_max;
     }
     pthread_mutex_unlock(&s->mu);
+    /* Signalled after the unlock: on a busy core the woken writer would otherwise preempt
+     * this thread, find the mutex still held and sleep again at once. */
+    if (wake) pthread_cond_signal(&s->nonempty);
     if (rc) op_free(op);
     return rc;
 }

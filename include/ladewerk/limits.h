@@ -327,7 +327,8 @@
 /* Upgrades' store reads (station record, password check) run on the thread pool in batches:
  * at most this many jobs per loop (libuv's pool has 4 threads, so password hashing still
  * runs in parallel), each taking at most LW_CSMS_UPGRADE_BATCH waiting upgrades (a bound on
- * how long one job holds the others back). */
+ * how long one job holds the others back). A second job starts only while a full batch
+ * waits (session.c, upgrade_start). */
 #define LW_CSMS_UPGRADE_JOBS  4
 #define LW_CSMS_UPGRADE_BATCH 32
 
