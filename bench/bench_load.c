@@ -13,7 +13,9 @@
  *   burst      quarter-hour burst: every station sends one MeterValues at a random instant
  *              within 1 s; time until all are acknowledged
  * and the server's CPU (user/system µs per message or per handshake, from /proc/PID/stat of
- * --pid) next to the generator's own CPU (getrusage), so a saturated generator shows.
+ * --pid) and its context switches per message or handshake (srv_cs: every thread's, from
+ * /proc/PID/task/TID/status) next to the generator's own CPU (getrusage), so a saturated
+ * generator shows.
  *
  * Every answer is checked: a CALLRESULT ([3,...]) carrying the id of the CALL it answers,
  * BootNotification Accepted. Anything else counts as an error and fails the run (exit 1).
@@ -31,6 +33,7 @@
 #include "ladewerk/ws.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -905,11 +908,36 @@ static int worker(int first, int n, int cmd_fd, int rep_fd)
 typedef struct srv_sample {
     double user_s, sys_s;
     long rss_kb;
+    double cs; /* context switches (voluntary + involuntary) of every thread alive now */
 } srv_sample_t;
+
+/* Adds the context switches of each of process pid's threads (/proc/PID/task/TID/status). */
+static double srv_switches(const char *pid)
+{
+    char path[128], buf[256];
+    if (snprintf(path, sizeof path, "/proc/%.24s/task", pid) >= (int)sizeof path) return 0;
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    double n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.') continue;
+        snprintf(path, sizeof path, "/proc/%.24s/task/%.32s/status", pid, e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f) continue; /* the thread ended meanwhile */
+        while (fgets(buf, sizeof buf, f))
+            if (!strncmp(buf, "voluntary_ctxt_switches:", 24))
+                n += strtod(buf + 24, NULL);
+            else if (!strncmp(buf, "nonvoluntary_ctxt_switches:", 27))
+                n += strtod(buf + 27, NULL);
+        fclose(f);
+    }
+    closedir(d);
+    return n;
+}
 
 static srv_sample_t srv_measure(void)
 {
-    srv_sample_t m = {0, 0, 0};
+    srv_sample_t m = {0, 0, 0, 0};
     char list[256];
     snprintf(list, sizeof list, "%s", cfg.pids);
     long tck = sysconf(_SC_CLK_TCK);
@@ -938,6 +966,7 @@ static srv_sample_t srv_measure(void)
                 if (!strncmp(buf, "VmRSS:", 6)) m.rss_kb += strtol(buf + 6, NULL, 10);
             fclose(f);
         }
+        m.cs += srv_switches(p);
         if (!e) break;
         p = e + 1;
     }
@@ -1148,10 +1177,11 @@ int main(int argc, char **argv)
     if (sum->ready == 0) storm_s = (double)(now_ns() - t0) / 1e9;
     double hs_user = sum->ready ? (s1.user_s - s0.user_s) * 1e6 / sum->ready : 0;
     double hs_sys = sum->ready ? (s1.sys_s - s0.sys_s) * 1e6 / sum->ready : 0;
+    double hs_cs = sum->ready ? (s1.cs - s0.cs) / sum->ready : 0;
     printf("RESULT phase=storm mode=%s stations=%u failed=%u secs=%.3f rate=%.0f "
-           "srv_user_us=%.1f srv_sys_us=%.1f load_cpu_pct=%.0f errors=%llu\n",
+           "srv_user_us=%.1f srv_sys_us=%.1f srv_cs=%.2f load_cpu_pct=%.0f errors=%llu\n",
            mode, sum->ready, sum->failed, storm_s, sum->ready / (storm_s > 0 ? storm_s : 1),
-           hs_user, hs_sys, sum->cpu_s * 100 / (storm_s > 0 ? storm_s : 1),
+           hs_user, hs_sys, hs_cs, sum->cpu_s * 100 / (storm_s > 0 ? storm_s : 1),
            (unsigned long long)sum->errors);
     if (sum->failed || sum->errors) {
         fprintf(stderr, "bench_load: %u stations failed to come up: %s\n", sum->failed, sum->err);
@@ -1186,26 +1216,27 @@ int main(int argc, char **argv)
     double wall = (double)(now_ns() - tw) / 1e9;
     double u_msg = sum->total ? (w1.user_s - w0.user_s) * 1e6 / sum->total : 0;
     double s_msg = sum->total ? (w1.sys_s - w0.sys_s) * 1e6 / sum->total : 0;
+    double cs_msg = sum->total ? (w1.cs - w0.cs) / sum->total : 0;
     double load_pct = (sum->cpu_s - cpu_before) * 100 / wall;
     if (cfg.workload == W_BURST) {
         double secs = sum->t_last_ns > tw ? (double)(sum->t_last_ns - tw) / 1e9 : 0;
         printf("RESULT phase=burst mode=%s stations=%u msgs=%llu secs=%.3f p50_us=%llu "
-               "p99_us=%llu max_us=%llu srv_user_us=%.1f srv_sys_us=%.1f load_cpu_pct=%.0f "
-               "errors=%llu\n",
+               "p99_us=%llu max_us=%llu srv_user_us=%.1f srv_sys_us=%.1f srv_cs=%.2f "
+               "load_cpu_pct=%.0f errors=%llu\n",
                mode, sum->ready, (unsigned long long)sum->window, secs,
                (unsigned long long)hist_pct(sum->hist, 50),
                (unsigned long long)hist_pct(sum->hist, 99),
-               (unsigned long long)hist_pct(sum->hist, 100), u_msg, s_msg, load_pct,
+               (unsigned long long)hist_pct(sum->hist, 100), u_msg, s_msg, cs_msg, load_pct,
                (unsigned long long)sum->errors);
     } else {
         printf("RESULT phase=%s mode=%s stations=%u msgs=%llu secs=%.2f rate=%.0f p50_us=%llu "
-               "p99_us=%llu mv_p99_us=%llu srv_user_us=%.1f srv_sys_us=%.1f load_cpu_pct=%.0f "
-               "deferred=%llu errors=%llu\n",
+               "p99_us=%llu mv_p99_us=%llu srv_user_us=%.1f srv_sys_us=%.1f srv_cs=%.2f "
+               "load_cpu_pct=%.0f deferred=%llu errors=%llu\n",
                wnames[cfg.workload], mode, sum->ready, (unsigned long long)sum->window,
                cfg.duration, sum->window / cfg.duration,
                (unsigned long long)hist_pct(sum->hist, 50),
                (unsigned long long)hist_pct(sum->hist, 99),
-               (unsigned long long)hist_pct(sum->hist_mv, 99), u_msg, s_msg, load_pct,
+               (unsigned long long)hist_pct(sum->hist_mv, 99), u_msg, s_msg, cs_msg, load_pct,
                (unsigned long long)sum->deferred, (unsigned long long)sum->errors);
     }
     if (sum->errors || sum->failed) {
