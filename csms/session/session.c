@@ -1318,8 +1318,11 @@ typedef struct {
 static void upjob_work(uv_work_t *w)
 {
     upjob_t *j = w->data;
+    /* one snapshot for the batch: the read lock and the check for changes once */
+    bool snap = j->batch && j->batch->next && lw_store_read_begin(j->batch->csms->store) == 0;
     for (upgrade_t *u = j->batch; u; u = u->next)
         upgrade_read(u);
+    if (snap) lw_store_read_end(j->batch->csms->store);
 }
 
 static void upgrade_start(loop_ctx_t *lc);

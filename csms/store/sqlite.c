@@ -222,6 +222,8 @@
     X(MT_DD_AGE, "DELETE FROM dedupe WHERE (station_id, kind, key) IN (SELECT station_id, kind, "  \
                  "key FROM dedupe WHERE at < ?1 LIMIT ?2)")                                        \
     /* reads */                                                                                    \
+    X(R_BEGIN, "BEGIN")                                                                            \
+    X(R_END, "COMMIT")                                                                             \
     X(R_STATION, "SELECT " STATION_COLS " FROM stations WHERE id = ?1")                            \
     X(R_STATIONS, "SELECT " STATION_COLS " FROM stations WHERE id > ?1 ORDER BY id LIMIT ?2")      \
     X(R_TOKEN, "SELECT id_token, type, status, expiry, group_id FROM id_tokens "                   \
@@ -2417,6 +2419,20 @@ static int one_row(sqlite3_stmt *st)
     conn_t *c = reader(b);                                                                         \
     if (!c) return LW_ESTORE
 
+/* A deferred BEGIN: the snapshot starts with the first read that follows. */
+static int be_read_begin(void *be)
+{
+    READER(be, c);
+    return step_done(c, q(c, Q_R_BEGIN));
+}
+
+static void be_read_end(void *be)
+{
+    conn_t *c = reader(be);
+    if (!c || sqlite3_get_autocommit(c->db)) return; /* no snapshot open */
+    if (step_done(c, q(c, Q_R_END))) sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static int be_station_get(void *be, lw_str_t id, lw_station_rec_t *out, uint8_t salt[16],
                           uint8_t hash[32])
 {
@@ -3110,6 +3126,8 @@ const lw_store_backend_t lw_store_sqlite_backend = {
     .rollback = be_rollback,
     .spoiled = be_spoiled,
     .savepoints = be_savepoints,
+    .read_begin = be_read_begin,
+    .read_end = be_read_end,
     .station_get = be_station_get,
     .station_list = be_station_list,
     .id_token_get = be_id_token_get,

@@ -937,6 +937,16 @@ int lw_store_submit_wait(lw_store_t *s, const lw_store_write_t *w, lw_store_resu
 /* ---- reads ------------------------------------------------------------------------------------
  */
 
+int lw_store_read_begin(lw_store_t *s)
+{
+    return s->be_vt->read_begin ? s->be_vt->read_begin(s->be) : 0;
+}
+
+void lw_store_read_end(lw_store_t *s)
+{
+    if (s->be_vt->read_end) s->be_vt->read_end(s->be);
+}
+
 int lw_store_station_get(lw_store_t *s, lw_str_t id, lw_station_rec_t *out)
 {
     uint8_t salt[LW_AUTH_SALT_LEN], hash[LW_AUTH_HASH_LEN];

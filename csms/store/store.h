@@ -555,6 +555,16 @@ int lw_store_submit_wait(lw_store_t *s, const lw_store_write_t *w, lw_store_resu
 
 /* ---- reads (any thread except the event loop and completion callbacks) --------------------- */
 
+/* One snapshot for several reads on the calling thread: between lw_store_read_begin and
+ * lw_store_read_end, the thread's reads share one read transaction (they see no write
+ * committed after the first of them), so a batch of point lookups takes the database's read
+ * lock and checks for changes once instead of once each. Returns 0 or LW_ESTORE (no
+ * snapshot: the reads then run one by one, as without the call). Pair each call with
+ * lw_store_read_end on the same thread, and keep the span short: an open snapshot keeps the
+ * checkpoint from reusing the WAL behind it. Not nested. */
+int lw_store_read_begin(lw_store_t *s);
+void lw_store_read_end(lw_store_t *s);
+
 /* Returns 0 and fills *out, or LW_ENOTFOUND / LW_ESTORE. Borrows id. */
 int lw_store_station_get(lw_store_t *s, lw_str_t id, lw_station_rec_t *out);
 
@@ -860,7 +870,9 @@ typedef struct lw_store_backend {
      * every write is atomic on its own, and calls savepoints(be, false) after that batch. */
     bool (*spoiled)(void *be);
     void (*savepoints)(void *be, bool on);
-    /* reads */
+    /* reads; read_begin/read_end optional (NULL: every read its own transaction) */
+    int (*read_begin)(void *be);
+    void (*read_end)(void *be);
     int (*station_get)(void *be, lw_str_t id, lw_station_rec_t *out, uint8_t salt[16],
                        uint8_t hash[32]);
     int (*station_list)(void *be, lw_str_t after, size_t limit,

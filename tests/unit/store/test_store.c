@@ -353,6 +353,27 @@ LW_TEST(station_password_verify)
     lw_store_close(s);
 }
 
+LW_TEST(read_snapshot_spans_reads)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    LW_CHECK_INT(add_station(s, "A", 0, NULL), 0);
+    lw_station_rec_t r;
+    LW_CHECK_INT(lw_store_read_begin(s), 0);
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("A"), &r), 0); /* the snapshot starts here */
+    LW_CHECK_INT(add_station(s, "B", 0, NULL), 0);             /* committed after it */
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("B"), &r), LW_ENOTFOUND);
+    LW_CHECK_INT(lw_store_station_check_password(s, LW_STR("B"), LW_STR("x")), LW_ENOTFOUND);
+    lw_store_read_end(s);
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("B"), &r), 0); /* each read its own again */
+    LW_CHECK_INT(add_station(s, "C", 0, NULL), 0);
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("C"), &r), 0);
+    lw_store_read_end(s); /* without a snapshot: nothing to end */
+    LW_CHECK_INT(lw_store_station_get(s, LW_STR("A"), &r), 0);
+    lw_store_close(s);
+}
+
 LW_TEST(api_tokens)
 {
     fresh();
@@ -1344,6 +1365,7 @@ int main(void)
     LW_RUN(station_crud);
     LW_RUN(station_added_as_it_connects);
     LW_RUN(station_password_verify);
+    LW_RUN(read_snapshot_spans_reads);
     LW_RUN(api_tokens);
     LW_RUN(group_commit_many_writes_few_commits);
     LW_RUN(dedupe_keys_are_stable);
