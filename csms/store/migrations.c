@@ -644,6 +644,15 @@ const lw_store_migration_t lw_store_migrations[] = {
      "ALTER TABLE transactions DROP COLUMN meter_backwards;\n"
      "ALTER TABLE transactions DROP COLUMN last_meter_id;\n"
     },
+    {15, "015_boot_history_index",
+     "-- 015_boot_history_index.sql — one index less on the BootNotification write path (issue 6),\n"
+     "-- as 011 did for status_history. boot_notifications (station_id, at) from 001 has no reader:\n"
+     "-- the API shows a station's boot fields from its stations row, and retention deletes the\n"
+     "-- table's rows as id ranges (012). It cost a B-tree insert on every BootNotification (one per\n"
+     "-- station in a boot storm). Rows are appended in arrival order: a station's rows by id are its\n"
+     "-- rows by time, for anyone querying the file with SQL.\n"
+     "DROP INDEX IF EXISTS boot_notifications_station;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

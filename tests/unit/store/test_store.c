@@ -67,6 +67,13 @@ LW_TEST(migrations_apply_and_are_idempotent)
     LW_CHECK_INT(sql_int("SELECT count(*) FROM schema_version"), newest);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'transactions'"), 1);
     LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name = 'config_keys'"), 1);
+    /* indexes nothing reads are gone (011, 015): each cost a B-tree insert per message */
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name IN "
+                         "('status_history_station', 'boot_notifications_station')"),
+                 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM sqlite_master WHERE name = "
+                         "'status_history_station_id'"),
+                 1);
     s = open_or_fail(NULL);
     if (!s) return;
     LW_CHECK_INT(lw_store_schema_version(s), newest);
