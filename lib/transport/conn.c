@@ -59,6 +59,18 @@ typedef struct client_ext {
     bool resolving;
 } client_ext_t;
 
+/* An upgrade the application is deciding on (ST_PENDING): where process_head found the key
+ * and the offered subprotocols in `in` (offsets: the buffer may move as bytes arrive behind
+ * the request), so lw_ws_accept does not parse the request a second time. */
+typedef struct pending_up {
+    uint32_t key_off;
+    uint8_t key_len, nprot;
+    struct {
+        uint32_t off;
+        uint8_t len;
+    } prot[LW_WS_PROTOCOLS_MAX];
+} pending_up_t;
+
 struct lw_conn {
     uv_tcp_t tcp;
     lw_net_loop_t *loop;
@@ -76,6 +88,7 @@ struct lw_conn {
         uint64_t t_ping;  /* OPEN, CLOSING: last ping sent, or our close frame sent */
     };
     char *close_reason; /* owned; NULL = none */
+    pending_up_t *up;   /* owned; ST_PENDING only, NULL when it did not fit (see there) */
     uint32_t req_len;   /* bytes of the pending request in `in` (head + body < 2^31) */
     uint16_t close_code;
     uint16_t nwrites;
@@ -419,6 +432,7 @@ static void free_conn(lw_conn_t *c)
     lw_buf_free(&c->in);
     lw_ws_decoder_free(&c->dec);
     free(c->close_reason);
+    free(c->up);
     if (c->cx) free_client_ext(c->cx);
     lw_server_t *s = c->srv;
     free(c);
@@ -675,6 +689,25 @@ static void answer_and_close(lw_conn_t *c, int status, const char *extra, const 
     finish_if_flushed(c);
 }
 
+/* The key and subprotocols of up (pointing into c->in) as offsets, or NULL when a length does
+ * not fit a byte or malloc fails: lw_ws_accept then parses the request again. */
+static pending_up_t *pending_keep(const lw_conn_t *c, const lw_ws_upgrade_t *up)
+{
+    if (up->key.len > UINT8_MAX) return NULL;
+    for (size_t i = 0; i < up->nprotocols; i++)
+        if (up->protocols[i].len > UINT8_MAX) return NULL;
+    pending_up_t *p = malloc(sizeof *p);
+    if (!p) return NULL;
+    p->key_off = (uint32_t)(up->key.p - c->in.data);
+    p->key_len = (uint8_t)up->key.len;
+    p->nprot = (uint8_t)up->nprotocols;
+    for (size_t i = 0; i < up->nprotocols; i++) {
+        p->prot[i].off = (uint32_t)(up->protocols[i].p - c->in.data);
+        p->prot[i].len = (uint8_t)up->protocols[i].len;
+    }
+    return p;
+}
+
 static void process_head(lw_conn_t *c)
 {
     lw_http_head_t head;
@@ -693,6 +726,7 @@ static void process_head(lw_conn_t *c)
             c->state = ST_PENDING;
             c->held = true;
             c->req_len = (uint32_t)hl;
+            c->up = pending_keep(c, &up);
             /* Plain TCP keeps reading while the application decides: early bytes are
              * buffered (bounded by buffer_in) and an EOF is seen, and pausing would cost two
              * epoll_ctl calls per connection. TLS stops reading: what it keeps is at most
@@ -917,12 +951,20 @@ int lw_ws_accept(lw_conn_t *c, lw_str_t protocol)
 {
     if (!c || c->state != ST_PENDING) return LW_EINVAL;
     if (release_if_gone(c)) return LW_ECLOSED;
-    lw_http_head_t head;
     lw_ws_upgrade_t up;
-    int status;
-    if (lw_http_parse_request(c->in.data, c->req_len, &head) <= 0 ||
-        lw_ws_upgrade_parse(&head, &up, &status))
-        return LW_EINVAL; /* cannot happen: it parsed before */
+    if (c->up) { /* what process_head found */
+        const pending_up_t *p = c->up;
+        up.key = (lw_str_t){c->in.data + p->key_off, p->key_len};
+        up.nprotocols = p->nprot;
+        for (size_t i = 0; i < p->nprot; i++)
+            up.protocols[i] = (lw_str_t){c->in.data + p->prot[i].off, p->prot[i].len};
+    } else {
+        lw_http_head_t head;
+        int status;
+        if (lw_http_parse_request(c->in.data, c->req_len, &head) <= 0 ||
+            lw_ws_upgrade_parse(&head, &up, &status))
+            return LW_EINVAL; /* cannot happen: it parsed before */
+    }
     /* RFC 6455 §4.2.2: the chosen subprotocol must be one the client offered */
     bool offered = protocol.len == 0;
     for (size_t i = 0; i < up.nprotocols && !offered; i++)
@@ -936,6 +978,8 @@ int lw_ws_accept(lw_conn_t *c, lw_str_t protocol)
         return rc;
     }
     c->held = false;
+    free(c->up);
+    c->up = NULL;
     c->report_close = true;
     c->state = ST_OPEN;
     lw_ws_decoder_init(&c->dec, true, SET(c)->max_message);
@@ -966,6 +1010,8 @@ int lw_ws_reject(lw_conn_t *c, int status, const char *extra_headers)
     if (!c || c->state != ST_PENDING) return LW_EINVAL;
     if (release_if_gone(c)) return LW_ECLOSED;
     c->held = false;
+    free(c->up);
+    c->up = NULL;
     lw_buf_free(&c->in);
     answer_and_close(c, status, extra_headers, lw_http_reason(status));
     return 0;

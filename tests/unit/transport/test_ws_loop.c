@@ -356,6 +356,98 @@ LW_TEST(accepted_sockets_have_nodelay)
         uv_run(&uvl, UV_RUN_NOWAIT);
 }
 
+/* A plain client of our own (blocking socket, in a thread): the upgrade request and a large
+ * masked text frame right behind it, while the server defers its decision (/ocpp/async). Plain
+ * TCP keeps reading while the application decides, so the frame's bytes land behind the
+ * request in the connection's input buffer, which grows (and moves) before the accept: the
+ * 101 must still carry the key's accept value and the offered subprotocol, and the frame its
+ * echo. */
+typedef struct {
+    int port;
+    size_t size;
+    int ok_head, echoed, done;
+} early_t;
+
+static void *early_client(void *arg)
+{
+    early_t *t = arg;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    size_t cap = t->size + 4096, have = 0;
+    char *in = malloc(cap), *out = malloc(t->size + 512);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a)) goto out;
+    static const char up[] =
+        "GET /ocpp/async HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+        "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Protocol: chat, ocpp1.6\r\n\r\n";
+    size_t n = strlen(up);
+    memcpy(out, up, n);
+    uint8_t mask[4] = {9, 8, 7, 6};
+    char *p = pattern(t->size);
+    size_t hl = lw_ws_frame_header((uint8_t *)out + n, true, LW_WS_OP_TEXT, t->size, mask);
+    memcpy(out + n + hl, p, t->size);
+    lw_ws_mask((uint8_t *)out + n + hl, t->size, mask, 0);
+    free(p);
+    /* the request and the frame's first bytes, then (while the decision is still deferred)
+     * the rest: the server's buffer holds the request when the rest makes it grow */
+    for (size_t at = 0, len = n + hl + t->size; at < len;) {
+        size_t k = at < n ? n + hl + 100 - at : len - at;
+        ssize_t w = send(fd, out + at, k, MSG_NOSIGNAL);
+        if (w <= 0) goto out;
+        at += (size_t)w;
+        if (at == n + hl + 100) usleep(1000);
+    }
+    char *end = NULL;
+    while (!(end = memmem(in, have, "\r\n\r\n", 4))) {
+        ssize_t r = recv(fd, in + have, cap - have, 0);
+        if (r <= 0) goto out;
+        have += (size_t)r;
+    }
+    size_t head = (size_t)(end + 4 - in);
+    /* RFC 6455 §1.3: the accept value of the sample key */
+    t->ok_head = !memcmp(in, "HTTP/1.1 101", 12) &&
+                 memmem(in, head, "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n", 52) &&
+                 memmem(in, head, "Sec-WebSocket-Protocol: ocpp1.6\r\n", 33);
+    memmove(in, in + head, have - head);
+    have -= head;
+    size_t want = t->size + (t->size < 126 ? 2 : t->size < 65536 ? 4 : 10);
+    while (have < want) {
+        ssize_t r = recv(fd, in + have, cap - have, 0);
+        if (r <= 0) goto out;
+        have += (size_t)r;
+    }
+    char *exp = pattern(t->size);
+    t->echoed = (uint8_t)in[0] == 0x81 && !memcmp(in + want - t->size, exp, t->size);
+    free(exp);
+out:
+    free(in);
+    free(out);
+    close(fd);
+    __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+LW_TEST(deferred_upgrade_with_frames_behind_it)
+{
+    memset(&S, 0, sizeof S);
+    uv_timer_init(&uvl, &S.defer_timer);
+    lw_server_t *s = start_server(NULL, 0, 0);
+    early_t t = {.port = lw_server_port(s), .size = 60000};
+    pthread_t th;
+    pthread_create(&th, NULL, early_client, &t);
+    while (!__atomic_load_n(&t.done, __ATOMIC_SEQ_CST))
+        uv_run(&uvl, UV_RUN_NOWAIT), usleep(200);
+    pthread_join(th, NULL);
+    LW_CHECK_INT(t.ok_head, 1);
+    LW_CHECK_INT(t.echoed, 1);
+    LW_CHECK_INT(S.opened, 1);
+    lw_server_close(s);
+    uv_close((uv_handle_t *)&S.defer_timer, NULL);
+    for (int i = 0; i < 20; i++)
+        uv_run(&uvl, UV_RUN_NOWAIT);
+}
+
 LW_TEST(echo_many_sizes_and_close)
 {
     memset(&S, 0, sizeof S);
@@ -931,6 +1023,7 @@ int main(void)
     uv_loop_init(&uvl);
     nl = lw_net_loop_new(&uvl, NULL);
     LW_RUN(echo_many_sizes_and_close);
+    LW_RUN(deferred_upgrade_with_frames_behind_it);
     LW_RUN(burst_queues_in_order);
     LW_RUN(accepted_sockets_have_nodelay);
     LW_RUN(ping_timeout_closes_silent_peer);
