@@ -362,6 +362,19 @@ LW_TEST(accepted_sockets_have_nodelay)
  * request in the connection's input buffer, which grows (and moves) before the accept: the
  * 101 must still carry the key's accept value and the offered subprotocol, and the frame its
  * echo. */
+/* A blocking TCP socket connected to 127.0.0.1:port (TCP_NODELAY if nodelay), or -1. */
+static int connect_local(int port, bool nodelay)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+    if (fd < 0) return -1;
+    if (nodelay) setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) return fd;
+    close(fd);
+    return -1;
+}
+
 typedef struct {
     int port;
     size_t size;
@@ -371,12 +384,10 @@ typedef struct {
 static void *early_client(void *arg)
 {
     early_t *t = arg;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    int fd = connect_local(t->port, false);
     size_t cap = t->size + 4096, have = 0;
     char *in = malloc(cap), *out = malloc(t->size + 512);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a)) goto out;
+    if (fd < 0) goto out;
     static const char up[] =
         "GET /ocpp/async HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
         "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
@@ -423,7 +434,7 @@ static void *early_client(void *arg)
 out:
     free(in);
     free(out);
-    close(fd);
+    if (fd >= 0) close(fd);
     __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
     return NULL;
 }
@@ -659,13 +670,10 @@ static void *tls_raw_client(void *arg)
     BIO *rb = BIO_new(BIO_s_mem()), *wb = BIO_new(BIO_s_mem());
     SSL_set_bio(ssl, rb, wb);
     SSL_set_connect_state(ssl);
-    int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)t->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+    int fd = connect_local(t->port, true);
     char *in = malloc(1 << 17);
     size_t have = 0;
-    if (connect(fd, (struct sockaddr *)&a, sizeof a)) goto out;
+    if (fd < 0) goto out;
     for (;;) {
         int r = SSL_do_handshake(ssl);
         if (raw_send(fd, wb, t->chunk)) goto out;
@@ -730,7 +738,7 @@ static void *tls_raw_client(void *arg)
     }
 out:
     free(in);
-    close(fd);
+    if (fd >= 0) close(fd);
     SSL_free(ssl);
     SSL_CTX_free(ctx);
     __atomic_store_n(&t->done, 1, __ATOMIC_SEQ_CST);
@@ -846,10 +854,8 @@ typedef struct {
 static void *raw_client(void *arg)
 {
     raw_client_t *r = arg;
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)r->port)};
-    inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a) == 0) {
+    int fd = connect_local(r->port, false);
+    if (fd >= 0) {
         (void)!write(fd, r->request, strlen(r->request));
         for (;;) {
             ssize_t n = read(fd, r->resp + r->len, sizeof r->resp - 1 - r->len);
@@ -863,8 +869,8 @@ static void *raw_client(void *arg)
                 if (k >= r->events_before_close) break;
             }
         }
+        close(fd);
     }
-    close(fd);
     __atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
     return NULL;
 }
