@@ -565,6 +565,8 @@ static void b_metrics(void *ctx, lw_api_metrics_t *out)
     out->store_commits_nosync = st.commits_nosync;
     out->store_commit_failures = st.commit_failures;
     out->store_replays = st.replays;
+    out->store_cache_bytes = st.cache_bytes;
+    out->store_memory_releases = st.memory_releases;
     out->store_commit_us_total = st.commit_us_total;
     out->store_commit_us_max = st.commit_us_max;
     for (int i = 0; i < LW_API_BATCH_BUCKETS && i < LW_STORE_BATCH_BUCKETS; i++)

@@ -193,7 +193,9 @@ typedef struct lw_api_metrics {
     /* store */
     uint64_t store_commits, store_commit_failures, store_commit_us_total, store_commit_us_max;
     uint64_t store_replays;
-    uint64_t store_commits_nosync; /* of store_commits: without fsync (nothing acknowledged) */
+    uint64_t store_commits_nosync;  /* of store_commits: without fsync (nothing acknowledged) */
+    uint64_t store_cache_bytes;     /* the store writer's page cache now */
+    uint64_t store_memory_releases; /* times the writer gave its cache back when idle */
     uint64_t store_batch_hist[LW_API_BATCH_BUCKETS];
     /* durable COMMITs alone (WAL write + fsync), µs: count, sum, slowest, histogram */
     uint64_t store_syncs, store_sync_us_total, store_sync_us_max;

@@ -130,6 +130,14 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
            "Store batches rolled back and applied again after a write failed half-way."));
     R(lw_buf_printf(b, "ladewerk_store_replays_total %llu\n",
                     (unsigned long long)m->store_replays));
+    R(head(b, "ladewerk_store_cache_bytes", "gauge",
+           "Page cache of the store writer's connection, bytes (after its last batch)."));
+    R(lw_buf_printf(b, "ladewerk_store_cache_bytes %llu\n",
+                    (unsigned long long)m->store_cache_bytes));
+    R(head(b, "ladewerk_store_memory_releases_total", "counter",
+           "Times the idle store writer gave its page cache back to the system."));
+    R(lw_buf_printf(b, "ladewerk_store_memory_releases_total %llu\n",
+                    (unsigned long long)m->store_memory_releases));
     /* The store counts batches in power-of-two buckets 1, 2-3, 4-7, …, >=128: the upper
      * bounds 1, 3, 7, …, 127, +Inf. Their sizes are not summed, so no _sum is given. */
     R(head(b, "ladewerk_store_batch_size", "histogram", "Writes per store commit (group commit)."));

@@ -955,6 +955,13 @@ static void be_release_memory(void *be)
     sqlite3_db_release_memory(b->writer.db);
 }
 
+static size_t be_cache_bytes(void *be)
+{
+    int cur = 0, hi = 0;
+    sqlite3_db_status(((sqlite_be_t *)be)->writer.db, SQLITE_DBSTATUS_CACHE_USED, &cur, &hi, 0);
+    return cur > 0 ? (size_t)cur : 0;
+}
+
 /* The register state of transaction id: from the cache, else read from its row and cached.
  * Returns the slot, or NULL when no such transaction exists (or on a read error). */
 static tx_cached_t *txc_get(sqlite_be_t *b, int64_t id)
@@ -3151,4 +3158,5 @@ const lw_store_backend_t lw_store_sqlite_backend = {
     .fw_status_list = be_fw_status_list,
     .cmd_meta_list = be_cmd_meta_list,
     .release_memory = be_release_memory,
+    .cache_bytes = be_cache_bytes,
 };

@@ -611,8 +611,10 @@ static void run_batch(lw_store_t *s, op_t **ops, size_t n, lw_store_result_t *re
         lw_log(LW_LOG_ERROR, "store", "event=commit_failed writes=%zu err=%s", n, lw_strerror(rc));
     }
     uint64_t dt = now_us() - t0;
+    size_t cached = s->be_vt->cache_bytes ? s->be_vt->cache_bytes(s->be) : 0;
 
     pthread_mutex_lock(&s->mu);
+    s->st.cache_bytes = cached;
     if (rc) {
         s->st.commit_failures++;
     } else {
@@ -674,7 +676,10 @@ static void *writer_main(void *arg)
                 if (s->be_vt->release_memory) s->be_vt->release_memory(s->be);
                 lw_mem_release(); /* this thread's free pages back to the OS */
                 wrote_since_release = false;
+                size_t cached = s->be_vt->cache_bytes ? s->be_vt->cache_bytes(s->be) : 0;
                 pthread_mutex_lock(&s->mu);
+                s->st.cache_bytes = cached;
+                s->st.memory_releases++;
             }
         }
         if (!s->count && s->stopping) {

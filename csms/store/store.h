@@ -827,6 +827,9 @@ typedef struct lw_store_stats {
     uint64_t syncs, sync_us_total, sync_us_max, sync_hist[LW_STORE_SYNC_BUCKETS];
     size_t queue_depth; /* now */
     size_t queue_max;
+    /* The writer connection's page cache, bytes (after its last batch or release), and how
+     * often the writer gave that memory back after LW_STORE_IDLE_RELEASE_MS idle. */
+    uint64_t cache_bytes, memory_releases;
 } lw_store_stats_t;
 /* A consistent snapshot. Any thread. */
 void lw_store_stats(lw_store_t *s, lw_store_stats_t *out);
@@ -924,6 +927,8 @@ typedef struct lw_store_backend {
      * writer's connection. store.c calls it when the queue has been idle for
      * LW_STORE_IDLE_RELEASE_MS after writes, so a burst's cache does not stay resident. */
     void (*release_memory)(void *be);
+    /* Writer thread, optional (NULL: reported as 0): bytes the writer's cache holds now. */
+    size_t (*cache_bytes)(void *be);
 } lw_store_backend_t;
 
 extern const lw_store_backend_t lw_store_sqlite_backend;

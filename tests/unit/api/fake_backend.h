@@ -401,6 +401,8 @@ static void fk_metrics(void *ctx, lw_api_metrics_t *m)
     m->store_commits = 4;
     m->store_commits_nosync = 1;
     m->store_replays = 2;
+    m->store_cache_bytes = 123456;
+    m->store_memory_releases = 3;
     m->store_commit_us_total = 2000;
     m->store_batch_hist[0] = 3;
     m->store_batch_hist[2] = 1;

@@ -574,6 +574,42 @@ LW_TEST(dedupe_keys_are_stable)
 
 /* A batch nobody waits on (journal rows, last-seen times) commits without fsync; a batch with
  * one write whose submitter is told "stored" commits durably. */
+/* A burst fills the writer's page cache; LW_STORE_IDLE_RELEASE_MS after the last write the
+ * idle writer gives it back (sqlite3_db_release_memory), so that a boot storm's cache does not
+ * stay in the RSS of the stations idling after it. */
+LW_TEST(idle_writer_gives_its_cache_back)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    static char payload[1024];
+    memset(payload, 'p', sizeof payload - 1);
+    lw_store_write_t w = {.kind = LW_W_JOURNAL, .station_id = LW_STR("CP-M")};
+    w.u.journal.inbound = true;
+    w.u.journal.msg_type = 2;
+    w.u.journal.msg_id = LW_STR("m");
+    w.u.journal.action = LW_STR("DataTransfer");
+    w.u.journal.payload = lw_str_c(payload);
+    for (int i = 0; i < 4000; i++) {
+        int rc;
+        while ((rc = lw_store_submit(s, &w, NULL, NULL)) == LW_EBUSY)
+            usleep(100);
+        LW_CHECK_INT(rc, 0);
+    }
+    LW_CHECK_INT(lw_store_submit_wait(s, &w, NULL), 0); /* after the 4,000 (FIFO) */
+    lw_store_stats_t st;
+    lw_store_stats(s, &st);
+    uint64_t burst = st.cache_bytes, releases = st.memory_releases;
+    LW_CHECK(burst > 1024 * 1024); /* ~4 MB written through a 2 MiB cache */
+    for (int i = 0; i < 100 && st.memory_releases == releases; i++) { /* up to 10 s */
+        usleep(100 * 1000);
+        lw_store_stats(s, &st);
+    }
+    LW_CHECK_INT(st.memory_releases, releases + 1);
+    LW_CHECK(st.cache_bytes < burst / 8);
+    lw_store_close(s);
+}
+
 LW_TEST(fire_and_forget_batches_skip_fsync)
 {
     fresh();
@@ -1376,6 +1412,7 @@ int main(void)
     LW_RUN(api_tokens);
     LW_RUN(group_commit_many_writes_few_commits);
     LW_RUN(dedupe_keys_are_stable);
+    LW_RUN(idle_writer_gives_its_cache_back);
     LW_RUN(fire_and_forget_batches_skip_fsync);
     LW_RUN(write_failing_half_way_leaves_no_trace);
     LW_RUN(replayed_batch_keeps_heads_evicted_by_a_failed_write);
