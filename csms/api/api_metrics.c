@@ -32,6 +32,13 @@ static int head(lw_buf_t *b, const char *name, const char *type, const char *hel
     return lw_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A metric with one unlabelled sample: its HELP and TYPE lines, then "name value". */
+static int single(lw_buf_t *b, const char *name, const char *type, const char *help, uint64_t v)
+{
+    int rc = head(b, name, type, help);
+    return rc ? rc : lw_buf_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
 /* The _sum and _count lines of a summary or histogram of durations kept in µs, then the
  * gauge NAME_max (with its own HELP/TYPE) of the slowest one. */
 static int seconds_sum_count_max(lw_buf_t *b, const char *name, uint64_t sum_us, uint64_t count,
@@ -59,17 +66,13 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
         R(lw_buf_printf(b, "ladewerk_stations_connected{version=\"%s\"} %llu\n",
                         lw_ocpp_version_name((lw_ocpp_version_t)v),
                         (unsigned long long)m->stations_connected[v]));
-    R(head(b, "ladewerk_ws_upgrades_total", "counter", "WebSocket upgrades accepted."));
-    R(lw_buf_printf(b, "ladewerk_ws_upgrades_total %llu\n",
-                    (unsigned long long)m->ws_upgrades_total));
-    R(head(b, "ladewerk_ws_upgrades_rejected_total", "counter",
-           "WebSocket upgrades refused (bad request, unknown station, limits)."));
-    R(lw_buf_printf(b, "ladewerk_ws_upgrades_rejected_total %llu\n",
-                    (unsigned long long)m->ws_upgrades_rejected_total));
-    R(head(b, "ladewerk_auth_failures_total", "counter",
-           "Station authentication failures (password, certificate)."));
-    R(lw_buf_printf(b, "ladewerk_auth_failures_total %llu\n",
-                    (unsigned long long)m->auth_failures_total));
+    R(single(b, "ladewerk_ws_upgrades_total", "counter", "WebSocket upgrades accepted.",
+             m->ws_upgrades_total));
+    R(single(b, "ladewerk_ws_upgrades_rejected_total", "counter",
+             "WebSocket upgrades refused (bad request, unknown station, limits).",
+             m->ws_upgrades_rejected_total));
+    R(single(b, "ladewerk_auth_failures_total", "counter",
+             "Station authentication failures (password, certificate).", m->auth_failures_total));
 
     R(head(b, "ladewerk_messages_total", "counter",
            "OCPP CALLs by action, direction (in: from stations) and outcome."));
@@ -119,25 +122,20 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
     R(seconds_sum_count_max(b, "ladewerk_store_commit_seconds", m->store_commit_us_total,
                             m->store_commits, m->store_commit_us_max,
                             "Slowest store commit so far."));
-    R(head(b, "ladewerk_store_commits_nosync_total", "counter",
-           "Store commits without fsync: batches of writes nobody waits on (journal rows)."));
-    R(lw_buf_printf(b, "ladewerk_store_commits_nosync_total %llu\n",
-                    (unsigned long long)m->store_commits_nosync));
-    R(head(b, "ladewerk_store_commit_failures_total", "counter", "Store commits that failed."));
-    R(lw_buf_printf(b, "ladewerk_store_commit_failures_total %llu\n",
-                    (unsigned long long)m->store_commit_failures));
-    R(head(b, "ladewerk_store_replays_total", "counter",
-           "Store batches rolled back and applied again after a write failed half-way."));
-    R(lw_buf_printf(b, "ladewerk_store_replays_total %llu\n",
-                    (unsigned long long)m->store_replays));
-    R(head(b, "ladewerk_store_cache_bytes", "gauge",
-           "Page cache of the store writer's connection, bytes (after its last batch)."));
-    R(lw_buf_printf(b, "ladewerk_store_cache_bytes %llu\n",
-                    (unsigned long long)m->store_cache_bytes));
-    R(head(b, "ladewerk_store_memory_releases_total", "counter",
-           "Times the idle store writer gave its page cache back to the system."));
-    R(lw_buf_printf(b, "ladewerk_store_memory_releases_total %llu\n",
-                    (unsigned long long)m->store_memory_releases));
+    R(single(b, "ladewerk_store_commits_nosync_total", "counter",
+             "Store commits without fsync: batches of writes nobody waits on (journal rows).",
+             m->store_commits_nosync));
+    R(single(b, "ladewerk_store_commit_failures_total", "counter", "Store commits that failed.",
+             m->store_commit_failures));
+    R(single(b, "ladewerk_store_replays_total", "counter",
+             "Store batches rolled back and applied again after a write failed half-way.",
+             m->store_replays));
+    R(single(b, "ladewerk_store_cache_bytes", "gauge",
+             "Page cache of the store writer's connection, bytes (after its last batch).",
+             m->store_cache_bytes));
+    R(single(b, "ladewerk_store_memory_releases_total", "counter",
+             "Times the idle store writer gave its page cache back to the system.",
+             m->store_memory_releases));
     /* The store counts batches in power-of-two buckets 1, 2-3, 4-7, …, >=128: the upper
      * bounds 1, 3, 7, …, 127, +Inf. Their sizes are not summed, so no _sum is given. */
     R(head(b, "ladewerk_store_batch_size", "histogram", "Writes per store commit (group commit)."));
@@ -199,17 +197,13 @@ static int render(lw_api_t *api, const lw_api_metrics_t *m, lw_buf_t *b)
                     (unsigned long long)r4));
     R(lw_buf_printf(b, "ladewerk_api_requests_total{class=\"5xx\"} %llu\n",
                     (unsigned long long)r5));
-    R(head(b, "ladewerk_api_auth_denied_total", "counter",
-           "Operator API requests refused with 401 or 403."));
-    R(lw_buf_printf(b, "ladewerk_api_auth_denied_total %llu\n", (unsigned long long)denied));
-    R(head(b, "ladewerk_api_commands_created_total", "counter", "Commands accepted over REST."));
-    R(lw_buf_printf(b, "ladewerk_api_commands_created_total %llu\n", (unsigned long long)created));
-    R(head(b, "ladewerk_api_idempotent_replays_total", "counter",
-           "Command requests that reused an Idempotency-Key."));
-    R(lw_buf_printf(b, "ladewerk_api_idempotent_replays_total %llu\n",
-                    (unsigned long long)replays));
-    R(head(b, "ladewerk_events_published_total", "counter", "Live events published."));
-    R(lw_buf_printf(b, "ladewerk_events_published_total %llu\n", (unsigned long long)events));
+    R(single(b, "ladewerk_api_auth_denied_total", "counter",
+             "Operator API requests refused with 401 or 403.", denied));
+    R(single(b, "ladewerk_api_commands_created_total", "counter", "Commands accepted over REST.",
+             created));
+    R(single(b, "ladewerk_api_idempotent_replays_total", "counter",
+             "Command requests that reused an Idempotency-Key.", replays));
+    R(single(b, "ladewerk_events_published_total", "counter", "Live events published.", events));
     R(api_files_metrics(api, b));
     R(api_webhooks_metrics(api, b));
 #undef R
