@@ -17,6 +17,14 @@ extern void mi_collect(bool force) __attribute__((weak));
 
 void lw_mem_release(void)
 {
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's allocator owns the heap and has nothing to give back this way. glibc's
+     * malloc_trim would set up glibc's own (unused) arenas from whichever thread calls it
+     * first; with several threads doing so, glibc aborted a sanitizer build at shutdown
+     * ("malloc assertion failure in __malloc_arena_thread_freeres", integration/keepalive,
+     * about one run in twenty when run in parallel). */
+    return;
+#endif
     if (mi_collect)
         mi_collect(true); /* the calling thread's heap, and abandoned segments */
     else
