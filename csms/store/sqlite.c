@@ -88,9 +88,9 @@
                  "id_token_type, start_at, meter_start_wh, reservation_id, remote_start_id) "      \
                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)")                               \
     X(TXM_INSERT, "INSERT INTO tx_meter (tx_id, last_register_wh) VALUES (?1, ?2)")                \
-    X(TX_STATE, "SELECT t.station_id, t.meter_start_wh, coalesce(m.last_register_wh, -1), "        \
-                "coalesce(m.meter_backwards, 0), t.state, coalesce(m.last_meter_id, 0) "           \
-                "FROM transactions t LEFT JOIN tx_meter m ON m.tx_id = t.id WHERE t.id = ?1")      \
+    X(TX_STATE, "SELECT station_id, meter_start_wh, coalesce(m.last_register_wh, -1), "            \
+                "coalesce(m.meter_backwards, 0), state, coalesce(m.last_meter_id, 0) "             \
+                "FROM " TX_FROM " WHERE id = ?1")                                                  \
     X(TX_FIND_UID, "SELECT id, last_event_id FROM transactions WHERE station_id = ?1 "             \
                    "AND tx_uid = ?2")                                                              \
     X(TX_ORPHAN_STOP, "INSERT INTO orphan_stops (station_id, tx_id, id_tag, meter_stop_wh, "       \
@@ -230,8 +230,7 @@
                "WHERE id_token = ?1 ORDER BY type LIMIT 1")                                        \
     X(R_TX, "SELECT " TX_COLS " FROM " TX_FROM " WHERE id = ?1")                                   \
     X(R_TX_UID, "SELECT " TX_COLS " FROM " TX_FROM " WHERE station_id = ?1 AND tx_uid = ?2")       \
-    X(R_METER_HEAD, "SELECT coalesce((SELECT last_meter_id FROM tx_meter WHERE tx_id = ?1), 0) "   \
-                    "FROM transactions WHERE id = ?1")                                             \
+    X(R_METER_HEAD, "SELECT coalesce(m.last_meter_id, 0) FROM " TX_FROM " WHERE id = ?1")          \
     X(R_METER_PREV, "SELECT prev_id FROM meter_rows WHERE id = ?1")                                \
     X(R_METER_ROW, "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "           \
                    "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "    \

@@ -23,10 +23,10 @@ void lw_mem_release(void)
      * first; with several threads doing so, glibc aborted a sanitizer build at shutdown
      * ("malloc assertion failure in __malloc_arena_thread_freeres", integration/keepalive,
      * about one run in twenty when run in parallel). */
-    return;
-#endif
+#else
     if (mi_collect)
         mi_collect(true); /* the calling thread's heap, and abandoned segments */
     else
         malloc_trim(0); /* glibc: every arena */
+#endif
 }
