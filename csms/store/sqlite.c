@@ -29,6 +29,7 @@
  * read the journal next to the data would lose it.
  */
 #include "store/store_int.h"
+#include "store/walbuf.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -480,8 +481,10 @@ static int conn_open(sqlite_be_t *b, conn_t *c, char *err, size_t errsz)
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, sqlite_config_once);
     memset(c, 0, sizeof *c);
-    int rc = sqlite3_open_v2(
-        b->path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    /* the writer's WAL frames go out in one write per commit (walbuf.c) */
+    const char *vfs = c == &b->writer && lw_walbuf_register() == SQLITE_OK ? LW_WALBUF_VFS : NULL;
+    int rc = sqlite3_open_v2(b->path, &c->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, vfs);
     if (rc != SQLITE_OK) {
         if (err)
             snprintf(err, errsz, "%s: cannot open database: %s", b->path,
