@@ -653,6 +653,22 @@ const lw_store_migration_t lw_store_migrations[] = {
      "-- rows by time, for anyone querying the file with SQL.\n"
      "DROP INDEX IF EXISTS boot_notifications_station;\n"
     },
+    {16, "016_lazy_journal_heads",
+     "-- 016_lazy_journal_heads.sql — journal_heads (006) is written in batches (issue 6): the writer\n"
+     "-- keeps the heads of the stations it appended to in memory and writes them every\n"
+     "-- LW_STORE_HEADS_LAZY_ROWS journal rows instead of at every commit (in a boot storm a station's\n"
+     "-- three messages were three commits, so three upserts of its head). journal_heads_mark.upto\n"
+     "-- says how far journal_heads is complete: every journal row with id <= upto is counted in its\n"
+     "-- station's row (n) and is at or below its last_id. For rows above it, a station's newest row\n"
+     "-- is the newest of its rows above the mark if it has any, else journal_heads.last_id, and a\n"
+     "-- writer that opens the file (or finds that another wrote it) counts those rows in before it\n"
+     "-- appends. The table always had every row counted up to now.\n"
+     "CREATE TABLE journal_heads_mark (\n"
+     "    id   INTEGER PRIMARY KEY CHECK (id = 0),\n"
+     "    upto INTEGER NOT NULL\n"
+     ");\n"
+     "INSERT INTO journal_heads_mark (id, upto) SELECT 0, coalesce(max(id), 0) FROM journal;\n"
+    },
     {0, NULL, NULL},
 };
 /* clang-format on */

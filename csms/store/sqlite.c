@@ -14,8 +14,9 @@
  *  - the transaction's energy register lives in a writer-side cache (tx_cached_t), so a
  *    MeterValues does not read the transaction row back before updating it;
  *  - nothing on that path writes a B-tree at a random place but the transaction's
- *    tx_meter row (schema 014: a narrow row, many to a page) and the station's
- *    journal_heads row (schema 006): journal and meter rows are appended and chained
+ *    tx_meter row (schema 014: a narrow row, many to a page) and, every 4,096 journal rows
+ *    (schema 016), the station's journal_heads row (schema 006): journal and meter rows are
+ *    appended and chained
  *    (journal.prev_id from journal_heads, meter_rows.prev_id from tx_meter.last_meter_id),
  *    a reply's link to its CALL (journal.call_id) is found by walking a few rows back, and
  *    a MeterValues of a transaction is told from a retry by its key among the
@@ -133,12 +134,18 @@
                  "samples, prev_id, dkey) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")            \
     X(MV_DUP, "SELECT prev_id, dkey FROM meter_rows WHERE id = ?1")                                \
     X(JR_INSERT, "INSERT INTO journal (station_id, inbound, msg_type, msg_id, action, payload, "   \
-                 "at, prev_id, call_id, reply_type, reply_payload, reply_at) "                     \
-                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")                     \
+                 "at, prev_id, call_id, reply_type, reply_payload, reply_at, id) "                 \
+                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)")                \
     X(JH_GET, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                           \
     X(JH_PUT, "INSERT INTO journal_heads (station_id, last_id, n) VALUES (?1, ?2, ?3) "            \
               "ON CONFLICT (station_id) DO UPDATE SET last_id = excluded.last_id, n = n + ?3")     \
     X(DATA_VERSION, "PRAGMA data_version")                                                         \
+    X(JH_UNMARKED, "SELECT id, station_id FROM journal WHERE id > "                                \
+                   "(SELECT upto FROM journal_heads_mark) ORDER BY id")                            \
+    X(JH_MARK, "UPDATE journal_heads_mark SET upto = max(upto, "                                   \
+               "coalesce((SELECT max(id) FROM journal), 0))")                                      \
+    X(JR_NEXT_ID, "SELECT max(upto, coalesce((SELECT max(id) FROM journal), 0)) + 1 "              \
+                  "FROM journal_heads_mark")                                                       \
     X(JH_OVER, "SELECT station_id, last_id FROM journal_heads WHERE n > ?1 AND station_id > ?2 "   \
                "AND (?3 = '' OR station_id = ?3) ORDER BY station_id LIMIT ?4")                    \
     X(JH_SET_N, "UPDATE journal_heads SET n = ?2 WHERE station_id = ?1")                           \
@@ -236,7 +243,11 @@
     X(R_METER_ROW, "SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, "           \
                    "j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8 "    \
                    "FROM meter_rows m, json_each(m.samples) j WHERE m.id = ?1 ORDER BY j.key")     \
-    X(R_JHEAD, "SELECT last_id FROM journal_heads WHERE station_id = ?1")                          \
+    /* a station's newest journal row: its newest above the mark (016), else its head */           \
+    X(R_JHEAD,                                                                                     \
+      "SELECT max(coalesce((SELECT last_id FROM journal_heads WHERE station_id = ?1), 0), "        \
+      "coalesce((SELECT id FROM journal WHERE id > (SELECT upto FROM journal_heads_mark) "         \
+      "AND station_id = ?1 ORDER BY id DESC LIMIT 1), 0))")                                        \
     X(R_JROW, "SELECT id, inbound, msg_type, msg_id, action, payload, at, prev_id, station_id, "   \
               "reply_type, reply_payload, reply_at FROM journal WHERE id = ?1")                    \
     X(R_JREPLY, "SELECT id, inbound, msg_type, msg_id, action, payload, at FROM journal "          \
@@ -342,9 +353,13 @@ typedef struct tx_cached {
 } tx_cached_t;
 
 /* The head of a station's journal chain as the writer knows it: journal_heads.last_id after
- * this batch's appends so far, and the appends not yet added to journal_heads.n. Dirty
- * entries are written to journal_heads before the batch commits (heads_flush), once per
- * station and batch instead of once per row, and before anything else reads that table. */
+ * the appends so far, and the appends not yet added to journal_heads.n. Dirty entries are
+ * written to journal_heads every LW_STORE_HEADS_LAZY_ROWS appends (heads_flush_all, which
+ * also moves journal_heads_mark, schema 016), when evicted, before a prune reads the table
+ * and at close: once per station and LW_STORE_HEADS_LAZY_ROWS rows instead of once per row
+ * or per batch. Readers find the rows above the mark themselves (R_JHEAD); a writer that
+ * lost its dirty entries (a rollback, another writer, a crash) counts those rows in again
+ * (heads_recover) before it appends. */
 typedef struct head_cached {
     int64_t last_id; /* 0 with station "" = empty slot */
     uint32_t hash;   /* str_hash(station) */
@@ -374,6 +389,9 @@ struct sqlite_be {
     uint32_t *dirty;      /* indexes into heads marked dirty since the last heads_flush */
     uint32_t n_dirty;     /* (an index may repeat: heads_flush skips the clean ones) */
     uint32_t head_clock;  /* counts head uses (head_cached_t.used) */
+    uint32_t heads_rows;  /* journal rows appended since the last heads_flush_all */
+    bool heads_exact;     /* heads + journal_heads = the journal (heads_recover ran) */
+    int64_t jr_next;      /* the id of the next journal row (valid with heads_exact) */
     bool spoiled;         /* a failed write changed rows of the open transaction (be_apply) */
     bool savepoints;      /* a savepoint per write (the replay of a spoiled batch) */
     int64_t data_version; /* the writer's PRAGMA data_version at its last batch */
@@ -441,6 +459,17 @@ static int step_done(conn_t *c, sqlite3_stmt *st)
     if ((rc & 0xff) != SQLITE_CONSTRAINT)
         lw_log(LW_LOG_ERROR, "store", "event=step_failed err=\"%s\"", sqlite3_errmsg(c->db));
     return map_rc(rc);
+}
+
+/* Steps st (its parameters bound) for its first column: *out, 0 when
+ * there is no row. Returns 0 or an LW_E code; resets st. */
+static int one_i64(sqlite3_stmt *st, int64_t *out)
+{
+    if (!st) return LW_ESTORE;
+    int rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
 }
 
 static void b_str(sqlite3_stmt *st, int i, lw_str_t s)
@@ -785,9 +814,27 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
     return 0;
 }
 
+static int heads_flush_all(sqlite_be_t *b);
+
+/* The heads this writer still holds go to journal_heads at close, so that the file needs no
+ * recovery (not when nothing was appended since the last flush: a read-only CLI command takes
+ * no write lock). If another writer wrote in between, it counted these rows in already. */
+static void heads_close(sqlite_be_t *b)
+{
+    conn_t *c = &b->writer;
+    if (!c->db || !b->heads_rows || step_done(c, q(c, Q_BEGIN))) return;
+    sqlite3_stmt *st = q(c, Q_DATA_VERSION);
+    bool same =
+        st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == b->data_version;
+    if (st) sqlite3_reset(st);
+    if (!same || heads_flush_all(b) || step_done(c, q(c, Q_COMMIT)))
+        sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 static void be_close(void *be)
 {
     sqlite_be_t *b = be;
+    heads_close(b);
     ckpt_stop(b);
     conn_t *r = b->readers;
     while (r) {
@@ -840,11 +887,14 @@ static void txc_clear(sqlite_be_t *b)
     memset(b->txc, 0, LW_STORE_TX_CACHE * sizeof *b->txc);
 }
 /* Only when the batch is rolled back or the file changed under the writer: dirty heads hold
- * appends of this batch that journal_heads does not have yet. */
+ * appends that journal_heads does not have yet, of this batch or of earlier ones, which
+ * heads_recover then finds again. */
 static void heads_clear(sqlite_be_t *b)
 {
     memset(b->heads, 0, LW_STORE_HEAD_CACHE * sizeof *b->heads);
     b->n_dirty = 0;
+    b->heads_rows = 0;
+    b->heads_exact = false;
 }
 
 static uint32_t str_hash(lw_str_t s)
@@ -869,7 +919,8 @@ static int head_flush(sqlite_be_t *b, head_cached_t *h)
     return rc;
 }
 
-/* Writes every dirty journal head (before the commit, and before a prune reads the table). */
+/* Writes every dirty journal head (when the dirty list is full, and before a write that may
+ * be rolled back to its savepoint). */
 static int heads_flush(sqlite_be_t *b)
 {
     /* the dirty list, not the whole cache: a scan of every slot per commit read ~1 MB */
@@ -882,6 +933,21 @@ static int heads_flush(sqlite_be_t *b)
     b->n_dirty = 0;
     return 0;
 }
+
+/* Writes every dirty journal head and moves journal_heads_mark up to the newest journal row:
+ * with heads_exact, every row is then counted in journal_heads. The mark never comes down, and
+ * new rows take ids above it and above every row (jr_next): no id is used twice, even after a
+ * prune took the newest rows, so a row above the mark is newer than every row below it. */
+static int heads_flush_all(sqlite_be_t *b)
+{
+    conn_t *c = &b->writer;
+    int rc = heads_flush(b);
+    if (!rc) rc = step_done(c, q(c, Q_JH_MARK));
+    if (!rc) b->heads_rows = 0;
+    return rc;
+}
+
+static int heads_recover(sqlite_be_t *b);
 
 /* Acknowledged means durable: a batch with a write someone waits for commits with
  * synchronous=FULL (the WAL is fsynced before COMMIT returns). A batch of fire-and-forget
@@ -918,13 +984,15 @@ static int be_begin(void *be)
         txc_clear(b), heads_clear(b);
     }
     if (st) sqlite3_reset(st);
-    return 0;
+    /* the heads another writer (or this one, before a rollback) left unwritten: counted in
+     * and written now, so that two writers never both hold the same rows as dirty */
+    return b->heads_exact ? 0 : heads_recover(b);
 }
 static int be_commit(void *be)
 {
     sqlite_be_t *b = be;
     conn_t *c = &b->writer;
-    int rc = heads_flush(b);
+    int rc = b->heads_rows >= LW_STORE_HEADS_LAZY_ROWS ? heads_flush_all(b) : 0;
     return rc ? rc : step_done(c, q(c, Q_COMMIT));
 }
 
@@ -1804,6 +1872,51 @@ static int head_get(sqlite_be_t *b, lw_str_t station, head_cached_t **out)
     return 0;
 }
 
+/* Row id of station h was appended (or found above the mark, heads_recover): h is its head. */
+static int head_append(sqlite_be_t *b, head_cached_t *h, int64_t id)
+{
+    h->last_id = id;
+    h->added++;
+    b->heads_rows++;
+    if (!h->dirty) {
+        h->dirty = true;
+        /* room: a slot is listed at most once per clean-to-dirty turn, and the list is emptied
+         * at each flush; a slot flushed on eviction and dirtied again is listed twice */
+        int rc;
+        if (b->n_dirty == 2 * LW_STORE_HEAD_CACHE && (rc = heads_flush(b))) return rc;
+        b->dirty[b->n_dirty++] = (uint32_t)(h - b->heads);
+    }
+    return 0;
+}
+
+/* Counts the journal rows above journal_heads_mark into the heads of their stations, unless
+ * journal_heads has them already (a head written when evicted, or by an older Ladewerk that
+ * wrote heads at every commit, is at or above its station's rows), then writes every head
+ * and moves the mark (heads_flush_all). In the writer's transaction, with an empty cache: the
+ * rows are those whose heads a writer held when it crashed, rolled back or was followed by
+ * another writer, at most ~LW_STORE_HEADS_LAZY_ROWS and a batch. */
+static int heads_recover(sqlite_be_t *b)
+{
+    conn_t *c = &b->writer;
+    sqlite3_stmt *st = q(c, Q_JH_UNMARKED);
+    if (!st) return LW_ESTORE;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        head_cached_t *h = NULL;
+        if ((rc = head_get(b, col_str(st, 1), &h)) ||
+            (id > h->last_id && (rc = head_append(b, h, id)))) {
+            sqlite3_reset(st);
+            return rc;
+        }
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) return map_rc(rc);
+    if ((rc = heads_flush_all(b)) || (rc = one_i64(q(c, Q_JR_NEXT_ID), &b->jr_next))) return rc;
+    b->heads_exact = true;
+    return 0;
+}
+
 /* LW_W_JOURNAL (schema 006): the row is chained after the station's previous one
  * (journal_heads.last_id), and a reply (CALLRESULT 3, CALLERROR 4, 2.1 CALLRESULTERROR 5) is
  * linked to the CALL (2) it answers: the nearest earlier row of the station with
@@ -1849,18 +1962,10 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
     sqlite3_bind_int(st, 10, p->reply_type);
     b_str(st, 11, p->reply_payload);
     b_i64(st, 12, p->reply_type ? p->reply_at_ms : 0);
+    b_i64(st, 13, b->jr_next);
     if ((rc = step_done(c, st))) return rc;
-    res->row_id = sqlite3_last_insert_rowid(c->db);
-    h->last_id = res->row_id;
-    h->added++;
-    if (!h->dirty) {
-        h->dirty = true;
-        /* room: a slot is listed at most once per clean-to-dirty turn, and the list is emptied
-         * at each flush; a slot flushed on eviction and dirtied again is listed twice */
-        if (b->n_dirty == 2 * LW_STORE_HEAD_CACHE && (rc = heads_flush(b))) return rc;
-        b->dirty[b->n_dirty++] = (uint32_t)(h - b->heads);
-    }
-    return 0;
+    res->row_id = b->jr_next++;
+    return head_append(b, h, res->row_id);
 }
 
 /* The first journal id whose row is at or after cutoff (ms), as a binary search over ids:
@@ -2054,6 +2159,8 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
     if (m->journal_max_age_ms > 0) {
         int64_t cut;
         if ((rc = journal_age_cut(c, m->now_ms - m->journal_max_age_ms, &cut))) return rc;
+        /* the mark up to the newest row first: it may go, its id must not come back */
+        if ((rc = heads_flush_all(b))) return rc;
         if (!(st = q(c, Q_MT_JR_AGE))) return LW_ESTORE;
         b_i64(st, 1, cut);
         b_i64(st, 2, cap);
@@ -2178,6 +2285,8 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
                 /* Dedupe rows age out with the journal: a retry comes within minutes. */
                 int64_t cut = p->older_than_ms;
                 if (!k && (rc = journal_age_cut(c, p->older_than_ms, &cut))) return rc;
+                /* the mark up to the newest row first: it may go, its id must not come back */
+                if (!k && (rc = heads_flush_all(b))) return rc;
                 Q(k ? Q_DD_PRUNE : Q_JR_PRUNE_AGE);
                 b_i64(st, 1, cut);
                 b_str(st, 2, w->station_id);
@@ -2531,16 +2640,6 @@ static int be_tx_list(void *be, const lw_tx_filter_t *f, int (*each)(void *, con
         row_tx(st, &r);
         if (each(ud, &r)) break;
     }
-    sqlite3_reset(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
-}
-
-/* Steps st (one integer parameter already bound as ?1) for its first column: *out, 0 when
- * there is no row. Returns 0 or an LW_E code; resets st. */
-static int one_i64(sqlite3_stmt *st, int64_t *out)
-{
-    int rc = sqlite3_step(st);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : map_rc(rc);
 }

@@ -196,7 +196,12 @@
  * touched as stations write. With 8 ways, 10,000 busy stations overflow a set (and so evict
  * each other) rarely. */
 #define LW_STORE_HEAD_CACHE 16384
-#define LW_STORE_HEAD_WAYS  8
+/* Journal rows appended between two writes of the cached heads to journal_heads (schema 016):
+ * fewer writes of a station's head (in a boot storm, one instead of three per station), and
+ * at most this many rows (plus a batch) that a reader of a station's journal scans above the
+ * mark, or that a writer counts in again after a crash or a rollback. */
+#define LW_STORE_HEADS_LAZY_ROWS 4096
+#define LW_STORE_HEAD_WAYS       8
 /* Meter rows of a transaction searched for a MeterValues retry (schema 006): a station retries
  * the message it got no answer for, its newest; an offline queue is replayed in order, each
  * message answered before the next, so a retry is at most a few rows back. The writer keeps

@@ -71,6 +71,17 @@ static inline long long sql_int(const char *sql)
     return v;
 }
 
+/* Rows counted for journal_heads (schema 016) while a writer may hold heads it has not written:
+ * each station's n, plus its rows above journal_heads_mark that are above its last_id. What a
+ * writer's recovery would count; equal to count(*) FROM journal at any time. */
+#define LW_HEADS_COUNT_SQL(where)                                                                  \
+    "SELECT (SELECT coalesce(sum(n), 0) FROM journal_heads h WHERE " where ") + "                  \
+    "(SELECT count(*) FROM journal h WHERE " where " AND id > (SELECT upto FROM "                  \
+    "journal_heads_mark) AND id > coalesce((SELECT last_id FROM journal_heads x WHERE "            \
+    "x.station_id = h.station_id), 0))"
+#define LW_HEADS_COUNT_ALL     LW_HEADS_COUNT_SQL("1")
+#define LW_HEADS_COUNT_OF(sid) LW_HEADS_COUNT_SQL("h.station_id = '" sid "'")
+
 /* The first column of the first row of sql, read from dbpath, as a string the caller frees;
  * NULL when it fails or is NULL. */
 static inline char *sql_text(const char *sql)

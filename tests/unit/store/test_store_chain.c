@@ -10,6 +10,8 @@
 #include "store/store_int.h"
 
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 enum { NST = 5, PER = 60 };
 
@@ -171,9 +173,11 @@ LW_TEST(journal_pages_across_interleaved_stations)
     got_n = 0;
     LW_CHECK_INT(lw_store_journal_list(s, LW_STR("NONE"), 0, 0, take, NULL), 0);
     LW_CHECK_INT(got_n, 0);
+    LW_CHECK_INT(sql_int(LW_HEADS_COUNT_ALL), sql_int("SELECT count(*) FROM journal"));
+    lw_store_close(s);
+    /* closing wrote the heads the writer held */
     LW_CHECK_INT(sql_int("SELECT sum(n) FROM journal_heads"),
                  sql_int("SELECT count(*) FROM journal"));
-    lw_store_close(s);
 }
 
 /* A Heartbeat CALL from station (ids and payload borrowed) as a journal write. */
@@ -212,8 +216,7 @@ static void chains_of_many_stations(size_t lazy_batch_max)
     LW_CHECK_INT(queued, ST * ROUNDS);
     jr(s, "H-last", true, 2, "x", 2000); /* waits for everything queued before it */
     LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), ST * ROUNDS + 1);
-    LW_CHECK_INT(sql_int("SELECT sum(n) FROM journal_heads"), ST * ROUNDS + 1);
-    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal_heads"), ST + 1);
+    LW_CHECK_INT(sql_int(LW_HEADS_COUNT_ALL), ST * ROUNDS + 1);
     /* rows were appended in submission order: station k's are k+1, k+1+ST, k+1+2*ST */
     int bad = 0;
     for (int k = 0; k < ST; k++) {
@@ -227,6 +230,8 @@ static void chains_of_many_stations(size_t lazy_batch_max)
     }
     LW_CHECK_INT(bad, 0);
     lw_store_close(s);
+    LW_CHECK_INT(sql_int("SELECT sum(n) FROM journal_heads"), ST * ROUNDS + 1);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal_heads"), ST + 1);
 }
 
 LW_TEST(journal_chains_of_more_stations_than_cached_heads)
@@ -265,9 +270,10 @@ LW_TEST(journal_chain_survives_a_second_writer)
     LW_CHECK_INT(lw_store_journal_pairs(b, LW_STR("W"), 0, 0, take_pair, NULL), 0);
     LW_CHECK_INT(got_n, 4);
     LW_CHECK_INT(got_reply[2], ids[3]); /* a's reply found b's CALL */
-    LW_CHECK_INT(sql_int("SELECT n FROM journal_heads WHERE station_id = 'W'"), 6);
+    LW_CHECK_INT(sql_int(LW_HEADS_COUNT_OF("W")), 6);
     lw_store_close(b);
     lw_store_close(a);
+    LW_CHECK_INT(sql_int("SELECT n FROM journal_heads WHERE station_id = 'W'"), 6);
 }
 
 LW_TEST(journal_pairs_of_ocpp21_frames)
@@ -343,7 +349,7 @@ LW_TEST(journal_call_and_answer_in_one_row)
     int64_t in = jr(s, "P", true, 3, "c1", 41);
     int64_t late = jr(s, "P", false, 4, "h1", 50); /* h1 is answered already: no link */
     LW_CHECK_INT(sql_int("SELECT count(*) FROM journal WHERE station_id = 'P'"), 6);
-    LW_CHECK_INT(sql_int("SELECT n FROM journal_heads WHERE station_id = 'P'"), 6);
+    LW_CHECK_INT(sql_int(LW_HEADS_COUNT_OF("P")), 6);
     LW_CHECK_INT(sql_int("SELECT call_id FROM journal WHERE msg_id = 'c1' AND inbound = 1"), out);
     LW_CHECK_INT(sql_int("SELECT call_id FROM journal WHERE msg_id = 'h1' AND inbound = 0"), 0);
 
@@ -779,6 +785,140 @@ LW_TEST(upgrade_from_schema_5_builds_the_chains)
     lw_store_close(s);
 }
 
+/* ---- journal_heads written in batches (schema 016) ----------------------------------------- */
+
+/* Station k's rows, newest first, as a reader lists them; their count. */
+static int listed(lw_store_t *s, const char *station)
+{
+    got_n = 0;
+    LW_CHECK_INT(lw_store_journal_list(s, lw_str_c(station), 0, 0, take, NULL), 0);
+    return got_n;
+}
+
+/* True when got[] holds want[0..n-1] newest first. */
+static bool listed_as(const int64_t *want, int n)
+{
+    if (got_n != n) return false;
+    for (int i = 0; i < n; i++)
+        if (got[i] != want[n - 1 - i]) return false;
+    return true;
+}
+
+/* A writer killed before it wrote the heads it held: the file's journal_heads is behind, a
+ * reader still lists every row, and the next writer counts those rows in before it chains
+ * new ones after them. */
+LW_TEST(journal_heads_recovered_after_a_crash)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    lw_store_close(s);
+    enum { ROWS = 40 };
+    pid_t pid = fork();
+    if (pid == 0) {
+        lw_store_t *c = NULL;
+        char err[256];
+        if (lw_store_open(url, NULL, &c, err, sizeof err)) _exit(2);
+        for (int i = 0; i < ROWS; i++) {
+            char msg[16];
+            snprintf(msg, sizeof msg, "%d", i);
+            lw_store_write_t w = heartbeat_call(sid(i % NST), msg, 100 + i);
+            if (lw_store_submit_wait(c, &w, NULL)) _exit(3);
+        }
+        _exit(0); /* acknowledged, heads not written: no lw_store_close */
+    }
+    int status = -1;
+    LW_CHECK_INT(waitpid(pid, &status, 0), pid);
+    LW_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), ROWS);
+    /* the case under test: the table misses rows the crashed writer held */
+    LW_CHECK(sql_int("SELECT coalesce(sum(n), 0) FROM journal_heads") < ROWS);
+    LW_CHECK_INT(sql_int(LW_HEADS_COUNT_ALL), ROWS);
+
+    s = open_or_fail(NULL);
+    if (!s) return;
+    int64_t want[NST][ROWS / NST + 1];
+    for (int k = 0; k < NST; k++) {
+        for (int i = 0; i < ROWS / NST; i++)
+            want[k][i] = 1 + k + (int64_t)i * NST; /* ids in submission order */
+        LW_CHECK_INT(listed(s, sid(k)), ROWS / NST);
+        LW_CHECK(listed_as(want[k], ROWS / NST));
+    }
+    /* new rows chain after the recovered heads */
+    for (int k = 0; k < NST; k++)
+        want[k][ROWS / NST] = jr(s, sid(k), true, 2, "after", 1000);
+    for (int k = 0; k < NST; k++) {
+        LW_CHECK_INT(listed(s, sid(k)), ROWS / NST + 1);
+        LW_CHECK(listed_as(want[k], ROWS / NST + 1));
+    }
+    lw_store_close(s);
+    LW_CHECK_INT(sql_int("SELECT sum(n) FROM journal_heads"), ROWS + NST);
+    LW_CHECK_INT(sql_int("SELECT n FROM journal_heads WHERE station_id = 'S3'"), ROWS / NST + 1);
+}
+
+/* The heads are written every LW_STORE_HEADS_LAZY_ROWS rows: what a reader scans above the
+ * mark stays bounded under a steady load with no close. */
+LW_TEST(journal_heads_written_every_lazy_rows)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    char msg[16];
+    for (int i = 0; i < LW_STORE_HEADS_LAZY_ROWS + 50; i++) {
+        snprintf(msg, sizeof msg, "%d", i);
+        lw_store_write_t w = heartbeat_call(sid(i % NST), msg, 100 + i);
+        LW_CHECK_INT(lw_store_submit(s, &w, NULL, NULL), 0);
+    }
+    jr(s, "S0", true, 2, "last", 9000); /* waits for everything queued before it */
+    long long total = sql_int("SELECT count(*) FROM journal");
+    LW_CHECK_INT(total, LW_STORE_HEADS_LAZY_ROWS + 51);
+    long long above = sql_int("SELECT count(*) FROM journal WHERE id > "
+                              "(SELECT upto FROM journal_heads_mark)");
+    LW_CHECK(above < total - LW_STORE_HEADS_LAZY_ROWS / 2);
+    LW_CHECK(sql_int("SELECT upto FROM journal_heads_mark") <=
+             sql_int("SELECT max(id) FROM journal"));
+    LW_CHECK_INT(sql_int(LW_HEADS_COUNT_ALL), total);
+    lw_store_close(s);
+}
+
+/* Pruning by age can take the newest rows: the next rows still get ids above every id used
+ * before, or a reused id below a station's stale head would hide its new rows from readers. */
+LW_TEST(journal_ids_are_not_reused_after_the_newest_rows_are_pruned)
+{
+    fresh();
+    lw_store_t *s = open_or_fail(NULL);
+    if (!s) return;
+    int64_t last = 0;
+    for (int i = 0; i < 30; i++)
+        last = jr(s, sid(i % 2), true, 2, "old", 100 + i);
+    lw_store_write_t p = {.kind = LW_W_JOURNAL_PRUNE};
+    p.u.prune.older_than_ms = 10000; /* older than every row */
+    lw_store_result_t r;
+    LW_CHECK_INT(lw_store_submit_wait(s, &p, &r), 0);
+    LW_CHECK_INT(r.row_id, 30);
+    LW_CHECK_INT(sql_int("SELECT count(*) FROM journal"), 0);
+    int64_t fresh_ids[3];
+    for (int i = 0; i < 3; i++)
+        fresh_ids[i] = jr(s, "S0", true, 2, "new", 20000 + i);
+    LW_CHECK(fresh_ids[0] > last);
+    LW_CHECK_INT(listed(s, "S0"), 3);
+    LW_CHECK(listed_as(fresh_ids, 3));
+    lw_store_close(s);
+    /* and after a reopen (the next id comes from the mark, not from the empty table) */
+    s = open_or_fail(NULL);
+    if (!s) return;
+    p.u.prune.older_than_ms = 100000;
+    LW_CHECK_INT(lw_store_submit_wait(s, &p, &r), 0);
+    LW_CHECK_INT(r.row_id, 3);
+    lw_store_close(s);
+    s = open_or_fail(NULL);
+    if (!s) return;
+    int64_t again = jr(s, "S1", true, 2, "again", 30000);
+    LW_CHECK(again > fresh_ids[2]);
+    LW_CHECK_INT(listed(s, "S1"), 1);
+    lw_store_close(s);
+}
+
 int main(void)
 {
     if (fixture_begin()) return 1;
@@ -794,6 +934,9 @@ int main(void)
     LW_RUN(meter_values_of_a_transaction_in_order);
     LW_RUN(meter_retries_found_on_the_chain);
     LW_RUN(upgrade_from_schema_5_builds_the_chains);
+    LW_RUN(journal_heads_recovered_after_a_crash);
+    LW_RUN(journal_heads_written_every_lazy_rows);
+    LW_RUN(journal_ids_are_not_reused_after_the_newest_rows_are_pruned);
     fixture_end();
     return lw_test_done();
 }
