@@ -144,8 +144,7 @@
                    "(SELECT upto FROM journal_heads_mark) ORDER BY id")                            \
     X(JH_MARK, "UPDATE journal_heads_mark SET upto = max(upto, "                                   \
                "coalesce((SELECT max(id) FROM journal), 0))")                                      \
-    X(JR_NEXT_ID, "SELECT max(upto, coalesce((SELECT max(id) FROM journal), 0)) + 1 "              \
-                  "FROM journal_heads_mark")                                                       \
+    X(JR_NEXT_ID, "SELECT upto + 1 FROM journal_heads_mark") /* after JH_MARK */                   \
     X(JH_OVER, "SELECT station_id, last_id FROM journal_heads WHERE n > ?1 AND station_id > ?2 "   \
                "AND (?3 = '' OR station_id = ?3) ORDER BY station_id LIMIT ?4")                    \
     X(JH_SET_N, "UPDATE journal_heads SET n = ?2 WHERE station_id = ?1")                           \
@@ -816,6 +815,17 @@ static int be_open(const char *target, const lw_store_options_t *opts, void **ou
 
 static int heads_flush_all(sqlite_be_t *b);
 
+/* The writer's PRAGMA data_version (it changes when another connection commits), -1 when it
+ * cannot be read. */
+static int64_t data_version(conn_t *c)
+{
+    int64_t v = -1;
+    sqlite3_stmt *st = q(c, Q_DATA_VERSION);
+    if (st && sqlite3_step(st) == SQLITE_ROW) v = sqlite3_column_int64(st, 0);
+    if (st) sqlite3_reset(st);
+    return v;
+}
+
 /* The heads this writer still holds go to journal_heads at close, so that the file needs no
  * recovery (not when nothing was appended since the last flush: a read-only CLI command takes
  * no write lock). If another writer wrote in between, it counted these rows in already. */
@@ -823,11 +833,7 @@ static void heads_close(sqlite_be_t *b)
 {
     conn_t *c = &b->writer;
     if (!c->db || !b->heads_rows || step_done(c, q(c, Q_BEGIN))) return;
-    sqlite3_stmt *st = q(c, Q_DATA_VERSION);
-    bool same =
-        st && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int64(st, 0) == b->data_version;
-    if (st) sqlite3_reset(st);
-    if (!same || heads_flush_all(b) || step_done(c, q(c, Q_COMMIT)))
+    if (data_version(c) != b->data_version || heads_flush_all(b) || step_done(c, q(c, Q_COMMIT)))
         sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -975,15 +981,9 @@ static int be_begin(void *be)
     if (rc) return rc;
     /* The writer's caches mirror the file as this connection left it: another process
      * writing in between (the CLI) changes data_version, and they are dropped. */
-    sqlite3_stmt *st = q(c, Q_DATA_VERSION);
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        int64_t v = sqlite3_column_int64(st, 0);
-        if (v != b->data_version) txc_clear(b), heads_clear(b);
-        b->data_version = v;
-    } else {
-        txc_clear(b), heads_clear(b);
-    }
-    if (st) sqlite3_reset(st);
+    int64_t v = data_version(c);
+    if (v < 0 || v != b->data_version) txc_clear(b), heads_clear(b);
+    if (v >= 0) b->data_version = v;
     /* the heads another writer (or this one, before a rollback) left unwritten: counted in
      * and written now, so that two writers never both hold the same rows as dirty */
     return b->heads_exact ? 0 : heads_recover(b);
@@ -1971,12 +1971,17 @@ static int journal_put(sqlite_be_t *b, const lw_store_write_t *w, lw_store_resul
 /* The first journal id whose row is at or after cutoff (ms), as a binary search over ids:
  * rows are appended in arrival order (schema 009 dropped the index on at). Every row below
  * *cut is older than cutoff, up to rows whose time is out of order by the delay of an answer
- * (a CALL written with its answer carries the CALL's time). */
-static int journal_age_cut(conn_t *c, int64_t cutoff, int64_t *cut)
+ * (a CALL written with its answer carries the CALL's time). For the age prunes, which may
+ * take the newest rows: the mark is moved up to the newest row first, so that its id does
+ * not come back (heads_flush_all). */
+static int journal_age_cut(sqlite_be_t *b, int64_t cutoff, int64_t *cut)
 {
+    conn_t *c = &b->writer;
+    int rc = heads_flush_all(b);
+    if (rc) return rc;
     sqlite3_stmt *st = q(c, Q_JR_ID_RANGE);
     if (!st) return LW_ESTORE;
-    int rc = sqlite3_step(st);
+    rc = sqlite3_step(st);
     int64_t lo = sqlite3_column_int64(st, 0), hi = sqlite3_column_int64(st, 1) + 1;
     bool empty = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
     sqlite3_reset(st);
@@ -2158,9 +2163,7 @@ static int maintain(sqlite_be_t *b, const lw_store_write_t *w, lw_store_result_t
     int64_t cap = m->rows_max > 0 ? m->rows_max : LW_STORE_MAINT_ROWS_MAX;
     if (m->journal_max_age_ms > 0) {
         int64_t cut;
-        if ((rc = journal_age_cut(c, m->now_ms - m->journal_max_age_ms, &cut))) return rc;
-        /* the mark up to the newest row first: it may go, its id must not come back */
-        if ((rc = heads_flush_all(b))) return rc;
+        if ((rc = journal_age_cut(b, m->now_ms - m->journal_max_age_ms, &cut))) return rc;
         if (!(st = q(c, Q_MT_JR_AGE))) return LW_ESTORE;
         b_i64(st, 1, cut);
         b_i64(st, 2, cap);
@@ -2284,9 +2287,7 @@ static int apply_kind(sqlite_be_t *b, const lw_store_write_t *w, const uint8_t *
             for (int k = 0; k < 2; k++) {
                 /* Dedupe rows age out with the journal: a retry comes within minutes. */
                 int64_t cut = p->older_than_ms;
-                if (!k && (rc = journal_age_cut(c, p->older_than_ms, &cut))) return rc;
-                /* the mark up to the newest row first: it may go, its id must not come back */
-                if (!k && (rc = heads_flush_all(b))) return rc;
+                if (!k && (rc = journal_age_cut(b, p->older_than_ms, &cut))) return rc;
                 Q(k ? Q_DD_PRUNE : Q_JR_PRUNE_AGE);
                 b_i64(st, 1, cut);
                 b_str(st, 2, w->station_id);
